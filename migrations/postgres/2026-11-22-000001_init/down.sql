@@ -1,0 +1,16 @@
+DROP TABLE dispatches;
+DROP TABLE support_requests;
+DROP TABLE obligations;
+DROP TABLE notifications;
+DROP TABLE contacts;
+DROP TABLE audit_log;
+DROP TABLE audit_heads;
+DROP TABLE idempotency_keys;
+DROP TABLE incident_updates;
+DROP TABLE incident_routes;
+DROP TABLE incidents;
+DROP TABLE reference_counters;
+DROP TABLE refresh_tokens;
+DROP TABLE users;
+DROP TABLE organizations;
+DROP TABLE settings;

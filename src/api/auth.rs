@@ -1,0 +1,384 @@
+//! Sign-in, token refresh with reuse detection, logout, two-factor enrolment, and `/me`.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{in_tx, with_conn};
+use crate::auth::jwt::{random_hex, token_hash, Claims, AUDIENCE, ISSUER};
+use crate::auth::ratelimit::client_ip;
+use crate::auth::{passwords, totp, AuthUser, EnrollingUser};
+use crate::db::audit::{self, AuditEvent};
+use crate::db::users::User;
+use crate::db::{self, AnyConnection};
+use crate::domain::{OrgKind, Role};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/auth/login", web::post().to(login))
+        .route("/auth/refresh", web::post().to(refresh))
+        .route("/auth/logout", web::post().to(logout))
+        .route("/auth/totp/setup", web::post().to(totp_setup))
+        .route("/auth/totp/confirm", web::post().to(totp_confirm))
+        .route("/auth/totp", web::delete().to(totp_disable))
+        .route("/me", web::get().to(me));
+}
+
+/// Sign-in request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    #[schema(example = "reporter@tokyo-general.example")]
+    pub email: String,
+    #[schema(max_length = 1024)]
+    pub password: String,
+    /// Six-digit code from the authenticator app, when two-factor authentication is enrolled.
+    pub otp: Option<String>,
+}
+
+/// Tokens issued at sign-in and refresh.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokenResponse {
+    /// JWT for `Authorization: Bearer`, valid `expires_in` seconds.
+    pub access_token: String,
+    /// Opaque, single-use; exchange at `/auth/refresh`.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    pub expires_in: i64,
+    /// True when the role requires two-factor authentication and it is not enrolled yet: the token
+    /// then only opens `/auth/totp/*`, `/me` and logout.
+    pub totp_enrolment_required: bool,
+}
+
+/// Refresh request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+fn generic_failure() -> ApiError {
+    ApiError::Unauthorized(
+        "e-mail or password is wrong, or the account is temporarily locked after repeated failures / \
+         メールアドレスまたはパスワードが違うか、アカウントが一時的にロックされています"
+            .into(),
+    )
+}
+
+/// Roles that must use two-factor authentication: the admin's policy in the database, else configuration.
+pub fn totp_required_roles(conn: &mut AnyConnection, state: &AppState) -> ApiResult<Vec<Role>> {
+    match db::settings::get(conn, "totp_required_roles")? {
+        Some(json) => Ok(db::from_json(&json)?),
+        None => Ok(state.settings.auth.totp_required_roles.clone()),
+    }
+}
+
+fn issue(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    user: &User,
+    family_id: &str,
+    enrol: bool,
+) -> ApiResult<TokenResponse> {
+    let now = db::now();
+    let ttl = state.settings.auth.access_token_seconds;
+    let claims = Claims {
+        sub: user.id.clone(),
+        org: user.org_id.clone(),
+        role: user.role,
+        iat: now.timestamp(),
+        exp: now.timestamp() + ttl,
+        iss: ISSUER.into(),
+        aud: AUDIENCE.into(),
+        jti: db::new_id(),
+        fam: family_id.into(),
+        enrol,
+    };
+    let refresh = random_hex(32);
+    db::users::insert_refresh(
+        conn,
+        &user.id,
+        family_id,
+        &token_hash(&refresh),
+        Duration::days(state.settings.auth.refresh_token_days),
+    )?;
+    Ok(TokenResponse {
+        access_token: state.keys.sign(&claims)?,
+        refresh_token: refresh,
+        token_type: "Bearer".into(),
+        expires_in: ttl,
+        totp_enrolment_required: enrol,
+    })
+}
+
+fn audit_user(conn: &mut AnyConnection, user: &User, action: &str, details: serde_json::Value) -> ApiResult<()> {
+    audit::append(
+        conn,
+        &AuditEvent {
+            actor_id: Some(&user.id),
+            actor_label: &user.email,
+            action,
+            target_type: "user",
+            target_id: &user.id,
+            incident_id: None,
+            request_id: None,
+            details,
+        },
+    )?;
+    Ok(())
+}
+
+/// Sign in with e-mail, password and (when enrolled) a one-time password.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = TokenResponse),
+        (status = 401, description = "Wrong credentials, locked account, or `otp` missing (type otp-required)", body = Problem),
+        (status = 422, body = Problem), (status = 429, description = "Too many attempts from this client", body = Problem)))]
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<LoginRequest>,
+) -> ApiResult<web::Json<TokenResponse>> {
+    if let Some(ip) = client_ip(&req, state.settings.trusted_proxy_header.as_deref()) {
+        state.login_limiter.check(ip).map_err(|s| ApiError::TooManyRequests { retry_after_seconds: s })?;
+    }
+    let body = body.into_inner();
+    if body.password.len() > 1024 || body.email.len() > 254 {
+        return Err(generic_failure());
+    }
+    let email = body.email.clone();
+    let user = with_conn(&state, move |c| Ok(db::users::by_email(c, &email)?)).await?;
+    let dummy = state.dummy_hash.clone();
+    let password = body.password.clone();
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    // Verify even for an unknown e-mail, against a dummy hash, so both failures take the same time.
+    let password_ok =
+        web::block(move || passwords::verify(&password, stored.as_deref().unwrap_or(&dummy)) && stored.is_some())
+            .await?;
+    let Some(user) = user else { return Err(generic_failure()) };
+    let st = state.clone();
+    let outcome = in_tx(&state, move |conn| {
+        let now = db::now();
+        let mut user = db::users::get(conn, &user.id)?.ok_or(ApiError::NotFound)?;
+        if !user.active || user.locked_until.is_some_and(|t| t > now) {
+            audit_user(conn, &user, "auth.login_refused", serde_json::json!({"reason": "locked or inactive"}))?;
+            return Ok(Err(generic_failure()));
+        }
+        if !password_ok {
+            user.failed_logins += 1;
+            if user.failed_logins >= st.settings.auth.lockout_threshold {
+                user.locked_until = Some(now + Duration::minutes(st.settings.auth.lockout_minutes));
+                user.failed_logins = 0;
+                audit_user(conn, &user, "auth.locked", serde_json::json!({}))?;
+            } else {
+                audit_user(conn, &user, "auth.login_failed", serde_json::json!({}))?;
+            }
+            db::users::save(conn, &user)?;
+            return Ok(Err(generic_failure()));
+        }
+        let mut enrol = false;
+        if let Some(secret) = user.totp_secret.clone() {
+            let Some(code) = body.otp.as_deref() else { return Ok(Err(ApiError::OtpRequired)) };
+            match totp::check(&secret, code) {
+                Some(step) if user.totp_last_step.is_none_or(|last| step as i64 > last) => {
+                    user.totp_last_step = Some(step as i64);
+                }
+                _ => {
+                    user.failed_logins += 1;
+                    db::users::save(conn, &user)?;
+                    audit_user(conn, &user, "auth.otp_failed", serde_json::json!({}))?;
+                    return Ok(Err(ApiError::Unauthorized("the one-time password is wrong or was already used".into())));
+                }
+            }
+        } else if totp_required_roles(conn, &st)?.contains(&user.role) {
+            enrol = true;
+        }
+        user.failed_logins = 0;
+        user.locked_until = None;
+        db::users::save(conn, &user)?;
+        audit_user(conn, &user, "auth.login", serde_json::json!({"totp": user.totp_secret.is_some()}))?;
+        let family = db::new_id();
+        Ok(Ok(issue(conn, &st, &user, &family, enrol)?))
+    })
+    .await?;
+    outcome.map(web::Json)
+}
+
+/// Exchange a refresh token for a new pair; reusing an old one revokes its whole family.
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = Problem), (status = 422, body = Problem)))]
+pub async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshRequest>) -> ApiResult<web::Json<TokenResponse>> {
+    let hash = token_hash(body.refresh_token.trim());
+    let st = state.clone();
+    let outcome = in_tx(&state, move |conn| {
+        let Some(row) = db::users::refresh_by_hash(conn, &hash)? else {
+            return Ok(Err(ApiError::Unauthorized("unknown refresh token".into())));
+        };
+        let Some(user) = db::users::get(conn, &row.user_id)? else { return Ok(Err(generic_failure())) };
+        if row.revoked_at.is_some() {
+            return Ok(Err(ApiError::Unauthorized("this session was signed out".into())));
+        }
+        if row.used_at.is_some() || !db::users::mark_refresh_used(conn, &row.id)? {
+            // A used token presented again means it was stolen or replayed: end the whole session.
+            db::users::revoke_family(conn, &row.family_id)?;
+            audit_user(conn, &user, "auth.refresh_reuse", serde_json::json!({"family": row.family_id}))?;
+            return Ok(Err(ApiError::Unauthorized("refresh token reuse detected: the session was revoked".into())));
+        }
+        if db::utc(row.expires_at) < db::now() || !user.active {
+            return Ok(Err(ApiError::Unauthorized("refresh token expired".into())));
+        }
+        let enrol = user.totp_secret.is_none() && totp_required_roles(conn, &st)?.contains(&user.role);
+        Ok(Ok(issue(conn, &st, &user, &row.family_id, enrol)?))
+    })
+    .await?;
+    outcome.map(web::Json)
+}
+
+/// Sign out: revokes the session's refresh-token family.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204, description = "Signed out"), (status = 401, body = Problem)))]
+pub async fn logout(state: web::Data<AppState>, user: EnrollingUser) -> ApiResult<HttpResponse> {
+    let u = user.0;
+    in_tx(&state, move |conn| {
+        db::users::revoke_family(conn, &u.family_id)?;
+        if let Some(user) = db::users::get(conn, &u.id)? {
+            audit_user(conn, &user, "auth.logout", serde_json::json!({}))?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A new two-factor secret to scan.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TotpSetup {
+    /// Base32 secret (for manual entry).
+    pub secret: String,
+    /// `otpauth://` URL for authenticator apps.
+    pub otpauth_url: String,
+}
+
+/// A one-time password.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OtpRequest {
+    #[schema(pattern = "^[0-9]{6}$", example = "123456")]
+    pub code: String,
+}
+
+/// Start two-factor enrolment: returns a secret to confirm with a code.
+#[utoipa::path(post, path = "/api/v1/auth/totp/setup", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = TotpSetup), (status = 401, body = Problem), (status = 409, description = "Already enrolled", body = Problem)))]
+pub async fn totp_setup(state: web::Data<AppState>, user: EnrollingUser) -> ApiResult<web::Json<TotpSetup>> {
+    let id = user.0.id;
+    let setup = in_tx(&state, move |conn| {
+        let mut u = db::users::get(conn, &id)?.ok_or(ApiError::NotFound)?;
+        if u.totp_secret.is_some() {
+            return Err(ApiError::Conflict("two-factor authentication is already enrolled".into()));
+        }
+        let secret = totp::new_secret();
+        let url = totp::otpauth_url(&secret, &u.email)?;
+        u.totp_pending_secret = Some(secret.clone());
+        db::users::save(conn, &u)?;
+        Ok(TotpSetup { secret, otpauth_url: url })
+    })
+    .await?;
+    Ok(web::Json(setup))
+}
+
+/// Confirm enrolment with a current code; returns fresh tokens without the enrolment restriction.
+#[utoipa::path(post, path = "/api/v1/auth/totp/confirm", tag = "auth", security(("bearer" = [])), request_body = OtpRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn totp_confirm(
+    state: web::Data<AppState>,
+    user: EnrollingUser,
+    body: web::Json<OtpRequest>,
+) -> ApiResult<web::Json<TokenResponse>> {
+    let u = user.0;
+    let st = state.clone();
+    let out = in_tx(&state, move |conn| {
+        let mut user = db::users::get(conn, &u.id)?.ok_or(ApiError::NotFound)?;
+        let Some(pending) = user.totp_pending_secret.clone() else {
+            return Err(ApiError::Conflict("start with /auth/totp/setup".into()));
+        };
+        let Some(step) = totp::check(&pending, &body.code) else {
+            return Err(ApiError::validation("code", "is not the current code of the new secret"));
+        };
+        user.totp_secret = Some(pending);
+        user.totp_pending_secret = None;
+        user.totp_last_step = Some(step as i64);
+        db::users::save(conn, &user)?;
+        audit_user(conn, &user, "auth.totp_enrolled", serde_json::json!({}))?;
+        issue(conn, &st, &user, &u.family_id, false)
+    })
+    .await?;
+    Ok(web::Json(out))
+}
+
+/// Turn two-factor authentication off (not allowed where the role requires it).
+#[utoipa::path(delete, path = "/api/v1/auth/totp", tag = "auth", security(("bearer" = [])), request_body = OtpRequest,
+    responses((status = 204, description = "Disabled"), (status = 401, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn totp_disable(state: web::Data<AppState>, user: AuthUser, body: web::Json<OtpRequest>) -> ApiResult<HttpResponse> {
+    let st = state.clone();
+    in_tx(&state, move |conn| {
+        let mut u = db::users::get(conn, &user.id)?.ok_or(ApiError::NotFound)?;
+        let Some(secret) = u.totp_secret.clone() else {
+            return Err(ApiError::Conflict("two-factor authentication is not enrolled".into()));
+        };
+        if totp_required_roles(conn, &st)?.contains(&u.role) {
+            return Err(ApiError::Conflict("your role requires two-factor authentication".into()));
+        }
+        if totp::check(&secret, &body.code).is_none() {
+            return Err(ApiError::validation("code", "is not the current code"));
+        }
+        u.totp_secret = None;
+        u.totp_last_step = None;
+        db::users::save(conn, &u)?;
+        audit_user(conn, &u, "auth.totp_disabled", serde_json::json!({}))
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The caller's organisation, briefly.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OrgRef {
+    pub id: String,
+    pub kind: OrgKind,
+    pub name: String,
+}
+
+/// The signed-in user.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Me {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub org: OrgRef,
+    pub totp_enabled: bool,
+}
+
+/// Who am I?
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = Me), (status = 401, body = Problem)))]
+pub async fn me(state: web::Data<AppState>, user: EnrollingUser) -> ApiResult<web::Json<Me>> {
+    let id = user.0.id;
+    let me = with_conn(&state, move |conn| {
+        let u = db::users::get(conn, &id)?.ok_or(ApiError::NotFound)?;
+        let o = db::orgs::get(conn, &u.org_id)?.ok_or(ApiError::NotFound)?;
+        Ok(Me {
+            id: u.id,
+            email: u.email,
+            name: u.name,
+            role: u.role,
+            org: OrgRef { id: o.id, kind: o.kind, name: o.name },
+            totp_enabled: u.totp_secret.is_some(),
+        })
+    })
+    .await?;
+    Ok(web::Json(me))
+}

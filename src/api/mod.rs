@@ -1,0 +1,123 @@
+//! The HTTP API under `/api/v1`: one module per resource. A handler extracts, parses into domain
+//! types, runs one transaction through `db`, and maps the result to a response.
+
+pub mod audit;
+pub mod auth;
+pub mod health;
+pub mod incidents;
+pub mod openapi;
+pub mod organizations;
+pub mod users;
+
+use actix_web::web;
+use base64::Engine;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::db::AnyConnection;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// Runs `f` with a pooled connection on the blocking thread pool.
+pub async fn with_conn<T, F>(state: &web::Data<AppState>, f: F) -> ApiResult<T>
+where
+    F: FnOnce(&mut AnyConnection) -> ApiResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = state.pool.clone();
+    web::block(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await?
+}
+
+/// Runs `f` in one write transaction: the change, its audit entry and its outbox rows commit together.
+pub async fn in_tx<T, F>(state: &web::Data<AppState>, f: F) -> ApiResult<T>
+where
+    F: FnOnce(&mut AnyConnection) -> ApiResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    with_conn(state, move |conn| conn.write_transaction(f)).await
+}
+
+/// `?limit=&cursor=` of every list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// Opaque cursor from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+pub fn page_limit(limit: Option<i64>) -> ApiResult<i64> {
+    match limit {
+        None => Ok(50),
+        Some(n) if (1..=200).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::validation("limit", "must be from 1 to 200")),
+    }
+}
+
+/// A page of items.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T: ToSchema> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+pub fn encode_cursor<T: Serialize>(c: &T) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(c).unwrap_or_default())
+}
+
+pub fn decode_cursor<T: DeserializeOwned>(s: &str) -> ApiResult<T> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| ApiError::validation("cursor", "is not a cursor this server issued"))
+}
+
+/// Builds a page from `limit + 1` fetched rows: the extra row only tells that there is more.
+pub fn paginate<R, T: ToSchema, C: Serialize>(
+    mut rows: Vec<R>,
+    limit: i64,
+    cursor_of: impl Fn(&R) -> C,
+    map: impl FnMut(R) -> T,
+) -> Page<T> {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = if more { rows.last().map(|r| encode_cursor(&cursor_of(r))) } else { None };
+    Page { items: rows.into_iter().map(map).collect(), next_cursor }
+}
+
+/// Parses the `If-Match` header into a version: 428 without it, 412 when it does not parse.
+pub fn if_match(req: &actix_web::HttpRequest) -> ApiResult<i32> {
+    let v = req
+        .headers()
+        .get(actix_web::http::header::IF_MATCH)
+        .ok_or(ApiError::PreconditionRequired)?
+        .to_str()
+        .map_err(|_| ApiError::PreconditionFailed)?;
+    v.trim().trim_start_matches("W/").trim_matches('"').parse().map_err(|_| ApiError::PreconditionFailed)
+}
+
+/// The `ETag` value for a version.
+pub fn etag(version: i32) -> String {
+    format!("\"{version}\"")
+}
+
+/// Registers every `/api/v1` route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .configure(auth::routes)
+            .configure(organizations::routes)
+            .configure(users::routes)
+            .configure(incidents::routes)
+            .configure(audit::routes),
+    );
+}

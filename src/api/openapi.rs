@@ -1,0 +1,41 @@
+//! The OpenAPI document, generated from the handlers' annotations; `openapi.yaml` is its committed copy.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{audit, auth, health, organizations, users};
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "hikeshi API", version = "1.0.0",
+        description = "Incident reporting and first-response coordination for hospital cyber incidents in Japan. \
+            Errors are RFC 9457 problem+json. Unknown JSON fields in request bodies are refused (422), so a \
+            misspelt field never silently loses data."),
+    modifiers(&BearerAuth),
+    paths(
+        health::healthz, health::readyz,
+        auth::login, auth::refresh, auth::logout, auth::totp_setup, auth::totp_confirm, auth::totp_disable, auth::me,
+        organizations::list, organizations::create, organizations::get, organizations::update,
+        users::list, users::create, users::update, users::get_policy, users::put_policy,
+        audit::list,
+    ),
+    tags((name = "auth"), (name = "organizations"), (name = "users"), (name = "incidents"), (name = "audit"), (name = "operations"))
+)]
+pub struct ApiDoc;
+
+/// The document as YAML (what `openapi.yaml` must contain).
+pub fn yaml() -> String {
+    ApiDoc::openapi().to_yaml().unwrap_or_default()
+}

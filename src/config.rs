@@ -1,0 +1,255 @@
+//! Settings: defaults < `hikeshi.toml` < `HIKESHI_*` environment (`__` for nesting), validated once
+//! at start-up. Secrets are wrapped so that they never reach logs or `Debug` output.
+
+use std::net::SocketAddr;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::deadlines::DeadlineConfig;
+use crate::domain::priority::PriorityWeights;
+use crate::domain::Role;
+
+/// A string that prints as `***`.
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+/// Replaces the password of a URL (`scheme://user:pass@host`) with `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}{path}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Sign-in and token settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuthSettings {
+    /// Access token lifetime in seconds.
+    pub access_token_seconds: i64,
+    /// Refresh token lifetime in days.
+    pub refresh_token_days: i64,
+    /// Failed sign-ins before the account is locked.
+    pub lockout_threshold: i32,
+    /// How long a locked account stays locked.
+    pub lockout_minutes: i64,
+    /// Sign-in attempts allowed per client address per minute.
+    pub login_per_minute: u32,
+    /// Roles that must use two-factor authentication (the admin API can change this at run time).
+    pub totp_required_roles: Vec<Role>,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            access_token_seconds: 900,
+            refresh_token_days: 14,
+            lockout_threshold: 5,
+            lockout_minutes: 15,
+            login_per_minute: 20,
+            totp_required_roles: Vec::new(),
+        }
+    }
+}
+
+/// Outbox worker settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WorkerSettings {
+    /// Run the outbox and deadline workers in this process.
+    pub enabled: bool,
+    /// Poll interval when nothing wakes the worker, in milliseconds.
+    pub poll_ms: u64,
+    /// Attempts before a notification is `dead`.
+    pub max_attempts: i32,
+    /// First retry delay in seconds; doubled each attempt, with jitter.
+    pub backoff_base_seconds: i64,
+    /// Longest retry delay in seconds.
+    pub backoff_max_seconds: i64,
+    /// How long a claimed notification stays leased to one worker, in seconds.
+    pub lease_seconds: i64,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            poll_ms: 1000,
+            max_attempts: 8,
+            backoff_base_seconds: 30,
+            backoff_max_seconds: 3600,
+            lease_seconds: 60,
+        }
+    }
+}
+
+/// Every setting of the service.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub database_url: Secret,
+    pub bind: String,
+    pub public_url: String,
+    pub mail_url: Secret,
+    pub mail_from: String,
+    pub jwt_secret: Option<Secret>,
+    pub log_format: LogFormat,
+    /// Connections in the pool.
+    pub pool_size: u32,
+    /// Request header carrying the client address when behind a trusted reverse proxy
+    /// (for example `x-forwarded-for`); unset means the peer address is the client.
+    pub trusted_proxy_header: Option<String>,
+    /// Largest accepted JSON body, in bytes.
+    pub max_body_bytes: usize,
+    pub auth: AuthSettings,
+    pub worker: WorkerSettings,
+    pub priority: PriorityWeights,
+    pub deadlines: DeadlineConfig,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database_url: Secret::new("sqlite://hikeshi.db"),
+            bind: "127.0.0.1:8080".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            mail_url: Secret::new("file://./outbox"),
+            mail_from: "hikeshi@localhost".into(),
+            jwt_secret: None,
+            log_format: LogFormat::Pretty,
+            pool_size: 8,
+            trusted_proxy_header: None,
+            max_body_bytes: 256 * 1024,
+            auth: AuthSettings::default(),
+            worker: WorkerSettings::default(),
+            priority: PriorityWeights::default(),
+            deadlines: DeadlineConfig::default(),
+        }
+    }
+}
+
+impl Settings {
+    /// Loads defaults < `hikeshi.toml` (or `HIKESHI_CONFIG`) < `HIKESHI_*` environment, then validates.
+    pub fn load() -> anyhow::Result<Self> {
+        let file = std::env::var("HIKESHI_CONFIG").unwrap_or_else(|_| "hikeshi.toml".into());
+        let settings: Settings = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("HIKESHI_").split("__").ignore(&["config"]))
+            .extract()
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks values that serde cannot, with messages that name the setting.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let mut problems = Vec::new();
+        if self.bind.parse::<SocketAddr>().is_err() {
+            problems.push(format!("HIKESHI_BIND {:?} is not an address such as 127.0.0.1:8080", self.bind));
+        }
+        if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
+            problems.push(format!("HIKESHI_PUBLIC_URL {:?} must start with http:// or https://", self.public_url));
+        }
+        if self.database_url.expose().trim().is_empty() {
+            problems.push("HIKESHI_DATABASE_URL is empty".into());
+        }
+        if let Err(e) = crate::notify::mailer::Mailer::from_url(self.mail_url.expose(), &self.mail_from) {
+            problems.push(format!("HIKESHI_MAIL_URL / HIKESHI_MAIL_FROM: {e}"));
+        }
+        if let Some(secret) = &self.jwt_secret {
+            if secret.expose().len() < 32 {
+                problems.push("HIKESHI_JWT_SECRET must be at least 32 characters".into());
+            }
+        }
+        if self.pool_size == 0 {
+            problems.push("HIKESHI_POOL_SIZE must be at least 1".into());
+        }
+        if self.auth.access_token_seconds < 60 || self.auth.access_token_seconds > 3600 {
+            problems.push("HIKESHI_AUTH__ACCESS_TOKEN_SECONDS must be between 60 and 3600".into());
+        }
+        if self.worker.max_attempts < 1 {
+            problems.push("HIKESHI_WORKER__MAX_ATTEMPTS must be at least 1".into());
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            anyhow::bail!("invalid configuration:\n  - {}", problems.join("\n  - "))
+        }
+    }
+
+    pub fn public_url(&self) -> &str {
+        self.public_url.trim_end_matches('/')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let mut s = Settings::default();
+        s.jwt_secret = Some(Secret::new("a-very-secret-signing-key-of-32-chars!"));
+        s.mail_url = Secret::new("smtps://user:hunter2@mail.example:465");
+        let printed = format!("{s:?}");
+        assert!(!printed.contains("a-very-secret"), "{printed}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+    }
+
+    #[test]
+    fn redact_url_hides_only_the_password() {
+        assert_eq!(redact_url("postgres://app:pw@db:5432/x"), "postgres://app:***@db:5432/x");
+        assert_eq!(redact_url("sqlite://hikeshi.db"), "sqlite://hikeshi.db");
+        assert_eq!(redact_url("smtp://127.0.0.1:2525"), "smtp://127.0.0.1:2525");
+    }
+
+    #[test]
+    fn validation_names_every_bad_setting() {
+        let s = Settings {
+            bind: "nowhere".into(),
+            public_url: "ftp://x".into(),
+            jwt_secret: Some(Secret::new("short")),
+            ..Settings::default()
+        };
+        let err = s.validate().unwrap_err().to_string();
+        for needle in ["HIKESHI_BIND", "HIKESHI_PUBLIC_URL", "HIKESHI_JWT_SECRET"] {
+            assert!(err.contains(needle), "{err}");
+        }
+    }
+}

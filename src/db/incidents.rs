@@ -1,0 +1,394 @@
+//! Incidents: the reported facts (one JSON document) plus the columns that queues, filters and
+//! statistics query.
+
+use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::schema::{dispatches, incident_routes, incidents, reference_counters};
+use super::{from_json, parse_enum, to_json, ts, utc, AnyConnection, DbResult};
+use crate::auth::Scope;
+use crate::domain::incident::IncidentFacts;
+use crate::domain::priority::Priority;
+use crate::domain::routing::Route;
+use crate::domain::{Category, IncidentStatus, Milestone, Prefecture, ReportedVia, Severity};
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset, Debug, Clone)]
+#[diesel(table_name = incidents)]
+#[diesel(treat_none_as_null = true)]
+struct IncidentRow {
+    id: String,
+    reference: String,
+    hospital_id: String,
+    prefecture: String,
+    beds: Option<i32>,
+    title: String,
+    category: String,
+    care_impact: String,
+    personal_data_status: String,
+    facts: String,
+    drill: bool,
+    status: String,
+    severity: String,
+    severity_overridden: bool,
+    priority_score: i32,
+    priority_factors: String,
+    routing: String,
+    overdue_obligations: i32,
+    detected_at: NaiveDateTime,
+    aware_at: NaiveDateTime,
+    reported_at: NaiveDateTime,
+    reported_via: String,
+    reported_by: String,
+    triaged_at: Option<NaiveDateTime>,
+    dispatch_accepted_at: Option<NaiveDateTime>,
+    on_site_at: Option<NaiveDateTime>,
+    emr_restored_at: Option<NaiveDateTime>,
+    emergency_accepting_at: Option<NaiveDateTime>,
+    new_outpatients_accepting_at: Option<NaiveDateTime>,
+    fully_normal_at: Option<NaiveDateTime>,
+    report_published_at: Option<NaiveDateTime>,
+    closed_at: Option<NaiveDateTime>,
+    version: i32,
+    updated_at: NaiveDateTime,
+}
+
+/// Recovery milestones reached (DOMAIN.md §5).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Milestones {
+    pub emr_restored: Option<DateTime<Utc>>,
+    pub emergency_accepting: Option<DateTime<Utc>>,
+    pub new_outpatients_accepting: Option<DateTime<Utc>>,
+    pub fully_normal: Option<DateTime<Utc>>,
+    pub report_published: Option<DateTime<Utc>>,
+}
+
+impl Milestones {
+    pub fn get(&self, m: Milestone) -> Option<DateTime<Utc>> {
+        match m {
+            Milestone::EmrRestored => self.emr_restored,
+            Milestone::EmergencyAccepting => self.emergency_accepting,
+            Milestone::NewOutpatientsAccepting => self.new_outpatients_accepting,
+            Milestone::FullyNormal => self.fully_normal,
+            Milestone::ReportPublished => self.report_published,
+        }
+    }
+
+    pub fn set(&mut self, m: Milestone, at: DateTime<Utc>) {
+        let slot = match m {
+            Milestone::EmrRestored => &mut self.emr_restored,
+            Milestone::EmergencyAccepting => &mut self.emergency_accepting,
+            Milestone::NewOutpatientsAccepting => &mut self.new_outpatients_accepting,
+            Milestone::FullyNormal => &mut self.fully_normal,
+            Milestone::ReportPublished => &mut self.report_published,
+        };
+        *slot = Some(at);
+    }
+}
+
+/// An incident as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incident {
+    pub id: String,
+    pub reference: String,
+    pub hospital_id: String,
+    pub prefecture: Prefecture,
+    pub beds: Option<i32>,
+    pub facts: IncidentFacts,
+    pub status: IncidentStatus,
+    pub severity: Severity,
+    pub severity_overridden: bool,
+    pub priority: Priority,
+    pub routing: Vec<Route>,
+    pub overdue_obligations: i32,
+    pub reported_at: DateTime<Utc>,
+    pub reported_via: ReportedVia,
+    pub reported_by: String,
+    pub triaged_at: Option<DateTime<Utc>>,
+    pub dispatch_accepted_at: Option<DateTime<Utc>>,
+    pub on_site_at: Option<DateTime<Utc>>,
+    pub milestones: Milestones,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Incident {
+    fn from_row(r: IncidentRow) -> DbResult<Self> {
+        let t = |o: Option<NaiveDateTime>| o.map(utc);
+        Ok(Incident {
+            prefecture: Prefecture::parse(&r.prefecture)
+                .ok_or_else(|| anyhow::anyhow!("corrupt prefecture {:?}", r.prefecture))?,
+            facts: from_json(&r.facts)?,
+            status: parse_enum(&r.status)?,
+            severity: parse_enum(&r.severity)?,
+            priority: Priority { score: r.priority_score, factors: from_json(&r.priority_factors)? },
+            routing: from_json(&r.routing)?,
+            reported_via: parse_enum(&r.reported_via)?,
+            milestones: Milestones {
+                emr_restored: t(r.emr_restored_at),
+                emergency_accepting: t(r.emergency_accepting_at),
+                new_outpatients_accepting: t(r.new_outpatients_accepting_at),
+                fully_normal: t(r.fully_normal_at),
+                report_published: t(r.report_published_at),
+            },
+            id: r.id,
+            reference: r.reference,
+            hospital_id: r.hospital_id,
+            beds: r.beds,
+            severity_overridden: r.severity_overridden,
+            overdue_obligations: r.overdue_obligations,
+            reported_at: utc(r.reported_at),
+            reported_by: r.reported_by,
+            triaged_at: t(r.triaged_at),
+            dispatch_accepted_at: t(r.dispatch_accepted_at),
+            on_site_at: t(r.on_site_at),
+            closed_at: t(r.closed_at),
+            version: r.version,
+            updated_at: utc(r.updated_at),
+        })
+    }
+
+    fn to_row(&self) -> IncidentRow {
+        let f = &self.facts;
+        let m = &self.milestones;
+        IncidentRow {
+            id: self.id.clone(),
+            reference: self.reference.clone(),
+            hospital_id: self.hospital_id.clone(),
+            prefecture: self.prefecture.code(),
+            beds: self.beds,
+            title: f.title.clone(),
+            category: f.category.as_str().into(),
+            care_impact: f.care_impact.as_str().into(),
+            personal_data_status: f.personal_data.status.as_str().into(),
+            facts: to_json(f),
+            drill: f.drill,
+            status: self.status.as_str().into(),
+            severity: self.severity.as_str().into(),
+            severity_overridden: self.severity_overridden,
+            priority_score: self.priority.score,
+            priority_factors: to_json(&self.priority.factors),
+            routing: to_json(&self.routing),
+            overdue_obligations: self.overdue_obligations,
+            detected_at: ts(f.detected_at),
+            aware_at: ts(f.aware_at),
+            reported_at: ts(self.reported_at),
+            reported_via: self.reported_via.as_str().into(),
+            reported_by: self.reported_by.clone(),
+            triaged_at: self.triaged_at.map(ts),
+            dispatch_accepted_at: self.dispatch_accepted_at.map(ts),
+            on_site_at: self.on_site_at.map(ts),
+            emr_restored_at: m.emr_restored.map(ts),
+            emergency_accepting_at: m.emergency_accepting.map(ts),
+            new_outpatients_accepting_at: m.new_outpatients_accepting.map(ts),
+            fully_normal_at: m.fully_normal.map(ts),
+            report_published_at: m.report_published.map(ts),
+            closed_at: self.closed_at.map(ts),
+            version: self.version,
+            updated_at: ts(self.updated_at),
+        }
+    }
+}
+
+/// The next human reference `HK-<year>-<6 digits>`. Runs in its own short transaction, before the
+/// filing's, so the counter row is locked for microseconds rather than for a whole filing (a
+/// failed filing leaves a gap, which is harmless).
+pub fn next_reference(conn: &mut AnyConnection, at: DateTime<Utc>) -> DbResult<String> {
+    let year = at.with_timezone(&chrono_tz::Asia::Tokyo).year();
+    #[derive(QueryableByName)]
+    struct Next {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        last_value: i32,
+    }
+    let n: Next = conn.write_transaction(|conn| {
+        diesel::sql_query("INSERT INTO reference_counters (year, last_value) VALUES ($1, 0) ON CONFLICT (year) DO NOTHING")
+            .bind::<diesel::sql_types::Integer, _>(year)
+            .execute(conn)?;
+        diesel::sql_query("UPDATE reference_counters SET last_value = last_value + 1 WHERE year = $1 RETURNING last_value")
+            .bind::<diesel::sql_types::Integer, _>(year)
+            .get_result(conn)
+    })?;
+    let _ = reference_counters::table; // the table this module owns
+    Ok(format!("HK-{year}-{:06}", n.last_value))
+}
+
+pub fn insert(conn: &mut AnyConnection, i: &Incident) -> DbResult<()> {
+    diesel::insert_into(incidents::table).values(i.to_row()).execute(conn)?;
+    Ok(())
+}
+
+/// Writes `i` if the stored version is `i.version - 1` (optimistic lock); false when stale.
+pub fn update(conn: &mut AnyConnection, i: &Incident) -> DbResult<bool> {
+    let n = diesel::update(incidents::table.filter(incidents::id.eq(&i.id)).filter(incidents::version.eq(i.version - 1)))
+        .set(i.to_row())
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Replaces the authorities an incident is routed to (liaisons' visibility follows these).
+pub fn set_routes(conn: &mut AnyConnection, incident_id: &str, routes: &[Route]) -> DbResult<()> {
+    diesel::delete(incident_routes::table.filter(incident_routes::incident_id.eq(incident_id))).execute(conn)?;
+    for r in routes {
+        diesel::insert_into(incident_routes::table)
+            .values((
+                incident_routes::incident_id.eq(incident_id),
+                incident_routes::authority.eq(r.authority.as_str()),
+                incident_routes::requirement.eq(r.requirement.as_str()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+type Boxed<'a> = incidents::BoxedQuery<'a, super::conn::MultiBackend>;
+
+fn scoped(scope: &Scope) -> Boxed<'static> {
+    let q = incidents::table.into_boxed();
+    match scope {
+        Scope::All => q,
+        Scope::Hospital(org) => q.filter(incidents::hospital_id.eq(org.clone())),
+        Scope::Team(team) => q.filter(
+            incidents::id.eq_any(dispatches::table.filter(dispatches::team_id.eq(team.clone())).select(dispatches::incident_id)),
+        ),
+        Scope::Authority { authority, prefecture } => {
+            let q = q.filter(
+                incidents::id.eq_any(
+                    incident_routes::table
+                        .filter(incident_routes::authority.eq(authority.as_str()))
+                        .select(incident_routes::incident_id),
+                ),
+            );
+            match prefecture {
+                Some(p) => q.filter(incidents::prefecture.eq(p.code())),
+                None => q,
+            }
+        }
+        Scope::Nothing => q.filter(incidents::id.eq("")),
+    }
+}
+
+/// An incident if it exists and `scope` may see it.
+pub fn get_visible(conn: &mut AnyConnection, id: &str, scope: &Scope) -> DbResult<Option<Incident>> {
+    scoped(scope)
+        .filter(incidents::id.eq(id.to_owned()))
+        .select(IncidentRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(Incident::from_row)
+        .transpose()
+}
+
+/// List order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Order {
+    /// Triage queue: priority descending, then oldest first.
+    Priority,
+    /// Newest first.
+    Recent,
+}
+
+/// Position after which the next page starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cursor {
+    #[serde(rename = "s")]
+    pub score: i32,
+    #[serde(rename = "r")]
+    pub reported_at: DateTime<Utc>,
+    #[serde(rename = "i")]
+    pub id: String,
+}
+
+/// Filters of `GET /incidents`.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    pub status: Option<IncidentStatus>,
+    pub category: Option<Category>,
+    pub severity: Option<Severity>,
+    pub prefecture: Option<Prefecture>,
+    pub hospital_id: Option<String>,
+    pub drill: Option<bool>,
+}
+
+/// One page of visible incidents.
+pub fn list(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    f: &Filters,
+    order: Order,
+    after: Option<&Cursor>,
+    limit: i64,
+) -> DbResult<Vec<Incident>> {
+    let mut q = scoped(scope);
+    if let Some(s) = f.status {
+        q = q.filter(incidents::status.eq(s.as_str()));
+    }
+    if let Some(c) = f.category {
+        q = q.filter(incidents::category.eq(c.as_str()));
+    }
+    if let Some(s) = f.severity {
+        q = q.filter(incidents::severity.eq(s.as_str()));
+    }
+    if let Some(p) = f.prefecture {
+        q = q.filter(incidents::prefecture.eq(p.code()));
+    }
+    if let Some(h) = &f.hospital_id {
+        q = q.filter(incidents::hospital_id.eq(h.clone()));
+    }
+    if let Some(d) = f.drill {
+        q = q.filter(incidents::drill.eq(d));
+    }
+    match order {
+        Order::Priority => {
+            if let Some(c) = after {
+                let r = ts(c.reported_at);
+                q = q.filter(
+                    incidents::priority_score.lt(c.score).or(incidents::priority_score.eq(c.score).and(
+                        incidents::reported_at
+                            .gt(r)
+                            .or(incidents::reported_at.eq(r).and(incidents::id.gt(c.id.clone()))),
+                    )),
+                );
+            }
+            q = q.order((incidents::priority_score.desc(), incidents::reported_at.asc(), incidents::id.asc()));
+        }
+        Order::Recent => {
+            if let Some(c) = after {
+                let r = ts(c.reported_at);
+                q = q.filter(
+                    incidents::reported_at
+                        .lt(r)
+                        .or(incidents::reported_at.eq(r).and(incidents::id.lt(c.id.clone()))),
+                );
+            }
+            q = q.order((incidents::reported_at.desc(), incidents::id.desc()));
+        }
+    }
+    q.select(IncidentRow::as_select())
+        .limit(limit)
+        .load(conn)?
+        .into_iter()
+        .map(Incident::from_row)
+        .collect()
+}
+
+/// Untriaged incidents (their priority grows with waiting time).
+pub fn untriaged(conn: &mut AnyConnection) -> DbResult<Vec<Incident>> {
+    incidents::table
+        .filter(incidents::status.eq(IncidentStatus::Reported.as_str()))
+        .select(IncidentRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Incident::from_row)
+        .collect()
+}
+
+/// Stores a recomputed priority without touching the version (no user-visible change of facts).
+pub fn set_priority(conn: &mut AnyConnection, id: &str, p: &Priority) -> DbResult<()> {
+    diesel::update(incidents::table.filter(incidents::id.eq(id)))
+        .set((incidents::priority_score.eq(p.score), incidents::priority_factors.eq(to_json(&p.factors))))
+        .execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,182 @@
+//! Organisations: hospitals, the ministry, responder teams and authorities.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::schema::organizations;
+use super::{from_json, parse_enum, to_json, ts, utc, AnyConnection, DbResult};
+use crate::domain::{Authority, LegalForm, OrgKind, Prefecture, RegionalRole, Skill};
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset, Debug, Clone)]
+#[diesel(table_name = organizations)]
+struct OrgRow {
+    id: String,
+    kind: String,
+    name: String,
+    prefecture: Option<String>,
+    beds: Option<i32>,
+    code: Option<String>,
+    regional_roles: String,
+    legal_form: Option<String>,
+    authority: Option<String>,
+    skills: String,
+    coverage: String,
+    version: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+/// An organisation.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct Organization {
+    /// UUID v7.
+    pub id: String,
+    pub kind: OrgKind,
+    pub name: String,
+    /// Prefecture (hospitals: required).
+    pub prefecture: Option<Prefecture>,
+    /// Licensed beds (hospitals).
+    pub beds: Option<i32>,
+    /// 医療機関コード, 10 digits (hospitals).
+    pub code: Option<String>,
+    /// Regional roles (hospitals).
+    pub regional_roles: Vec<RegionalRole>,
+    /// Legal form (hospitals): public bodies have a PPC threshold of 100 persons.
+    pub legal_form: Option<LegalForm>,
+    /// Which authority this organisation is (kind `authority`).
+    pub authority: Option<Authority>,
+    /// Skills (responder teams).
+    pub skills: Vec<Skill>,
+    /// Prefectures covered (responder teams).
+    pub coverage: Vec<Prefecture>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Organization {
+    fn from_row(r: OrgRow) -> DbResult<Self> {
+        Ok(Organization {
+            kind: parse_enum(&r.kind)?,
+            prefecture: r.prefecture.as_deref().and_then(Prefecture::parse),
+            regional_roles: from_json(&r.regional_roles)?,
+            legal_form: r.legal_form.as_deref().map(parse_enum).transpose()?,
+            authority: r.authority.as_deref().map(parse_enum).transpose()?,
+            skills: from_json(&r.skills)?,
+            coverage: from_json(&r.coverage)?,
+            id: r.id,
+            name: r.name,
+            beds: r.beds,
+            code: r.code,
+            version: r.version,
+            created_at: utc(r.created_at),
+            updated_at: utc(r.updated_at),
+        })
+    }
+
+    fn to_row(&self) -> OrgRow {
+        OrgRow {
+            id: self.id.clone(),
+            kind: self.kind.as_str().into(),
+            name: self.name.clone(),
+            prefecture: self.prefecture.map(|p| p.code()),
+            beds: self.beds,
+            code: self.code.clone(),
+            regional_roles: to_json(&self.regional_roles),
+            legal_form: self.legal_form.map(|l| l.as_str().into()),
+            authority: self.authority.map(|a| a.as_str().into()),
+            skills: to_json(&self.skills),
+            coverage: to_json(&self.coverage),
+            version: self.version,
+            created_at: ts(self.created_at),
+            updated_at: ts(self.updated_at),
+        }
+    }
+
+    /// A new organisation of `kind` with every optional attribute empty.
+    pub fn new(kind: OrgKind, name: &str) -> Self {
+        let now = super::now();
+        Organization {
+            id: super::new_id(),
+            kind,
+            name: name.to_owned(),
+            prefecture: None,
+            beds: None,
+            code: None,
+            regional_roles: Vec::new(),
+            legal_form: None,
+            authority: None,
+            skills: Vec::new(),
+            coverage: Vec::new(),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+pub fn insert(conn: &mut AnyConnection, org: &Organization) -> DbResult<()> {
+    diesel::insert_into(organizations::table).values(org.to_row()).execute(conn)?;
+    Ok(())
+}
+
+pub fn get(conn: &mut AnyConnection, id: &str) -> DbResult<Option<Organization>> {
+    organizations::table
+        .filter(organizations::id.eq(id))
+        .select(OrgRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(Organization::from_row)
+        .transpose()
+}
+
+/// Organisations by id (for joining hospitals to incident lists).
+pub fn get_many(conn: &mut AnyConnection, ids: &[String]) -> DbResult<Vec<Organization>> {
+    organizations::table
+        .filter(organizations::id.eq_any(ids))
+        .select(OrgRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Organization::from_row)
+        .collect()
+}
+
+/// A page of organisations in id order, optionally of one kind, after `after` (keyset cursor).
+pub fn list(
+    conn: &mut AnyConnection,
+    kind: Option<OrgKind>,
+    after: Option<&str>,
+    limit: i64,
+) -> DbResult<Vec<Organization>> {
+    let mut q = organizations::table.select(OrgRow::as_select()).into_boxed();
+    if let Some(k) = kind {
+        q = q.filter(organizations::kind.eq(k.as_str()));
+    }
+    if let Some(a) = after {
+        q = q.filter(organizations::id.gt(a.to_owned()));
+    }
+    q.order(organizations::id.asc())
+        .limit(limit)
+        .load(conn)?
+        .into_iter()
+        .map(Organization::from_row)
+        .collect()
+}
+
+/// Writes `org` if its stored version is still `org.version - 1`; false when stale.
+pub fn update(conn: &mut AnyConnection, org: &Organization) -> DbResult<bool> {
+    let n = diesel::update(
+        organizations::table
+            .filter(organizations::id.eq(&org.id))
+            .filter(organizations::version.eq(org.version - 1)),
+    )
+    .set(org.to_row())
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn count(conn: &mut AnyConnection) -> DbResult<i64> {
+    Ok(organizations::table.count().get_result(conn)?)
+}

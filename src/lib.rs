@@ -1,0 +1,14 @@
+//! hikeshi (火消し): incident reporting and first-response coordination for hospital cyber
+//! incidents in Japan. See the README for the picture and DESIGN.md for the contract.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod notify;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

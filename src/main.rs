@@ -1,0 +1,216 @@
+//! The `hikeshi` command line: serve, migrate, and administration.
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use hikeshi::config::Settings;
+use hikeshi::domain::{OrgKind, Role};
+use hikeshi::{db, demo, startup, telemetry};
+
+#[derive(Parser)]
+#[command(name = "hikeshi", version, about = "Hospital cyber-incident reporting and first response (火消し)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service and its workers.
+    Serve {
+        /// Seed demo organisations, users and contacts when the database is empty.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Organisations.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Print the OpenAPI document (YAML).
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Create an organisation and print its id.
+    Create {
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        name: String,
+        /// Two-digit JIS X 0401 code, 01–47.
+        #[arg(long)]
+        prefecture: Option<String>,
+        #[arg(long)]
+        beds: Option<i64>,
+        /// 医療機関コード (10 digits).
+        #[arg(long)]
+        code: Option<String>,
+        /// Comma-separated regional roles (disaster_base,remote_area_base,...).
+        #[arg(long, value_delimiter = ',')]
+        roles: Vec<String>,
+        #[arg(long)]
+        legal_form: Option<String>,
+        /// For kind authority: mhlw, ppc, police, ipa, vendor, prefecture.
+        #[arg(long)]
+        authority: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        org: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check every hash chain; exit 1 naming the first broken link.
+    Verify,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(settings.log_format);
+    match run(cli.command, settings) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve { demo: with_demo } => {
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            rt.block_on(async move {
+                if with_demo {
+                    let pool = startup::prepare_database(&settings)?;
+                    let mut conn = pool.get()?;
+                    if let Some(creds) = demo::seed(&mut conn)? {
+                        println!("{}", demo::describe(&creds, settings.public_url()));
+                    }
+                }
+                let app = startup::Application::build(settings.clone()).await?;
+                tracing::info!(bind = %settings.bind, port = app.port(), mail = %hikeshi::config::redact_url(settings.mail_url.expose()), "hikeshi serving");
+                app.run_until_stopped().await
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            startup::prepare_database(&settings)?;
+            println!("migrations applied");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Org { command: OrgCommand::Create { kind, name, prefecture, beds, code, roles, legal_form, authority } } => {
+            let pool = startup::prepare_database(&settings)?;
+            let mut conn = pool.get()?;
+            let mut body = serde_json::Map::new();
+            body.insert("kind".into(), kind.clone().into());
+            body.insert("name".into(), name.into());
+            if let Some(p) = prefecture {
+                body.insert("prefecture".into(), p.into());
+            }
+            if let Some(b) = beds {
+                body.insert("beds".into(), b.into());
+            }
+            if let Some(c) = code {
+                body.insert("code".into(), c.into());
+            }
+            if !roles.is_empty() {
+                body.insert("regional_roles".into(), roles.into());
+            }
+            if let Some(l) = legal_form {
+                body.insert("legal_form".into(), l.into());
+            }
+            if let Some(a) = authority {
+                body.insert("authority".into(), a.into());
+            }
+            let base = db::orgs::Organization::new(OrgKind::parse(&kind).unwrap_or(OrgKind::Hospital), "");
+            match hikeshi::api::organizations::parse_org(&body, base, true) {
+                Ok(org) => {
+                    db::orgs::insert(&mut conn, &org)?;
+                    println!("{}", org.id);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(errors) => {
+                    for e in errors {
+                        eprintln!("--{}: {}", e.field.replace('_', "-"), e.message);
+                    }
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
+        Command::User { command: UserCommand::Create { email, name, role, org } } => {
+            let role: Role = role.parse().map_err(|e| anyhow::anyhow!("--role {e}"))?;
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password)?;
+            let password = password.trim_end_matches(['\n', '\r']);
+            let pool = startup::prepare_database(&settings)?;
+            let mut conn = pool.get()?;
+            match hikeshi::api::users::create_account(&mut conn, &org, &email, &name, role, password) {
+                Ok(u) => {
+                    println!("{}", u.id);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(hikeshi::error::ApiError::Validation(errors)) => {
+                    for e in errors {
+                        eprintln!("{}: {}", e.field, e.message);
+                    }
+                    Ok(ExitCode::from(2))
+                }
+                Err(e) => Err(anyhow::anyhow!("{e}")),
+            }
+        }
+        Command::Audit { command: AuditCommand::Verify } => {
+            let pool = startup::prepare_database(&settings)?;
+            let mut conn = pool.get()?;
+            match db::audit::verify(&mut conn)? {
+                Ok(n) => {
+                    println!("audit trail intact: {n} entries verified");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(broken) => {
+                    println!("audit trail BROKEN: {broken}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Command::Openapi => {
+            print!("{}", hikeshi::api::openapi::yaml());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,1882 @@
+//! E-mail content: reports to the authorities, reminders, alerts and support notices, as plain text and HTML.
+//!
+//! Japanese comes first. A `ja` mail ends with a short English summary; an `en` mail is English only.
+//! Every string a hospital typed is HTML-escaped in the HTML part, times are shown in Japan time, and a
+//! drill carries `[訓練/DRILL]` at the start of the subject and a banner at the top of the body.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Asia::Tokyo;
+
+use crate::domain::{
+    AffectedSystem, AttackVector, Authority, CareImpact, Category, DispatchStatus, IncidentStatus,
+    Locale, Milestone, ObligationKind, OfflineBackup, PersonalDataStatus, Prefecture,
+    RansomwareKind, Requirement, SupportMode,
+};
+
+/// Subject prefix of every drill mail.
+pub const DRILL_PREFIX: &str = "[訓練/DRILL] ";
+
+/// Shown wherever a fact is not known yet (PPC wording).
+const UNKNOWN_JA: &str = "調査中";
+const UNKNOWN_EN: &str = "under investigation";
+
+/// The incident facts a mail may show.
+#[derive(Debug, Clone)]
+pub struct IncidentSummary {
+    /// `HK-<year>-<6 digits>`.
+    pub reference: String,
+    pub title: String,
+    pub category: Category,
+    pub drill: bool,
+    pub hospital_name: String,
+    /// 医療機関コード, when registered.
+    pub hospital_code: Option<String>,
+    pub prefecture: Prefecture,
+    pub beds: Option<i32>,
+    pub detected_at: DateTime<Utc>,
+    pub aware_at: DateTime<Utc>,
+    pub reported_at: DateTime<Utc>,
+    pub description: String,
+    pub attack_vector: AttackVector,
+    pub affected_systems: Vec<AffectedSystem>,
+    pub care_impact: CareImpact,
+    pub personal_data_status: PersonalDataStatus,
+    pub persons_estimate: Option<i64>,
+    /// 要配慮個人情報 is involved.
+    pub sensitive: bool,
+    pub financial_risk: bool,
+    /// Protected by strong encryption.
+    pub encrypted: bool,
+    pub data_items: Vec<String>,
+    pub ransom_demand: bool,
+    pub ransom_note_text: Option<String>,
+    pub encrypted_extension: Option<String>,
+    pub ransomware_family: Option<String>,
+    pub ransomware_kinds: Vec<RansomwareKind>,
+    /// `(type, value)`.
+    pub iocs: Vec<(String, String)>,
+    pub offline_backup: OfflineBackup,
+    pub bcp_activated: bool,
+    pub contact_name: String,
+    pub contact_phone: String,
+    pub contact_email: Option<String>,
+    /// The latest report under the four MHLW headings, if the hospital wrote one.
+    pub status_report: Option<StatusReport>,
+    /// The incident's page in hikeshi.
+    pub url: String,
+}
+
+/// A status report under MHLW's four headings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusReport {
+    /// 被害状況
+    pub damage: String,
+    /// 対応状況
+    pub response: String,
+    /// 復旧状況
+    pub recovery: String,
+    /// 再発防止策
+    pub prevention: String,
+}
+
+/// Why an incident was routed to one authority, and what it owes that authority.
+#[derive(Debug, Clone)]
+pub struct RouteNote {
+    pub requirement: Requirement,
+    /// `(ja, en)` sentences from the routing rules.
+    pub reasons: Vec<(String, String)>,
+    /// Each duty with its due time (`None`: no deadline, "promptly").
+    pub obligations: Vec<(ObligationKind, Option<DateTime<Utc>>)>,
+}
+
+/// A finished mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Japanese and English display names of an enumeration value.
+pub trait Label: Copy {
+    /// Japanese name.
+    fn label_ja(self) -> &'static str;
+    /// English name.
+    fn label_en(self) -> &'static str;
+    /// The name in `locale`.
+    fn label(self, locale: Locale) -> &'static str {
+        match locale {
+            Locale::Ja => self.label_ja(),
+            Locale::En => self.label_en(),
+        }
+    }
+}
+
+macro_rules! labels {
+    ($ty:ident { $($variant:ident => ($ja:literal, $en:literal)),+ $(,)? }) => {
+        impl Label for $ty {
+            fn label_ja(self) -> &'static str {
+                match self { $($ty::$variant => $ja),+ }
+            }
+            fn label_en(self) -> &'static str {
+                match self { $($ty::$variant => $en),+ }
+            }
+        }
+    };
+}
+
+labels!(Category {
+    Ransomware => ("ランサムウェア", "Ransomware"),
+    UnauthorizedAccess => ("不正アクセス", "Unauthorized access"),
+    Malware => ("マルウェア感染", "Malware infection"),
+    Dos => ("DoS攻撃（サービス妨害）", "Denial of service"),
+    SupplyChain => ("サプライチェーン攻撃（委託先経由）", "Supply-chain attack (via a vendor)"),
+    WebDefacement => ("ウェブサイト改ざん", "Website defacement"),
+    AccountCompromise => ("アカウント乗っ取り", "Account compromise"),
+    Misdelivery => ("誤送信・誤送付", "Misdelivery"),
+    LostMedia => ("記録媒体の紛失", "Lost media"),
+    Theft => ("盗難", "Theft"),
+    InsiderMisuse => ("内部不正", "Insider misuse"),
+    SystemFailure => ("システム障害", "System failure"),
+    Other => ("その他", "Other"),
+});
+
+labels!(CareImpact {
+    None => ("影響なし", "No impact"),
+    Partial => ("一部の診療に影響", "Partial impact"),
+    OutpatientSuspended => ("外来診療を停止", "Outpatient care suspended"),
+    EmergencySuspended => ("救急受入を停止", "Emergency admissions suspended"),
+    FullSuspension => ("診療を全面停止", "All care suspended"),
+});
+
+labels!(AttackVector {
+    Vpn => ("VPN機器", "VPN appliance"),
+    Rdp => ("リモートデスクトップ（RDP）", "Remote desktop (RDP)"),
+    VendorRemoteMaintenance => ("保守業者のリモート保守回線", "Vendor remote-maintenance line"),
+    Email => ("電子メール", "E-mail"),
+    Web => ("ウェブ", "Web"),
+    Usb => ("USB等の外部記録媒体", "USB or other removable media"),
+    Insider => ("内部関係者", "Insider"),
+    Unknown => ("不明（調査中）", "Unknown (under investigation)"),
+    Other => ("その他", "Other"),
+});
+
+labels!(AffectedSystem {
+    Emr => ("電子カルテ", "Electronic medical records"),
+    Ordering => ("オーダリング", "Order entry"),
+    Pacs => ("医用画像（PACS）", "Imaging (PACS)"),
+    Lab => ("検査システム", "Laboratory system"),
+    Pharmacy => ("薬剤システム", "Pharmacy system"),
+    Billing => ("医事会計", "Billing"),
+    NurseCall => ("ナースコール", "Nurse call"),
+    Network => ("院内ネットワーク", "Hospital network"),
+    Email => ("電子メール", "E-mail"),
+    Website => ("ウェブサイト", "Website"),
+    Other => ("その他", "Other"),
+});
+
+labels!(PersonalDataStatus {
+    None => ("漏えい等なし", "No personal data involved"),
+    Suspected => ("漏えい等のおそれ", "Leak, loss or damage suspected"),
+    Confirmed => ("漏えい等を確認", "Leak, loss or damage confirmed"),
+});
+
+labels!(OfflineBackup {
+    Intact => ("無事", "Intact"),
+    Affected => ("被害あり", "Affected"),
+    None => ("なし", "None"),
+    Unknown => ("不明", "Unknown"),
+});
+
+labels!(Authority {
+    Mhlw => ("厚生労働省", "Ministry of Health, Labour and Welfare (MHLW)"),
+    Ppc => ("個人情報保護委員会", "Personal Information Protection Commission (PPC)"),
+    Police => ("警察", "Police"),
+    Ipa => ("情報処理推進機構（IPA）", "Information-technology Promotion Agency (IPA)"),
+    Vendor => ("保守ベンダー", "Vendor"),
+    Prefecture => ("都道府県", "Prefectural government"),
+});
+
+labels!(ObligationKind {
+    MhlwInitial => ("厚生労働省への第一報", "Initial report to MHLW"),
+    PoliceReport => ("警察への通報・相談", "Report to the police"),
+    IpaReport => ("IPAへの届出", "Report to IPA"),
+    PpcPreliminary => ("個人情報保護委員会への速報", "Preliminary report to the PPC"),
+    PpcFinal => ("個人情報保護委員会への確報", "Final report to the PPC"),
+    PatientNotice => ("本人（患者）への通知", "Notice to affected patients"),
+});
+
+labels!(Milestone {
+    EmrRestored => ("電子カルテ復旧", "EMR restored"),
+    EmergencyAccepting => ("救急受入再開", "Emergency admissions resumed"),
+    NewOutpatientsAccepting => ("新規外来受入再開", "New outpatients accepted again"),
+    FullyNormal => ("通常診療に復帰", "Fully normal operation"),
+    ReportPublished => ("調査報告書の公表", "Investigation report published"),
+});
+
+labels!(DispatchStatus {
+    Assigned => ("派遣決定", "Assigned"),
+    Accepted => ("受諾", "Accepted"),
+    EnRoute => ("移動中", "En route"),
+    OnSite => ("現地到着", "On site"),
+    Released => ("支援終了", "Released"),
+    Declined => ("辞退", "Declined"),
+    Cancelled => ("取消", "Cancelled"),
+});
+
+labels!(IncidentStatus {
+    Reported => ("報告受付", "Reported"),
+    Triaged => ("初期評価済み", "Triaged"),
+    Responding => ("対応中", "Responding"),
+    Recovering => ("復旧中", "Recovering"),
+    Recovered => ("復旧完了", "Recovered"),
+    Closed => ("終結", "Closed"),
+    Withdrawn => ("取下げ（誤報）", "Withdrawn (false alarm)"),
+});
+
+labels!(RansomwareKind {
+    Encryption => ("暗号化", "Encryption"),
+    LeakThreat => ("情報公開の脅迫", "Leak threat"),
+    RansomDemand => ("身代金要求", "Ransom demand"),
+});
+
+labels!(SupportMode {
+    Remote => ("リモート支援", "Remote support"),
+    OnSite => ("現地支援", "On-site support"),
+});
+
+labels!(Requirement {
+    Required => ("必須", "Required"),
+    Recommended => ("推奨", "Recommended"),
+});
+
+/// Escapes `& < > " '` for HTML text and attribute values.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `2026-11-20 09:30 JST`.
+pub fn format_jst(t: DateTime<Utc>) -> String {
+    t.with_timezone(&Tokyo)
+        .format("%Y-%m-%d %H:%M JST")
+        .to_string()
+}
+
+fn tr(l: Locale, ja: &'static str, en: &'static str) -> &'static str {
+    match l {
+        Locale::Ja => ja,
+        Locale::En => en,
+    }
+}
+
+fn unknown(l: Locale) -> &'static str {
+    tr(l, UNKNOWN_JA, UNKNOWN_EN)
+}
+
+fn yes_no(l: Locale, b: bool) -> &'static str {
+    match (l, b) {
+        (Locale::Ja, true) => "あり",
+        (Locale::Ja, false) => "なし",
+        (Locale::En, true) => "yes",
+        (Locale::En, false) => "no",
+    }
+}
+
+fn join_labels<T: Label>(l: Locale, items: &[T]) -> String {
+    items
+        .iter()
+        .map(|i| i.label(l))
+        .collect::<Vec<_>>()
+        .join(tr(l, "、", ", "))
+}
+
+fn systems(l: Locale, s: &IncidentSummary) -> String {
+    if s.affected_systems.is_empty() {
+        unknown(l).to_owned()
+    } else {
+        join_labels(l, &s.affected_systems)
+    }
+}
+
+fn prefecture_name(l: Locale, p: Prefecture) -> &'static str {
+    match l {
+        Locale::Ja => p.name_ja(),
+        Locale::En => p.name_en(),
+    }
+}
+
+/// Digits grouped by thousands: `12,345`.
+fn group_digits(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
+fn persons(l: Locale, s: &IncidentSummary) -> String {
+    match (s.persons_estimate, l) {
+        (Some(n), Locale::Ja) => format!("約{}人（推計）", group_digits(n)),
+        (Some(n), Locale::En) => format!("about {} (estimate)", group_digits(n)),
+        (None, _) => unknown(l).to_owned(),
+    }
+}
+
+/// Header values must stay on one line.
+fn one_line(s: &str) -> String {
+    s.split(|c: char| c.is_control())
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Makes indicators unclickable in mail clients (`hxxp://evil[.]example`); the analyst reverses it.
+fn defang(v: &str) -> String {
+    let v = v.replace('.', "[.]");
+    if let Some(rest) = v.strip_prefix("http") {
+        format!("hxxp{rest}")
+    } else {
+        v
+    }
+}
+
+/// Builds the text and HTML parts side by side, so that both always carry the same content.
+struct Doc {
+    text: String,
+    html: String,
+    in_table: bool,
+}
+
+impl Doc {
+    fn new() -> Self {
+        Doc {
+            text: String::new(),
+            html: String::new(),
+            in_table: false,
+        }
+    }
+
+    fn close_table(&mut self) {
+        if self.in_table {
+            self.html.push_str("</table>\n");
+            self.in_table = false;
+        }
+    }
+
+    fn banner(&mut self, s: &str) {
+        self.close_table();
+        self.text.push_str(&format!("*** {s} ***\n\n"));
+        self.html.push_str(&format!(
+            "<p style=\"background:#fde68a;border:2px solid #b45309;padding:8px;font-weight:bold\">{}</p>\n",
+            escape_html(s)
+        ));
+    }
+
+    fn heading(&mut self, s: &str) {
+        self.close_table();
+        self.text.push_str(&format!("\n■ {s}\n"));
+        self.html.push_str(&format!(
+            "<h2 style=\"font-size:1.05em;border-bottom:1px solid #999;margin-top:1.2em\">{}</h2>\n",
+            escape_html(s)
+        ));
+    }
+
+    fn para(&mut self, s: &str) {
+        self.close_table();
+        self.text.push_str(s);
+        self.text.push('\n');
+        self.html
+            .push_str(&format!("<p>{}</p>\n", multiline_html(s)));
+    }
+
+    fn field(&mut self, key: &str, value: &str) {
+        if !self.in_table {
+            self.html
+                .push_str("<table style=\"border-collapse:collapse\">\n");
+            self.in_table = true;
+        }
+        let value = if value.trim().is_empty() {
+            "—"
+        } else {
+            value
+        };
+        let mut lines = value.lines();
+        self.text
+            .push_str(&format!("  {key}: {}\n", lines.next().unwrap_or_default()));
+        for line in lines {
+            self.text.push_str(&format!("      {line}\n"));
+        }
+        self.html.push_str(&format!(
+            "<tr><th style=\"text-align:left;vertical-align:top;padding:2px 12px 2px 0;white-space:nowrap\">{}</th>\
+             <td style=\"padding:2px 0\">{}</td></tr>\n",
+            escape_html(key),
+            multiline_html(value)
+        ));
+    }
+
+    fn list<I: IntoIterator<Item = String>>(&mut self, items: I) {
+        self.close_table();
+        self.html.push_str("<ul>\n");
+        for item in items {
+            self.text
+                .push_str(&format!("  ・{}\n", item.replace('\n', "\n    ")));
+            self.html
+                .push_str(&format!("<li>{}</li>\n", multiline_html(&item)));
+        }
+        self.html.push_str("</ul>\n");
+    }
+
+    /// Verbatim text the hospital copied from elsewhere (a ransom note).
+    fn quote(&mut self, s: &str) {
+        self.close_table();
+        for line in s.lines() {
+            self.text.push_str(&format!("  > {line}\n"));
+        }
+        self.html.push_str(&format!(
+            "<pre style=\"background:#f3f4f6;padding:8px;white-space:pre-wrap\">{}</pre>\n",
+            escape_html(s)
+        ));
+    }
+
+    fn link(&mut self, label: &str, url: &str) {
+        self.close_table();
+        self.text.push_str(&format!("{label}: {url}\n"));
+        // Only web links become anchors: anything else (javascript:, data:) stays inert text.
+        let target = if url.starts_with("https://") || url.starts_with("http://") {
+            format!("<a href=\"{0}\">{0}</a>", escape_html(url))
+        } else {
+            escape_html(url)
+        };
+        self.html
+            .push_str(&format!("<p>{}: {target}</p>\n", escape_html(label)));
+    }
+
+    fn rule(&mut self) {
+        self.close_table();
+        self.text
+            .push_str("\n------------------------------------------------------------\n");
+        self.html.push_str("<hr>\n");
+    }
+
+    fn finish(mut self, lang: Locale, subject: String) -> Rendered {
+        self.close_table();
+        let html = format!(
+            "<!DOCTYPE html>\n<html lang=\"{}\">\n<head><meta charset=\"utf-8\"><title>{}</title></head>\n\
+             <body style=\"font-family:sans-serif;line-height:1.5\">\n{}</body>\n</html>\n",
+            lang.as_str(),
+            escape_html(&subject),
+            self.html
+        );
+        Rendered {
+            subject,
+            text: self.text,
+            html,
+        }
+    }
+}
+
+fn multiline_html(s: &str) -> String {
+    escape_html(s).replace("\r\n", "\n").replace('\n', "<br>\n")
+}
+
+fn prefix(drill: bool) -> &'static str {
+    if drill {
+        DRILL_PREFIX
+    } else {
+        ""
+    }
+}
+
+fn drill_banner(doc: &mut Doc, l: Locale, drill: bool) {
+    if drill {
+        doc.banner(tr(
+            l,
+            "【訓練】これは訓練用の通知です。実際の事案ではありません。 / DRILL: training exercise, not a real incident.",
+            "DRILL: this is a training exercise, not a real incident.",
+        ));
+    }
+}
+
+fn due_text(l: Locale, due: Option<DateTime<Utc>>) -> String {
+    match (due, l) {
+        (Some(d), Locale::Ja) => format!("期限 {}", format_jst(d)),
+        (Some(d), Locale::En) => format!("due {}", format_jst(d)),
+        (None, Locale::Ja) => "期限の定めなし（速やかに）".to_owned(),
+        (None, Locale::En) => "no fixed deadline (promptly)".to_owned(),
+    }
+}
+
+fn is_initial(stage: &str) -> bool {
+    stage.eq_ignore_ascii_case("initial")
+}
+
+/// The report an authority receives about one incident. `stage` is `"initial"` (第一報) or `"update"` (続報;
+/// any other value is treated as an update).
+pub fn authority_report(
+    authority: Authority,
+    locale: Locale,
+    s: &IncidentSummary,
+    route: &RouteNote,
+    stage: &str,
+) -> Rendered {
+    let l = locale;
+    let initial = is_initial(stage);
+    let stage_label = match (authority, initial) {
+        (Authority::Ppc, true) => tr(l, "速報", "Preliminary report"),
+        (_, true) => tr(l, "第一報", "Initial report"),
+        (_, false) => tr(l, "続報", "Update"),
+    };
+    let subject = match l {
+        Locale::Ja => format!(
+            "{}【{stage_label}】{} {}事案のご報告（{}）",
+            prefix(s.drill),
+            s.reference,
+            s.category.label_ja(),
+            one_line(&s.hospital_name)
+        ),
+        Locale::En => format!(
+            "{}[{stage_label}] {} {} incident at {}",
+            prefix(s.drill),
+            s.reference,
+            s.category.label_en(),
+            one_line(&s.hospital_name)
+        ),
+    };
+
+    let mut d = Doc::new();
+    drill_banner(&mut d, l, s.drill);
+    match l {
+        Locale::Ja => {
+            d.para(&format!("{} ご担当者様", authority.label_ja()));
+            d.para(&format!(
+                "医療機関サイバー事案報告システム hikeshi を通じて、下記の医療機関から事案の報告がありました。{stage_label}としてお知らせします。"
+            ));
+        }
+        Locale::En => {
+            d.para(&format!("To: {}", authority.label_en()));
+            d.para(&format!(
+                "A hospital has reported an incident through hikeshi, the hospital cyber-incident reporting service. This is the {}.",
+                stage_label.to_lowercase()
+            ));
+        }
+    }
+    overview(&mut d, l, s);
+    routing(&mut d, l, route);
+    match authority {
+        Authority::Mhlw => mhlw_sections(&mut d, l, s),
+        Authority::Ppc => ppc_sections(&mut d, l, s, route),
+        Authority::Police => police_sections(&mut d, l, s),
+        Authority::Ipa => ipa_sections(&mut d, l, s),
+        Authority::Vendor => vendor_sections(&mut d, l, s),
+        Authority::Prefecture => prefecture_sections(&mut d, l, s),
+    }
+    contact(&mut d, l, s);
+    if l == Locale::Ja {
+        english_summary(&mut d, s, route);
+    }
+    d.finish(l, subject)
+}
+
+fn overview(d: &mut Doc, l: Locale, s: &IncidentSummary) {
+    d.heading(tr(l, "事案の概要", "Incident"));
+    d.field(tr(l, "参照番号", "Reference"), &s.reference);
+    d.field(tr(l, "件名", "Title"), &s.title);
+    d.field(tr(l, "種別", "Category"), s.category.label(l));
+    d.field(tr(l, "医療機関", "Hospital"), &s.hospital_name);
+    d.field(
+        tr(l, "所在都道府県", "Prefecture"),
+        prefecture_name(l, s.prefecture),
+    );
+    d.field(tr(l, "発見日時", "Detected"), &format_jst(s.detected_at));
+    d.field(tr(l, "認知日時", "Hospital aware"), &format_jst(s.aware_at));
+    d.field(tr(l, "報告日時", "Reported"), &format_jst(s.reported_at));
+    d.field(
+        tr(l, "診療への影響", "Impact on care"),
+        s.care_impact.label(l),
+    );
+}
+
+fn routing(d: &mut Doc, l: Locale, route: &RouteNote) {
+    d.heading(&match l {
+        Locale::Ja => format!("送付の理由（{}）", route.requirement.label_ja()),
+        Locale::En => format!(
+            "Why you receive this ({})",
+            route.requirement.label_en().to_lowercase()
+        ),
+    });
+    let reasons: Vec<String> = route
+        .reasons
+        .iter()
+        .map(|(ja, en)| match l {
+            Locale::Ja => ja.clone(),
+            Locale::En => en.clone(),
+        })
+        .collect();
+    if reasons.is_empty() {
+        d.para(tr(l, "（理由の記載なし）", "(no reason recorded)"));
+    } else {
+        d.list(reasons);
+    }
+    d.heading(tr(l, "報告義務と期限", "Obligations and deadlines"));
+    if route.obligations.is_empty() {
+        d.para(tr(
+            l,
+            "期限のある義務はありません。",
+            "No obligations with a deadline.",
+        ));
+    } else {
+        d.list(
+            route
+                .obligations
+                .iter()
+                .map(|(kind, due)| format!("{}: {}", kind.label(l), due_text(l, *due))),
+        );
+    }
+}
+
+fn contact(d: &mut Doc, l: Locale, s: &IncidentSummary) {
+    d.heading(tr(l, "連絡先", "Contact"));
+    d.field(
+        tr(l, "医療機関の担当者", "Hospital contact"),
+        &s.contact_name,
+    );
+    d.field(tr(l, "電話", "Phone"), &s.contact_phone);
+    d.field(
+        tr(l, "メール", "E-mail"),
+        s.contact_email
+            .as_deref()
+            .unwrap_or(tr(l, "（未登録）", "(none given)")),
+    );
+    d.para(tr(
+        l,
+        "医療機関のメールは攻撃の影響で使えない場合があります。お急ぎの場合は電話でご連絡ください。",
+        "The hospital's e-mail may be down because of the incident; please call if it is urgent.",
+    ));
+    d.link(tr(l, "事案ページ", "Incident page"), &s.url);
+}
+
+fn english_summary(d: &mut Doc, s: &IncidentSummary, route: &RouteNote) {
+    let l = Locale::En;
+    d.rule();
+    d.heading("English summary");
+    d.field("Reference", &s.reference);
+    d.field("Category", s.category.label_en());
+    d.field(
+        "Hospital",
+        &format!("{} ({})", s.hospital_name, s.prefecture.name_en()),
+    );
+    d.field("Detected", &format_jst(s.detected_at));
+    d.field("Impact on care", s.care_impact.label_en());
+    d.field(
+        "Why you receive this",
+        &route
+            .reasons
+            .iter()
+            .map(|(_, en)| en.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    d.field(
+        "Obligations",
+        &route
+            .obligations
+            .iter()
+            .map(|(k, due)| format!("{}: {}", k.label_en(), due_text(l, *due)))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    d.field("Contact phone", &s.contact_phone);
+    d.link("Incident page", &s.url);
+}
+
+fn derived_damage(l: Locale, s: &IncidentSummary) -> String {
+    let mut out = vec![s.description.trim().to_owned()];
+    out.push(format!(
+        "{}: {}",
+        tr(l, "影響を受けたシステム", "Systems affected"),
+        systems(l, s)
+    ));
+    out.push(format!(
+        "{}: {}",
+        tr(l, "診療への影響", "Impact on care"),
+        s.care_impact.label(l)
+    ));
+    out.push(format!(
+        "{}: {}",
+        tr(l, "個人データ", "Personal data"),
+        s.personal_data_status.label(l)
+    ));
+    if s.ransom_demand {
+        out.push(tr(l, "身代金の要求あり", "A ransom was demanded").to_owned());
+    }
+    out.retain(|x| !x.is_empty());
+    out.join("\n")
+}
+
+fn mhlw_sections(d: &mut Doc, l: Locale, s: &IncidentSummary) {
+    d.heading(tr(l, "医療機関", "Hospital"));
+    d.field(tr(l, "名称", "Name"), &s.hospital_name);
+    d.field(
+        tr(l, "医療機関コード", "Medical institution code"),
+        s.hospital_code
+            .as_deref()
+            .unwrap_or(tr(l, "（未登録）", "(not registered)")),
+    );
+    d.field(
+        tr(l, "所在都道府県", "Prefecture"),
+        prefecture_name(l, s.prefecture),
+    );
+    d.field(
+        tr(l, "病床数", "Beds"),
+        &s.beds.map_or_else(
+            || tr(l, "（未登録）", "(not registered)").to_owned(),
+            |b| b.to_string(),
+        ),
+    );
+    d.heading(tr(
+        l,
+        "診療への影響とシステム",
+        "Impact on care and systems",
+    ));
+    d.field(
+        tr(l, "診療への影響", "Impact on care"),
+        s.care_impact.label(l),
+    );
+    d.field(
+        tr(l, "影響を受けたシステム", "Systems affected"),
+        &systems(l, s),
+    );
+    d.field(
+        tr(
+            l,
+            "BCP（業務継続計画）の発動",
+            "Business continuity plan activated",
+        ),
+        yes_no(l, s.bcp_activated),
+    );
+    d.field(
+        tr(l, "オフラインバックアップ", "Offline backup"),
+        s.offline_backup.label(l),
+    );
+
+    let derived = StatusReport {
+        damage: derived_damage(l, s),
+        response: match l {
+            Locale::Ja => format!(
+                "BCP: {}。hikeshi を通じて関係機関へ報告中。詳細は{}。",
+                if s.bcp_activated { "発動済み" } else { "未発動" },
+                UNKNOWN_JA
+            ),
+            Locale::En => format!(
+                "Business continuity plan: {}. Authorities are being notified through hikeshi. Details {}.",
+                if s.bcp_activated { "activated" } else { "not activated" },
+                UNKNOWN_EN
+            ),
+        },
+        recovery: match l {
+            Locale::Ja => format!(
+                "オフラインバックアップ: {}。復旧見込みは{UNKNOWN_JA}。",
+                s.offline_backup.label_ja()
+            ),
+            Locale::En => format!(
+                "Offline backup: {}. Time to recovery {UNKNOWN_EN}.",
+                s.offline_backup.label_en()
+            ),
+        },
+        prevention: tr(l, "調査中（原因究明の後に報告します）", "Under investigation (to follow once the cause is known)").to_owned(),
+    };
+    let report = s.status_report.as_ref().unwrap_or(&derived);
+    let source = if s.status_report.is_some() {
+        tr(
+            l,
+            "（医療機関の状況報告より）",
+            "(from the hospital's status report)",
+        )
+    } else {
+        tr(
+            l,
+            "（届出内容から作成。医療機関の状況報告は未提出）",
+            "(derived from the filed facts; no status report yet)",
+        )
+    };
+    d.heading(tr(l, "状況報告", "Status report"));
+    d.para(source);
+    for (ja, en, body) in [
+        ("被害状況", "Damage", &report.damage),
+        ("対応状況", "Response", &report.response),
+        ("復旧状況", "Recovery", &report.recovery),
+        ("再発防止策", "Prevention", &report.prevention),
+    ] {
+        let title = match l {
+            Locale::Ja => ja.to_owned(),
+            Locale::En => format!("{en} ({ja})"),
+        };
+        d.heading(&title);
+        d.para(if body.trim().is_empty() {
+            unknown(l)
+        } else {
+            body
+        });
+    }
+}
+
+fn ppc_sections(d: &mut Doc, l: Locale, s: &IncidentSummary, route: &RouteNote) {
+    d.heading(tr(
+        l,
+        "個人情報保護法施行規則第8条第1項に定める報告事項（現時点で判明している範囲）",
+        "Items of Art. 8(1) of the APPI Enforcement Rules (as known so far)",
+    ));
+    d.para(tr(
+        l,
+        "正式な報告は医療機関が個人情報保護委員会の報告フォームから行います。本メールはその内容の事前連絡です。",
+        "The hospital files the formal report on the PPC's online form; this mail gives advance notice of its content.",
+    ));
+    d.field(tr(l, "報告者", "Reporter"), &s.hospital_name);
+    d.field(
+        tr(l, "個人データの状況", "Personal data"),
+        s.personal_data_status.label(l),
+    );
+
+    let un = unknown(l).to_owned();
+    let overview = match l {
+        Locale::Ja => format!(
+            "{}。発見 {}、認知 {}。\n{}",
+            s.category.label_ja(),
+            format_jst(s.detected_at),
+            format_jst(s.aware_at),
+            s.description.trim()
+        ),
+        Locale::En => format!(
+            "{}. Detected {}, hospital aware {}.\n{}",
+            s.category.label_en(),
+            format_jst(s.detected_at),
+            format_jst(s.aware_at),
+            s.description.trim()
+        ),
+    };
+    let mut items = if s.data_items.is_empty() {
+        un.clone()
+    } else {
+        s.data_items.join(tr(l, "、", ", "))
+    };
+    items.push('\n');
+    items.push_str(&format!(
+        "{}: {} / {}: {}",
+        tr(
+            l,
+            "要配慮個人情報",
+            "Sensitive (special care-required) data"
+        ),
+        yes_no(l, s.sensitive),
+        tr(l, "高度な暗号化等の保護", "Protected by strong encryption"),
+        yes_no(l, s.encrypted)
+    ));
+    let cause = if s.attack_vector == AttackVector::Unknown {
+        un.clone()
+    } else {
+        format!(
+            "{}（{}: {}）",
+            s.category.label(l),
+            tr(l, "侵入経路", "intrusion route"),
+            s.attack_vector.label(l)
+        )
+    };
+    let mut secondary = Vec::new();
+    if s.ransomware_kinds.contains(&RansomwareKind::LeakThreat) {
+        secondary.push(tr(
+            l,
+            "窃取データ公開の脅迫あり（公開のおそれ）",
+            "Threat to publish stolen data (possible disclosure)",
+        ));
+    }
+    if s.financial_risk {
+        secondary.push(tr(l, "財産的被害のおそれあり", "Risk of financial damage"));
+    }
+    let secondary = if secondary.is_empty() {
+        un.clone()
+    } else {
+        secondary.join("\n")
+    };
+    let notice = if route
+        .obligations
+        .iter()
+        .any(|(k, _)| *k == ObligationKind::PatientNotice)
+    {
+        tr(
+            l,
+            "調査中（本人への通知を準備中）",
+            "Under investigation (notice to patients being prepared)",
+        )
+        .to_owned()
+    } else {
+        un.clone()
+    };
+    let prevention = s
+        .status_report
+        .as_ref()
+        .map(|r| r.prevention.trim().to_owned())
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| un.clone());
+    let mut other = vec![format!(
+        "{}: {}",
+        tr(l, "事案ページ", "Incident page"),
+        s.url
+    )];
+    if s.ransom_demand {
+        other.push(tr(l, "身代金の要求あり", "A ransom was demanded").to_owned());
+    }
+    other.push(format!(
+        "{}: {}",
+        tr(l, "漏えい等の状況", "Status of the leak"),
+        s.personal_data_status.label(l)
+    ));
+    let rows: [(&str, &str, String); 9] = [
+        ("1 概要", "1 Overview (概要)", overview),
+        (
+            "2 漏えい等が発生し、又は発生したおそれがある個人データの項目",
+            "2 Personal data items affected (or possibly affected)",
+            items,
+        ),
+        (
+            "3 漏えい等が発生し、又は発生したおそれがある個人データに係る本人の数",
+            "3 Number of persons",
+            persons(l, s),
+        ),
+        ("4 原因", "4 Cause (原因)", cause),
+        (
+            "5 二次被害又はそのおそれの有無及びその内容",
+            "5 Secondary harm, actual or possible (二次被害)",
+            secondary,
+        ),
+        (
+            "6 本人への対応の実施状況",
+            "6 Notice to the persons concerned",
+            notice,
+        ),
+        ("7 公表の実施状況", "7 Public announcement", un.clone()),
+        (
+            "8 再発防止のための措置",
+            "8 Recurrence prevention (再発防止)",
+            prevention,
+        ),
+        (
+            "9 その他参考となる事項",
+            "9 Other (その他)",
+            other.join("\n"),
+        ),
+    ];
+    for (ja, en, body) in rows {
+        d.heading(tr(l, ja, en));
+        d.para(&body);
+    }
+}
+
+fn police_sections(d: &mut Doc, l: Locale, s: &IncidentSummary) {
+    d.heading(tr(l, "所在地", "Location"));
+    d.field(
+        tr(l, "都道府県", "Prefecture"),
+        prefecture_name(l, s.prefecture),
+    );
+    d.field(tr(l, "医療機関", "Hospital"), &s.hospital_name);
+
+    d.heading(tr(l, "攻撃の状況", "Attack facts"));
+    d.field(tr(l, "種別", "Category"), s.category.label(l));
+    d.field(
+        tr(l, "侵入経路", "Intrusion route"),
+        s.attack_vector.label(l),
+    );
+    d.field(
+        tr(l, "影響を受けたシステム", "Systems affected"),
+        &systems(l, s),
+    );
+    d.field(
+        tr(l, "身代金の要求", "Ransom demanded"),
+        yes_no(l, s.ransom_demand),
+    );
+    if !s.ransomware_kinds.is_empty() {
+        d.field(
+            tr(l, "ランサムウェアの被害類型", "Ransomware harm"),
+            &join_labels(l, &s.ransomware_kinds),
+        );
+    }
+    d.field(
+        tr(l, "ランサムウェアの種類", "Ransomware family"),
+        s.ransomware_family.as_deref().unwrap_or(unknown(l)),
+    );
+    d.field(
+        tr(l, "暗号化ファイルの拡張子", "Encrypted-file extension"),
+        s.encrypted_extension.as_deref().unwrap_or(unknown(l)),
+    );
+    d.field(tr(l, "状況の説明", "Description"), &s.description);
+    if let Some(note) = s
+        .ransom_note_text
+        .as_deref()
+        .filter(|n| !n.trim().is_empty())
+    {
+        d.heading(tr(l, "脅迫文（原文のまま）", "Ransom note (verbatim)"));
+        d.quote(note);
+    }
+    d.heading(tr(l, "IoC（侵害の痕跡）", "Indicators of compromise"));
+    if s.iocs.is_empty() {
+        d.para(unknown(l));
+    } else {
+        d.para(tr(
+            l,
+            "誤クリック防止のため無害化して表記しています（[.] は . 、hxxp は http）。",
+            "Defanged to prevent accidental clicks ([.] is . and hxxp is http).",
+        ));
+        d.list(s.iocs.iter().map(|(t, v)| format!("{t}: {}", defang(v))));
+    }
+
+    d.heading(tr(
+        l,
+        "証拠保全について医療機関へ案内した事項",
+        "Evidence preservation: what the hospital has been advised",
+    ));
+    d.list(
+        [
+            tr(
+                l,
+                "ログ（サーバ、VPN・ファイアウォール機器、認証等）を消去・上書きせず保全する。",
+                "Preserve logs (servers, VPN and firewall appliances, authentication); do not delete or overwrite them.",
+            ),
+            tr(
+                l,
+                "感染端末はネットワークから切り離す。ただしVPN機器・ファイアウォール等は電源を切らない（メモリ上のログが失われるため）。",
+                "Disconnect affected machines from the network, but keep VPN and firewall devices powered on (their logs are in memory).",
+            ),
+            tr(
+                l,
+                "ネットワーク構成図を用意しておく。",
+                "Have the network diagram ready.",
+            ),
+        ]
+        .map(str::to_owned),
+    );
+    d.para(tr(
+        l,
+        "この通知は被害届ではありません。被害届の提出は警察署で行います。緊急の場合は110番または最寄りの警察署へ通報してください。",
+        "This notice is not a damage report (被害届); that is filed at a police station. Urgent cases: call 110 or go to the nearest police station.",
+    ));
+}
+
+fn ipa_sections(d: &mut Doc, l: Locale, s: &IncidentSummary) {
+    d.heading(tr(l, "届出者", "Reporter"));
+    d.field(tr(l, "組織名", "Organisation"), &s.hospital_name);
+    d.field(tr(l, "担当者氏名", "Name"), &s.contact_name);
+    d.field(
+        tr(l, "メールアドレス", "E-mail"),
+        s.contact_email
+            .as_deref()
+            .unwrap_or(tr(l, "（未登録）", "(none given)")),
+    );
+    d.field(tr(l, "電話番号", "Phone"), &s.contact_phone);
+
+    d.heading(tr(
+        l,
+        "不正アクセスの届出項目",
+        "Unauthorized-access report fields",
+    ));
+    d.field(
+        tr(l, "発見日", "Date discovered"),
+        &format_jst(s.detected_at),
+    );
+    d.field(
+        tr(l, "被害を受けたシステム", "Affected system"),
+        &systems(l, s),
+    );
+    d.field(
+        tr(l, "発見の経緯", "How it was found"),
+        tr(
+            l,
+            "不明（hikeshi では未収集。医療機関へご確認ください）",
+            "Unknown (not collected by hikeshi; please ask the hospital)",
+        ),
+    );
+    d.field(
+        tr(l, "侵入経路", "Intrusion route"),
+        s.attack_vector.label(l),
+    );
+    let mut damage = vec![
+        s.description.trim().to_owned(),
+        format!(
+            "{}: {}",
+            tr(l, "診療への影響", "Impact on care"),
+            s.care_impact.label(l)
+        ),
+    ];
+    if !s.ransomware_kinds.is_empty() {
+        damage.push(format!(
+            "{}: {}",
+            tr(l, "ランサムウェア", "Ransomware"),
+            join_labels(l, &s.ransomware_kinds)
+        ));
+    }
+    damage.push(format!(
+        "{}: {}",
+        tr(l, "個人データ", "Personal data"),
+        s.personal_data_status.label(l)
+    ));
+    damage.retain(|x| !x.is_empty());
+    d.field(tr(l, "被害内容", "Damage"), &damage.join("\n"));
+    if !s.iocs.is_empty() {
+        d.field(
+            tr(l, "IoC（無害化表記）", "IoCs (defanged)"),
+            &s.iocs
+                .iter()
+                .map(|(t, v)| format!("{t}: {}", defang(v)))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+    }
+}
+
+fn vendor_sections(d: &mut Doc, l: Locale, s: &IncidentSummary) {
+    d.heading(tr(l, "お願い", "Request"));
+    d.field(
+        tr(l, "影響を受けたシステム", "Systems affected"),
+        &systems(l, s),
+    );
+    d.field(
+        tr(l, "侵入経路", "Intrusion route"),
+        s.attack_vector.label(l),
+    );
+    if s.attack_vector == AttackVector::VendorRemoteMaintenance
+        || s.category == Category::SupplyChain
+    {
+        d.para(tr(
+            l,
+            "貴社のリモート保守回線・委託先経由の侵入の可能性があります。接続機器のログを保全し、他の顧客医療機関への影響をご確認ください。",
+            "The intrusion may have come through your remote-maintenance line. Please preserve the logs of your connection devices and check your other hospital customers.",
+        ));
+    }
+    d.para(tr(
+        l,
+        "復旧支援について医療機関の担当者へご連絡ください。",
+        "Please contact the hospital about recovery support.",
+    ));
+}
+
+fn prefecture_sections(d: &mut Doc, l: Locale, s: &IncidentSummary) {
+    d.heading(tr(l, "地域医療への影響", "Effect on regional care"));
+    d.field(
+        tr(l, "診療への影響", "Impact on care"),
+        s.care_impact.label(l),
+    );
+    d.field(
+        tr(l, "影響を受けたシステム", "Systems affected"),
+        &systems(l, s),
+    );
+    d.field(
+        tr(l, "病床数", "Beds"),
+        &s.beds
+            .map_or_else(|| unknown(l).to_owned(), |b| b.to_string()),
+    );
+    if s.care_impact >= CareImpact::OutpatientSuspended {
+        d.para(tr(
+            l,
+            "診療の停止を伴います。周辺医療機関・救急搬送の調整をご検討ください。",
+            "Care is suspended: please consider coordinating neighbouring hospitals and ambulance routing.",
+        ));
+    }
+}
+
+/// Reminder (or, with `overdue`, an overdue notice) of a reporting duty, sent to the hospital.
+#[allow(clippy::too_many_arguments)]
+pub fn obligation_reminder(
+    locale: Locale,
+    reference: &str,
+    hospital_name: &str,
+    kind: ObligationKind,
+    due: DateTime<Utc>,
+    url: &str,
+    drill: bool,
+    overdue: bool,
+) -> Rendered {
+    let l = locale;
+    let tag = match (overdue, l) {
+        (true, Locale::Ja) => "【期限超過】",
+        (false, Locale::Ja) => "【期限のお知らせ】",
+        (true, Locale::En) => "[Overdue] ",
+        (false, Locale::En) => "[Reminder] ",
+    };
+    let subject = format!(
+        "{}{tag}{reference} {}（{}）",
+        prefix(drill),
+        kind.label(l),
+        due_text(l, Some(due))
+    );
+    let subject = if l == Locale::En {
+        subject.replace('（', "(").replace('）', ")")
+    } else {
+        subject
+    };
+    let mut d = Doc::new();
+    drill_banner(&mut d, l, drill);
+    match l {
+        Locale::Ja => d.para(&format!("{} ご担当者様", hospital_name)),
+        Locale::En => d.para(&format!("To: {hospital_name}")),
+    }
+    d.para(match (overdue, l) {
+        (true, Locale::Ja) => "次の報告の期限が過ぎています。至急ご対応ください。",
+        (false, Locale::Ja) => "次の報告の期限が近づいています。",
+        (true, Locale::En) => "The following report is overdue. Please act now.",
+        (false, Locale::En) => "The following report is due soon.",
+    });
+    d.field(tr(l, "参照番号", "Reference"), reference);
+    d.field(tr(l, "義務", "Obligation"), kind.label(l));
+    d.field(tr(l, "期限", "Due"), &format_jst(due));
+    d.para(match kind {
+        ObligationKind::PpcPreliminary | ObligationKind::PpcFinal => tr(
+            l,
+            "個人情報保護委員会の報告フォームから提出し、提出日と受付番号を hikeshi に記録してください。",
+            "File it on the PPC's online form, then record the date and receipt number in hikeshi.",
+        ),
+        ObligationKind::PatientNotice => tr(
+            l,
+            "本人への通知（概要、個人データの項目、原因、二次被害のおそれ、その他）を行い、hikeshi に記録してください。",
+            "Notify the affected patients (overview, data items, cause, possible secondary harm, other) and record it in hikeshi.",
+        ),
+        _ => tr(
+            l,
+            "提出後、hikeshi で完了を記録してください。",
+            "Once done, record it as fulfilled in hikeshi.",
+        ),
+    });
+    d.link(tr(l, "事案ページ", "Incident page"), url);
+    if l == Locale::Ja {
+        d.rule();
+        d.para(&format!(
+            "{} {reference}: {} — due {}. {}",
+            if overdue { "OVERDUE" } else { "Reminder" },
+            kind.label_en(),
+            format_jst(due),
+            url
+        ));
+    }
+    d.finish(l, subject)
+}
+
+/// Alert to the duty officers: a notification to an authority could not be delivered; they should phone.
+pub fn dead_letter_alert(
+    reference: &str,
+    authority: Authority,
+    address: &str,
+    attempts: i32,
+    last_error: &str,
+    url: &str,
+    drill: bool,
+) -> Rendered {
+    let subject = format!(
+        "{}【配信失敗】{reference} {}への通知が届いていません / Delivery failed",
+        prefix(drill),
+        authority.label_ja()
+    );
+    let mut d = Doc::new();
+    drill_banner(&mut d, Locale::Ja, drill);
+    d.para(&format!(
+        "{}への通知を{attempts}回試みましたが配信できませんでした。電話等で直接連絡し、hikeshi で再送または手動連絡を記録してください。",
+        authority.label_ja()
+    ));
+    d.field("参照番号", reference);
+    d.field("宛先", &format!("{} <{address}>", authority.label_ja()));
+    d.field("試行回数", &attempts.to_string());
+    d.field("最後のエラー", last_error);
+    d.link("事案ページ", url);
+    d.rule();
+    d.para(&format!(
+        "The notification to {} <{address}> failed after {attempts} attempts. Please phone them, then resend or record the manual contact in hikeshi.",
+        authority.label_en()
+    ));
+    d.field("Last error", last_error);
+    d.link("Incident page", url);
+    d.finish(Locale::Ja, subject)
+}
+
+/// Notice to a responder team: it has been dispatched to a hospital.
+pub fn dispatch_assigned(
+    locale: Locale,
+    reference: &str,
+    hospital_name: &str,
+    prefecture: Prefecture,
+    mode: SupportMode,
+    url: &str,
+    drill: bool,
+) -> Rendered {
+    let l = locale;
+    let subject = match l {
+        Locale::Ja => format!(
+            "{}【派遣要請】{reference} {}（{}）{}",
+            prefix(drill),
+            one_line(hospital_name),
+            prefecture.name_ja(),
+            mode.label_ja()
+        ),
+        Locale::En => format!(
+            "{}[Dispatch] {reference} {} ({}) {}",
+            prefix(drill),
+            one_line(hospital_name),
+            prefecture.name_en(),
+            mode.label_en().to_lowercase()
+        ),
+    };
+    let mut d = Doc::new();
+    drill_banner(&mut d, l, drill);
+    d.para(tr(
+        l,
+        "貴チームに次の医療機関への支援が割り当てられました。事案ページで受諾または辞退を登録してください。",
+        "Your team has been assigned to support the hospital below. Please accept or decline on the incident page.",
+    ));
+    d.field(tr(l, "参照番号", "Reference"), reference);
+    d.field(tr(l, "医療機関", "Hospital"), hospital_name);
+    d.field(
+        tr(l, "都道府県", "Prefecture"),
+        prefecture_name(l, prefecture),
+    );
+    d.field(tr(l, "支援形態", "Mode"), mode.label(l));
+    d.link(tr(l, "事案ページ", "Incident page"), url);
+    if l == Locale::Ja {
+        d.rule();
+        d.para(&format!(
+            "Dispatch: {reference}, {} ({}), {}. Accept or decline: {url}",
+            hospital_name,
+            prefecture.name_en(),
+            mode.label_en().to_lowercase()
+        ));
+    }
+    d.finish(l, subject)
+}
+
+/// Notice to the hospital: a responder team's dispatch changed status.
+pub fn dispatch_status_notice(
+    locale: Locale,
+    reference: &str,
+    team_name: &str,
+    status: DispatchStatus,
+    at: DateTime<Utc>,
+    url: &str,
+    drill: bool,
+) -> Rendered {
+    let l = locale;
+    let subject = match l {
+        Locale::Ja => format!(
+            "{}【支援チーム】{reference} {}: {}",
+            prefix(drill),
+            one_line(team_name),
+            status.label_ja()
+        ),
+        Locale::En => format!(
+            "{}[Support team] {reference} {}: {}",
+            prefix(drill),
+            one_line(team_name),
+            status.label_en()
+        ),
+    };
+    let mut d = Doc::new();
+    drill_banner(&mut d, l, drill);
+    d.para(tr(
+        l,
+        "支援チームの状況が更新されました。",
+        "The support team's status has changed.",
+    ));
+    d.field(tr(l, "参照番号", "Reference"), reference);
+    d.field(tr(l, "チーム", "Team"), team_name);
+    d.field(tr(l, "状況", "Status"), status.label(l));
+    d.field(tr(l, "日時", "At"), &format_jst(at));
+    d.link(tr(l, "事案ページ", "Incident page"), url);
+    if l == Locale::Ja {
+        d.rule();
+        d.para(&format!(
+            "Support team {team_name}: {} at {}. {url}",
+            status.label_en().to_lowercase(),
+            format_jst(at)
+        ));
+    }
+    d.finish(l, subject)
+}
+
+/// Notice to the hospital: its support request was approved or declined.
+pub fn support_decision(
+    locale: Locale,
+    reference: &str,
+    approved: bool,
+    reason: &str,
+    url: &str,
+    drill: bool,
+) -> Rendered {
+    let l = locale;
+    let decision = match (approved, l) {
+        (true, Locale::Ja) => "承認",
+        (false, Locale::Ja) => "見送り",
+        (true, Locale::En) => "approved",
+        (false, Locale::En) => "declined",
+    };
+    let subject = match l {
+        Locale::Ja => format!(
+            "{}【支援要請】{reference} 支援要請は{decision}されました",
+            prefix(drill)
+        ),
+        Locale::En => format!("{}[Support request] {reference} {decision}", prefix(drill)),
+    };
+    let mut d = Doc::new();
+    drill_banner(&mut d, l, drill);
+    d.para(match (approved, l) {
+        (true, Locale::Ja) => "支援要請が承認されました。支援チームの割当てをお知らせしますので、しばらくお待ちください。",
+        (false, Locale::Ja) => "今回の支援要請は見送りとなりました。理由は下記のとおりです。状況が変わった場合は再度要請してください。",
+        (true, Locale::En) => "Your support request was approved. You will be told which team is assigned.",
+        (false, Locale::En) => "Your support request was declined for the reason below. Please ask again if the situation changes.",
+    });
+    d.field(tr(l, "参照番号", "Reference"), reference);
+    d.field(tr(l, "判断", "Decision"), decision);
+    d.field(tr(l, "理由", "Reason"), reason);
+    d.link(tr(l, "事案ページ", "Incident page"), url);
+    if l == Locale::Ja {
+        d.rule();
+        d.para(&format!(
+            "Support request {reference}: {}. {url}",
+            if approved { "approved" } else { "declined" }
+        ));
+    }
+    d.finish(l, subject)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 20, h, m, 0).unwrap()
+    }
+
+    fn summary() -> IncidentSummary {
+        IncidentSummary {
+            reference: "HK-2026-000123".into(),
+            title: "電子カルテ停止 <script>alert(1)</script>".into(),
+            category: Category::Ransomware,
+            drill: false,
+            hospital_name: "火消総合病院 & <b>分院</b>".into(),
+            hospital_code: Some("1312345678".into()),
+            prefecture: Prefecture::parse("13").unwrap(),
+            beds: Some(420),
+            detected_at: t(0, 30),
+            aware_at: t(0, 45),
+            reported_at: t(1, 10),
+            description: "朝、端末の画面に脅迫文が表示された。\n<img src=x onerror=alert(1)>"
+                .into(),
+            attack_vector: AttackVector::Vpn,
+            affected_systems: vec![AffectedSystem::Emr, AffectedSystem::Pacs],
+            care_impact: CareImpact::EmergencySuspended,
+            personal_data_status: PersonalDataStatus::Suspected,
+            persons_estimate: Some(12345),
+            sensitive: true,
+            financial_risk: false,
+            encrypted: false,
+            data_items: vec!["氏名".into(), "病名".into()],
+            ransom_demand: true,
+            ransom_note_text: Some("YOUR FILES ARE ENCRYPTED\ncontact <evil@onion>".into()),
+            encrypted_extension: Some(".lockbit".into()),
+            ransomware_family: Some("LockBit".into()),
+            ransomware_kinds: vec![RansomwareKind::Encryption, RansomwareKind::LeakThreat],
+            iocs: vec![
+                ("ip".into(), "203.0.113.7".into()),
+                ("url".into(), "http://evil.example/x".into()),
+            ],
+            offline_backup: OfflineBackup::Intact,
+            bcp_activated: true,
+            contact_name: "山田 花子".into(),
+            contact_phone: "03-1234-5678".into(),
+            contact_email: None,
+            status_report: None,
+            url: "https://hikeshi.example.jp/incidents/0193".into(),
+        }
+    }
+
+    fn route() -> RouteNote {
+        RouteNote {
+            requirement: Requirement::Required,
+            reasons: vec![(
+                "要配慮個人情報の漏えい等のおそれ".into(),
+                "Possible leak of sensitive personal data".into(),
+            )],
+            obligations: vec![
+                (
+                    ObligationKind::PpcPreliminary,
+                    Some(Utc.with_ymd_and_hms(2026, 11, 25, 14, 59, 59).unwrap()),
+                ),
+                (ObligationKind::PatientNotice, None),
+            ],
+        }
+    }
+
+    fn common(r: &Rendered) {
+        assert!(r.subject.contains("HK-2026-000123"), "{}", r.subject);
+        assert!(!r.subject.starts_with(DRILL_PREFIX));
+        for body in [&r.text, &r.html] {
+            assert!(body.contains("https://hikeshi.example.jp/incidents/0193"));
+            assert!(body.contains("03-1234-5678"));
+            assert!(
+                body.contains("2026-11-20 09:30 JST"),
+                "detected time in JST"
+            );
+        }
+        assert!(!r.html.contains("<script>"), "unescaped script in html");
+        assert!(r.html.contains("&lt;script&gt;"));
+        assert!(!r.html.contains("<img"));
+        assert!(!r.html.contains("<b>分院"));
+        assert!(r.text.contains("<script>"), "plain text keeps the original");
+    }
+
+    #[test]
+    fn every_authority_gets_its_required_content() {
+        let s = summary();
+        let r = route();
+        for a in Authority::ALL {
+            let m = authority_report(*a, Locale::Ja, &s, &r, "initial");
+            common(&m);
+            assert!(
+                m.text.contains("要配慮個人情報の漏えい等のおそれ"),
+                "{a}: reason"
+            );
+            assert!(m.text.contains("2026-11-25 23:59 JST"), "{a}: due date");
+            assert!(m.text.contains("English summary"), "{a}");
+        }
+        let mhlw = authority_report(Authority::Mhlw, Locale::Ja, &s, &r, "initial");
+        for marker in [
+            "被害状況",
+            "対応状況",
+            "復旧状況",
+            "再発防止策",
+            "1312345678",
+            "東京都",
+            "420",
+            "救急受入を停止",
+            "電子カルテ",
+        ] {
+            assert!(mhlw.text.contains(marker), "mhlw: {marker}");
+            assert!(mhlw.html.contains(marker), "mhlw html: {marker}");
+        }
+        assert!(mhlw.subject.contains("第一報"));
+
+        let ppc = authority_report(Authority::Ppc, Locale::Ja, &s, &r, "initial");
+        for marker in [
+            "1 概要",
+            "2 漏えい等が発生し",
+            "3 漏えい等が発生し",
+            "4 原因",
+            "5 二次被害",
+            "6 本人への対応",
+            "7 公表",
+            "8 再発防止",
+            "9 その他",
+            "約12,345人",
+            "氏名、病名",
+            "調査中",
+            "公開の脅迫",
+        ] {
+            assert!(ppc.text.contains(marker), "ppc: {marker}");
+        }
+        assert!(ppc.subject.contains("速報"));
+
+        let police = authority_report(Authority::Police, Locale::Ja, &s, &r, "initial");
+        for marker in [
+            "110",
+            "ログ",
+            "電源を切らない",
+            "ネットワーク構成図",
+            "被害届",
+            "東京都",
+            ".lockbit",
+            "LockBit",
+            "203[.]0[.]113[.]7",
+            "hxxp://evil[.]example/x",
+            "YOUR FILES ARE ENCRYPTED",
+            "VPN機器",
+        ] {
+            assert!(police.text.contains(marker), "police: {marker}");
+        }
+        assert!(police.html.contains("contact &lt;evil@onion&gt;"));
+
+        let ipa = authority_report(Authority::Ipa, Locale::Ja, &s, &r, "initial");
+        for marker in [
+            "組織名",
+            "担当者氏名",
+            "山田 花子",
+            "メールアドレス",
+            "（未登録）",
+            "電話番号",
+            "発見日",
+            "被害を受けたシステム",
+            "発見の経緯",
+            "不明",
+            "侵入経路",
+            "被害内容",
+        ] {
+            assert!(ipa.text.contains(marker), "ipa: {marker}");
+        }
+    }
+
+    #[test]
+    fn status_report_overrides_derived_headings_and_is_escaped() {
+        let mut s = summary();
+        s.status_report = Some(StatusReport {
+            damage: "サーバ12台暗号化".into(),
+            response: "<i>外部専門家</i>と調査".into(),
+            recovery: "電子カルテ復旧済み".into(),
+            prevention: "VPN機器の更新".into(),
+        });
+        let m = authority_report(Authority::Mhlw, Locale::Ja, &s, &route(), "update");
+        assert!(m.subject.contains("続報"));
+        assert!(m.text.contains("サーバ12台暗号化") && m.text.contains("VPN機器の更新"));
+        assert!(m.html.contains("&lt;i&gt;外部専門家&lt;/i&gt;"));
+        let ppc = authority_report(Authority::Ppc, Locale::Ja, &s, &route(), "update");
+        assert!(
+            ppc.text.contains("VPN機器の更新"),
+            "PPC item 8 from the status report"
+        );
+    }
+
+    #[test]
+    fn unknowns_are_marked_under_investigation() {
+        let mut s = summary();
+        s.attack_vector = AttackVector::Unknown;
+        s.persons_estimate = None;
+        s.data_items.clear();
+        s.ransomware_kinds.clear();
+        let ppc = authority_report(Authority::Ppc, Locale::Ja, &s, &route(), "initial");
+        let after = |h: &str| {
+            ppc.text
+                .split(h)
+                .nth(1)
+                .unwrap()
+                .lines()
+                .nth(1)
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(after("■ 3 漏えい等"), "調査中");
+        assert_eq!(after("■ 4 原因"), "調査中");
+        assert_eq!(after("■ 5 二次被害"), "調査中");
+    }
+
+    #[test]
+    fn drill_prefix_and_banner() {
+        let mut s = summary();
+        s.drill = true;
+        let m = authority_report(Authority::Police, Locale::Ja, &s, &route(), "initial");
+        assert!(m.subject.starts_with("[訓練/DRILL] "), "{}", m.subject);
+        assert!(m.text.starts_with("*** 【訓練】"));
+        let due = t(5, 0);
+        let url = "https://h/x";
+        for r in [
+            obligation_reminder(
+                Locale::Ja,
+                "HK-2026-000123",
+                "病院",
+                ObligationKind::PpcFinal,
+                due,
+                url,
+                true,
+                false,
+            ),
+            dead_letter_alert(
+                "HK-2026-000123",
+                Authority::Mhlw,
+                "a@b",
+                5,
+                "550",
+                url,
+                true,
+            ),
+            dispatch_assigned(
+                Locale::En,
+                "HK-2026-000123",
+                "H",
+                s.prefecture,
+                SupportMode::OnSite,
+                url,
+                true,
+            ),
+            dispatch_status_notice(
+                Locale::Ja,
+                "HK-2026-000123",
+                "T",
+                DispatchStatus::OnSite,
+                due,
+                url,
+                true,
+            ),
+            support_decision(Locale::En, "HK-2026-000123", true, "", url, true),
+        ] {
+            assert!(r.subject.starts_with(DRILL_PREFIX), "{}", r.subject);
+            assert!(r.subject.contains("HK-2026-000123"), "{}", r.subject);
+            assert!(r.text.contains("DRILL"));
+        }
+    }
+
+    #[test]
+    fn english_locale_is_english() {
+        let s = summary();
+        for a in Authority::ALL {
+            let m = authority_report(*a, Locale::En, &s, &route(), "initial");
+            common(&m);
+            assert!(m.html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
+            assert!(
+                m.text.contains("Possible leak of sensitive personal data"),
+                "{a}"
+            );
+            assert!(
+                !m.text.contains("要配慮個人情報の漏えい等のおそれ"),
+                "{a}: no Japanese reason"
+            );
+            assert!(!m.text.contains("English summary"), "{a}");
+            assert!(m.text.contains("due 2026-11-25 23:59 JST"), "{a}");
+            assert!(
+                m.subject.is_ascii() || m.subject.contains("火消"),
+                "{}",
+                m.subject
+            );
+        }
+        let police = authority_report(Authority::Police, Locale::En, &s, &route(), "initial");
+        assert!(police.text.contains("call 110") && police.text.contains("Preserve logs"));
+        let ppc = authority_report(Authority::Ppc, Locale::En, &s, &route(), "initial");
+        assert!(ppc.text.contains("9 Other") && ppc.text.contains("under investigation"));
+        let r = support_decision(
+            Locale::En,
+            "HK-2026-000123",
+            false,
+            "no capacity",
+            "https://h/x",
+            false,
+        );
+        assert!(
+            r.subject.is_ascii() && r.text.contains("declined") && r.text.contains("no capacity")
+        );
+        let r = obligation_reminder(
+            Locale::En,
+            "HK-2026-000123",
+            "H",
+            ObligationKind::PpcPreliminary,
+            t(0, 0),
+            "https://h/x",
+            false,
+            true,
+        );
+        assert!(
+            r.subject.starts_with("[Overdue] HK-2026-000123"),
+            "{}",
+            r.subject
+        );
+        assert!(r.subject.is_ascii(), "{}", r.subject);
+    }
+
+    #[test]
+    fn other_mails_carry_their_facts() {
+        let url = "https://h/x";
+        let r = obligation_reminder(
+            Locale::Ja,
+            "HK-2026-000123",
+            "火消病院",
+            ObligationKind::PpcPreliminary,
+            t(14, 59),
+            url,
+            false,
+            false,
+        );
+        assert!(
+            r.subject.contains("【期限のお知らせ】")
+                && r.text.contains("2026-11-20 23:59 JST")
+                && r.text.contains("受付番号")
+        );
+        let r = dead_letter_alert(
+            "HK-2026-000123",
+            Authority::Ppc,
+            "ppc@example.test",
+            7,
+            "550 <no such user>",
+            url,
+            false,
+        );
+        assert!(
+            r.text.contains("電話")
+                && r.text.contains("7")
+                && r.text.contains("ppc@example.test")
+                && r.text.contains("phone")
+        );
+        assert!(r.html.contains("550 &lt;no such user&gt;"));
+        let p = Prefecture::parse("27").unwrap();
+        let r = dispatch_assigned(
+            Locale::Ja,
+            "HK-2026-000123",
+            "<病院>",
+            p,
+            SupportMode::Remote,
+            url,
+            false,
+        );
+        assert!(
+            r.text.contains("大阪府")
+                && r.text.contains("リモート支援")
+                && r.html.contains("&lt;病院&gt;")
+        );
+        let r = dispatch_status_notice(
+            Locale::En,
+            "HK-2026-000123",
+            "Team A",
+            DispatchStatus::EnRoute,
+            t(3, 0),
+            url,
+            false,
+        );
+        assert!(r.text.contains("En route") && r.text.contains("2026-11-20 12:00 JST"));
+        let r = support_decision(Locale::Ja, "HK-2026-000123", true, "", url, false);
+        assert!(r.subject.contains("承認"));
+    }
+
+    #[test]
+    fn helpers() {
+        assert_eq!(
+            escape_html(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+        assert_eq!(
+            format_jst(Utc.with_ymd_and_hms(2026, 11, 20, 15, 0, 0).unwrap()),
+            "2026-11-21 00:00 JST"
+        );
+        assert_eq!(group_digits(1234567), "1,234,567");
+        assert_eq!(group_digits(999), "999");
+        assert_eq!(one_line("a\r\nb\tc"), "a b c");
+        assert_eq!(defang("https://x.y/z"), "hxxps://x[.]y/z");
+        for c in Category::ALL {
+            assert!(!c.label_ja().is_empty() && !c.label_en().is_empty());
+        }
+        // A javascript: link must never become an anchor.
+        let r = support_decision(
+            Locale::Ja,
+            "HK-2026-000123",
+            true,
+            "",
+            "javascript:alert(1)",
+            false,
+        );
+        assert!(!r.html.contains("href"));
+    }
+}

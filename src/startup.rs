@@ -1,0 +1,144 @@
+//! `Application::build`: pool, migrations, keys, the HTTP server and the background workers.
+//! Tests build it with port 0 and read the real port back.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{web, App, HttpResponse, HttpServer};
+use actix_web_prom::PrometheusMetricsBuilder;
+use tokio::sync::{watch, Notify};
+use tracing_actix_web::TracingLogger;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::api::{self, health, openapi::ApiDoc};
+use crate::auth::jwt::{random_hex, JwtKeys};
+use crate::auth::passwords;
+use crate::auth::ratelimit::RateLimiter;
+use crate::config::{redact_url, Settings};
+use crate::db::{self, Pool};
+use crate::error::{self, ApiError};
+use crate::state::AppState;
+
+/// Opens the pool and applies migrations (several instances may do this at once).
+pub fn prepare_database(settings: &Settings) -> anyhow::Result<Pool> {
+    let url = settings.database_url.expose();
+    let pool = db::build_pool(url, settings.pool_size);
+    let mut conn = pool.get().map_err(|e| anyhow::anyhow!("cannot reach the database {}: {e}", redact_url(url)))?;
+    let applied = conn.migrate().map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    for m in applied {
+        tracing::info!(migration = %m, "applied migration");
+    }
+    Ok(pool)
+}
+
+/// The JWT key: configured, else generated once and kept in the database.
+pub fn load_keys(pool: &Pool, settings: &Settings) -> anyhow::Result<JwtKeys> {
+    if let Some(s) = &settings.jwt_secret {
+        return Ok(JwtKeys::new(s.expose().as_bytes()));
+    }
+    let mut conn = pool.get()?;
+    let secret = db::settings::get_or_insert(&mut conn, "jwt_secret", &random_hex(32))?;
+    Ok(JwtKeys::new(secret.as_bytes()))
+}
+
+/// A built, bound, not yet running service.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+    stop_workers: watch::Sender<bool>,
+    workers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let settings = Arc::new(settings);
+        let s = settings.clone();
+        let (pool, keys, dummy_hash) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            let pool = prepare_database(&s)?;
+            let keys = load_keys(&pool, &s)?;
+            let dummy = passwords::hash(&random_hex(16))?;
+            Ok((pool, keys, dummy))
+        })
+        .await??;
+        let listener = TcpListener::bind(&settings.bind)?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState {
+            pool,
+            settings: settings.clone(),
+            keys,
+            login_limiter: RateLimiter::new(settings.auth.login_per_minute, Duration::from_secs(60)),
+            dummy_hash,
+            outbox_wake: Arc::new(Notify::new()),
+        });
+        let prometheus = PrometheusMetricsBuilder::new("hikeshi")
+            .endpoint("/metrics")
+            .mask_unmatched_patterns("UNKNOWN")
+            .build()
+            .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
+        let max_body = settings.max_body_bytes;
+        let app_state = state.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(
+                    DefaultHeaders::new()
+                        .add(("X-Content-Type-Options", "nosniff"))
+                        .add(("X-Frame-Options", "DENY"))
+                        .add(("Referrer-Policy", "no-referrer"))
+                        .add(("Cache-Control", "no-store")),
+                )
+                .wrap(prometheus.clone())
+                .wrap(TracingLogger::default())
+                .app_data(app_state.clone())
+                .app_data(web::JsonConfig::default().limit(max_body).error_handler(error::json_error))
+                .app_data(web::PayloadConfig::default().limit(max_body))
+                .app_data(web::QueryConfig::default().error_handler(error::query_error))
+                .app_data(web::PathConfig::default().error_handler(error::path_error))
+                .route("/healthz", web::get().to(health::healthz))
+                .route("/readyz", web::get().to(health::readyz))
+                .configure(api::configure)
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
+                .default_service(web::to(not_found))
+        })
+        .listen(listener)?
+        .shutdown_timeout(30)
+        .run();
+        let (stop_workers, stop_rx) = watch::channel(false);
+        let workers = if settings.worker.enabled { crate::notify::spawn_workers(state.clone(), stop_rx) } else { vec![] };
+        Ok(Application { port, server, state, stop_workers, workers })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Shared state (tests use its pool).
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// A handle to stop the server gracefully.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM/SIGINT (or `handle().stop()`): in-flight requests finish, then the
+    /// workers stop claiming new work and finish what they hold.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let result = self.server.await;
+        let _ = self.stop_workers.send(true);
+        for w in self.workers {
+            let _ = w.await;
+        }
+        tracing::info!("stopped");
+        Ok(result?)
+    }
+}

@@ -1,0 +1,21 @@
+//! What every request handler shares.
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use crate::auth::jwt::JwtKeys;
+use crate::auth::ratelimit::RateLimiter;
+use crate::config::Settings;
+use crate::db::Pool;
+
+pub struct AppState {
+    pub pool: Pool,
+    pub settings: Arc<Settings>,
+    pub keys: JwtKeys,
+    pub login_limiter: RateLimiter,
+    /// An argon2 hash verified when the e-mail is unknown, so both failures take the same time.
+    pub dummy_hash: String,
+    /// Wakes the outbox worker after a commit that enqueued mail.
+    pub outbox_wake: Arc<Notify>,
+}
