@@ -104,6 +104,8 @@ pub struct WorkerSettings {
     pub backoff_max_seconds: i64,
     /// How long a claimed notification stays leased to one worker, in seconds.
     pub lease_seconds: i64,
+    /// Interval of reminders, overdue checks and priority refresh, in seconds.
+    pub housekeeping_seconds: u64,
 }
 
 impl Default for WorkerSettings {
@@ -115,6 +117,7 @@ impl Default for WorkerSettings {
             backoff_base_seconds: 30,
             backoff_max_seconds: 3600,
             lease_seconds: 60,
+            housekeeping_seconds: 30,
         }
     }
 }

@@ -83,18 +83,15 @@ impl ApiError {
             ApiError::PreconditionRequired => {
                 ("precondition-required", "If-Match ヘッダーが必要です / Precondition required")
             }
-            ApiError::PreconditionFailed => (
-                "precondition-failed",
-                "他の更新と競合しました / Precondition failed (stale version)",
-            ),
+            ApiError::PreconditionFailed => {
+                ("precondition-failed", "他の更新と競合しました / Precondition failed (stale version)")
+            }
             ApiError::PayloadTooLarge => ("payload-too-large", "リクエストが大きすぎます / Payload too large"),
             ApiError::UnsupportedMediaType(_) => {
                 ("unsupported-media-type", "未対応の形式です / Unsupported media type")
             }
             ApiError::TooManyRequests { .. } => ("too-many-requests", "リクエストが多すぎます / Too many requests"),
-            ApiError::Unavailable(_) => {
-                ("unavailable", "一時的に利用できません / Service temporarily unavailable")
-            }
+            ApiError::Unavailable(_) => ("unavailable", "一時的に利用できません / Service temporarily unavailable"),
             ApiError::Internal(_) => ("internal", "内部エラー / Internal server error"),
         }
     }

@@ -40,8 +40,19 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Authority contacts.
+    Contacts {
+        #[command(subcommand)]
+        command: ContactsCommand,
+    },
     /// Print the OpenAPI document (YAML).
     Openapi,
+}
+
+#[derive(Subcommand)]
+enum ContactsCommand {
+    /// Import a contact directory (TOML or JSON, by file extension).
+    Import { file: std::path::PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -134,7 +145,9 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             println!("migrations applied");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Org { command: OrgCommand::Create { kind, name, prefecture, beds, code, roles, legal_form, authority } } => {
+        Command::Org {
+            command: OrgCommand::Create { kind, name, prefecture, beds, code, roles, legal_form, authority },
+        } => {
             let pool = startup::prepare_database(&settings)?;
             let mut conn = pool.get()?;
             let mut body = serde_json::Map::new();
@@ -207,6 +220,15 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::FAILURE)
                 }
             }
+        }
+        Command::Contacts { command: ContactsCommand::Import { file } } => {
+            let text = std::fs::read_to_string(&file)?;
+            let is_toml = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+            let pool = startup::prepare_database(&settings)?;
+            let mut conn = pool.get()?;
+            let (added, skipped) = hikeshi::notify::contacts::import(&mut conn, &text, is_toml)?;
+            println!("contacts imported: {added} added, {skipped} already present");
+            Ok(ExitCode::SUCCESS)
         }
         Command::Openapi => {
             print!("{}", hikeshi::api::openapi::yaml());

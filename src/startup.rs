@@ -71,6 +71,7 @@ impl Application {
         .await??;
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
+        let metrics = crate::metrics::Metrics::new()?;
         let state = web::Data::new(AppState {
             pool,
             settings: settings.clone(),
@@ -78,9 +79,11 @@ impl Application {
             login_limiter: RateLimiter::new(settings.auth.login_per_minute, Duration::from_secs(60)),
             dummy_hash,
             outbox_wake: Arc::new(Notify::new()),
+            metrics: metrics.clone(),
         });
         let prometheus = PrometheusMetricsBuilder::new("hikeshi")
             .endpoint("/metrics")
+            .registry(metrics.registry.clone())
             .mask_unmatched_patterns("UNKNOWN")
             .build()
             .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
@@ -112,7 +115,8 @@ impl Application {
         .shutdown_timeout(30)
         .run();
         let (stop_workers, stop_rx) = watch::channel(false);
-        let workers = if settings.worker.enabled { crate::notify::spawn_workers(state.clone(), stop_rx) } else { vec![] };
+        let workers =
+            if settings.worker.enabled { crate::notify::spawn_workers(state.clone(), stop_rx) } else { vec![] };
         Ok(Application { port, server, state, stop_workers, workers })
     }
 

@@ -8,6 +8,7 @@ use crate::auth::jwt::JwtKeys;
 use crate::auth::ratelimit::RateLimiter;
 use crate::config::Settings;
 use crate::db::Pool;
+use crate::metrics::Metrics;
 
 pub struct AppState {
     pub pool: Pool,
@@ -18,4 +19,5 @@ pub struct AppState {
     pub dummy_hash: String,
     /// Wakes the outbox worker after a commit that enqueued mail.
     pub outbox_wake: Arc<Notify>,
+    pub metrics: Metrics,
 }

@@ -28,7 +28,11 @@ pub struct AuditQuery {
 /// Audit entries, oldest first.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", security(("bearer" = [])), params(AuditQuery),
     responses((status = 200, body = Page<AuditEntry>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
-pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<AuditQuery>) -> ApiResult<web::Json<Page<AuditEntry>>> {
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: web::Query<AuditQuery>,
+) -> ApiResult<web::Json<Page<AuditEntry>>> {
     require(&user, Action::ReadAudit)?;
     let limit = page_limit(q.limit)?;
     let after: Option<String> = q.cursor.as_deref().map(decode_cursor).transpose()?;

@@ -189,7 +189,9 @@ pub async fn login(
                     user.failed_logins += 1;
                     db::users::save(conn, &user)?;
                     audit_user(conn, &user, "auth.otp_failed", serde_json::json!({}))?;
-                    return Ok(Err(ApiError::Unauthorized("the one-time password is wrong or was already used".into())));
+                    return Ok(Err(ApiError::Unauthorized(
+                        "the one-time password is wrong or was already used".into(),
+                    )));
                 }
             }
         } else if totp_required_roles(conn, &st)?.contains(&user.role) {
@@ -209,7 +211,10 @@ pub async fn login(
 /// Exchange a refresh token for a new pair; reusing an old one revokes its whole family.
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = Problem), (status = 422, body = Problem)))]
-pub async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshRequest>) -> ApiResult<web::Json<TokenResponse>> {
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshRequest>,
+) -> ApiResult<web::Json<TokenResponse>> {
     let hash = token_hash(body.refresh_token.trim());
     let st = state.clone();
     let outcome = in_tx(&state, move |conn| {
@@ -321,7 +326,11 @@ pub async fn totp_confirm(
 /// Turn two-factor authentication off (not allowed where the role requires it).
 #[utoipa::path(delete, path = "/api/v1/auth/totp", tag = "auth", security(("bearer" = [])), request_body = OtpRequest,
     responses((status = 204, description = "Disabled"), (status = 401, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn totp_disable(state: web::Data<AppState>, user: AuthUser, body: web::Json<OtpRequest>) -> ApiResult<HttpResponse> {
+pub async fn totp_disable(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<OtpRequest>,
+) -> ApiResult<HttpResponse> {
     let st = state.clone();
     in_tx(&state, move |conn| {
         let mut u = db::users::get(conn, &user.id)?.ok_or(ApiError::NotFound)?;

@@ -3,10 +3,13 @@
 
 pub mod audit;
 pub mod auth;
+pub mod contacts;
 pub mod health;
 pub mod incidents;
 pub mod openapi;
 pub mod organizations;
+pub mod reports;
+pub mod routing;
 pub mod users;
 
 use actix_web::web;
@@ -118,6 +121,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(organizations::routes)
             .configure(users::routes)
             .configure(incidents::routes)
+            .configure(reports::routes)
+            .configure(routing::routes)
+            .configure(contacts::routes)
             .configure(audit::routes),
     );
 }

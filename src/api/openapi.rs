@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, auth, health, organizations, users};
+use super::{audit, auth, contacts, health, incidents, organizations, reports, routing, users};
 
 struct BearerAuth;
 
@@ -29,9 +29,14 @@ impl Modify for BearerAuth {
         auth::login, auth::refresh, auth::logout, auth::totp_setup, auth::totp_confirm, auth::totp_disable, auth::me,
         organizations::list, organizations::create, organizations::get, organizations::update,
         users::list, users::create, users::update, users::get_policy, users::put_policy,
+        incidents::file, incidents::list, incidents::get, incidents::update, incidents::transition,
+        incidents::list_updates, incidents::add_update, incidents::set_milestone,
+        incidents::list_obligations, incidents::fulfil_obligation, incidents::list_notifications, incidents::resend_notification,
+        reports::ppc, reports::nco, routing::preview,
+        contacts::list, contacts::create, contacts::update,
         audit::list,
     ),
-    tags((name = "auth"), (name = "organizations"), (name = "users"), (name = "incidents"), (name = "audit"), (name = "operations"))
+    tags((name = "auth"), (name = "organizations"), (name = "users"), (name = "incidents"), (name = "routing"), (name = "audit"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

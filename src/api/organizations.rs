@@ -45,7 +45,11 @@ pub struct OrganizationInput {
 }
 
 /// Parses an organisation from JSON fields onto `base` (a new one, or the current one for a patch).
-pub fn parse_org(body: &Map<String, Value>, base: Organization, creating: bool) -> Result<Organization, Vec<FieldError>> {
+pub fn parse_org(
+    body: &Map<String, Value>,
+    base: Organization,
+    creating: bool,
+) -> Result<Organization, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut org = base;
     let mut r = Reader::new(body, "", &mut errors);

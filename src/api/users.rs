@@ -134,7 +134,11 @@ fn audit_user(conn: &mut AnyConnection, actor: &AuthUser, target: &User, action:
 /// List users (admin).
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])), params(UserListQuery),
     responses((status = 200, body = Page<User>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
-pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<UserListQuery>) -> ApiResult<web::Json<Page<User>>> {
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: web::Query<UserListQuery>,
+) -> ApiResult<web::Json<Page<User>>> {
     require(&user, Action::ManageUsers)?;
     let limit = page_limit(q.limit)?;
     let after: Option<String> = q.cursor.as_deref().map(decode_cursor).transpose()?;

@@ -56,7 +56,8 @@ impl FromRequest for AuthUser {
         ready(authenticate(req).and_then(|(user, enrol)| {
             if enrol {
                 Err(ApiError::Forbidden(
-                    "two-factor authentication is required for your role: enrol at /api/v1/auth/totp/setup first".into(),
+                    "two-factor authentication is required for your role: enrol at /api/v1/auth/totp/setup first"
+                        .into(),
                 ))
             } else {
                 Ok(user)

@@ -56,16 +56,14 @@ impl JwtKeys {
 
     /// Verifies a token; the error text is safe to show.
     pub fn verify(&self, token: &str) -> Result<Claims, String> {
-        decode::<Claims>(token, &self.decoding, &self.validation)
-            .map(|d| d.claims)
-            .map_err(|e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => "token expired".to_owned(),
-                jsonwebtoken::errors::ErrorKind::InvalidIssuer => "wrong issuer".to_owned(),
-                jsonwebtoken::errors::ErrorKind::InvalidAudience => "wrong audience".to_owned(),
-                jsonwebtoken::errors::ErrorKind::InvalidAlgorithm => "wrong algorithm".to_owned(),
-                jsonwebtoken::errors::ErrorKind::InvalidSignature => "bad signature".to_owned(),
-                _ => "malformed token".to_owned(),
-            })
+        decode::<Claims>(token, &self.decoding, &self.validation).map(|d| d.claims).map_err(|e| match e.kind() {
+            jsonwebtoken::errors::ErrorKind::ExpiredSignature => "token expired".to_owned(),
+            jsonwebtoken::errors::ErrorKind::InvalidIssuer => "wrong issuer".to_owned(),
+            jsonwebtoken::errors::ErrorKind::InvalidAudience => "wrong audience".to_owned(),
+            jsonwebtoken::errors::ErrorKind::InvalidAlgorithm => "wrong algorithm".to_owned(),
+            jsonwebtoken::errors::ErrorKind::InvalidSignature => "bad signature".to_owned(),
+            _ => "malformed token".to_owned(),
+        })
     }
 }
 

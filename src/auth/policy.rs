@@ -21,6 +21,11 @@ pub enum Action {
     AddUpdate,
     SetMilestone,
     ReadAudit,
+    FulfilObligation,
+    ResendNotification,
+    PreviewRouting,
+    ReadContacts,
+    ManageContacts,
 }
 
 /// The policy table: one row per action, the roles allowed.
@@ -36,6 +41,11 @@ pub fn allows(role: Role, action: Action) -> bool {
         ChangeTriage | Transition => role == DutyOfficer,
         AddUpdate | SetMilestone => matches!(role, Reporter | DutyOfficer | Responder),
         ReadAudit => matches!(role, DutyOfficer | Admin),
+        FulfilObligation => matches!(role, Reporter | DutyOfficer),
+        ResendNotification => role == DutyOfficer,
+        PreviewRouting => matches!(role, Reporter | DutyOfficer),
+        ReadContacts => matches!(role, Admin | DutyOfficer),
+        ManageContacts => role == Admin,
     }
 }
 

@@ -33,9 +33,7 @@ impl DbKind {
 
 /// The file path of a `sqlite://path` URL (or a bare path).
 pub fn sqlite_path(url: &str) -> &str {
-    url.strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .unwrap_or(url)
+    url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url)
 }
 
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -78,9 +76,7 @@ impl AnyConnection {
         E: From<diesel::result::Error>,
     {
         match self {
-            AnyConnection::Sqlite(c) => {
-                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
-            }
+            AnyConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
             AnyConnection::Postgresql(c) => {
                 <AnsiTransactionManager as TransactionManager<PgConnection>>::begin_transaction(c)?
             }
@@ -106,16 +102,15 @@ impl AnyConnection {
         match self {
             AnyConnection::Postgresql(c) => {
                 diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")).execute(c)?;
-                let result = c.run_pending_migrations(PG_MIGRATIONS).map(|v| {
-                    v.iter().map(|m| m.to_string()).collect::<Vec<_>>()
-                });
-                diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
-                    .execute(c)?;
+                let result = c
+                    .run_pending_migrations(PG_MIGRATIONS)
+                    .map(|v| v.iter().map(|m| m.to_string()).collect::<Vec<_>>());
+                diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")).execute(c)?;
                 result
             }
-            AnyConnection::Sqlite(c) => c
-                .run_pending_migrations(SQLITE_MIGRATIONS)
-                .map(|v| v.iter().map(|m| m.to_string()).collect()),
+            AnyConnection::Sqlite(c) => {
+                c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.iter().map(|m| m.to_string()).collect())
+            }
         }
     }
 
@@ -159,18 +154,13 @@ impl AnyConnection {
         if n.n == 0 {
             return Ok(Vec::new());
         }
-        let rows: Vec<V> =
-            diesel::sql_query("SELECT version FROM __diesel_schema_migrations").load(self)?;
+        let rows: Vec<V> = diesel::sql_query("SELECT version FROM __diesel_schema_migrations").load(self)?;
         Ok(rows.into_iter().map(|r| r.version).collect())
     }
 
     fn check_schema_not_newer(&mut self) -> Result<(), BoxError> {
         let known = self.known_versions()?;
-        let unknown: Vec<String> = self
-            .applied_versions()?
-            .into_iter()
-            .filter(|v| !known.contains(v))
-            .collect();
+        let unknown: Vec<String> = self.applied_versions()?.into_iter().filter(|v| !known.contains(v)).collect();
         if unknown.is_empty() {
             Ok(())
         } else {
@@ -215,9 +205,7 @@ impl AnyConnectionManager {
 
 impl std::fmt::Debug for AnyConnectionManager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AnyConnectionManager")
-            .field("url", &crate::config::redact_url(&self.url))
-            .finish()
+        f.debug_struct("AnyConnectionManager").field("url", &crate::config::redact_url(&self.url)).finish()
     }
 }
 

@@ -203,12 +203,16 @@ pub fn next_reference(conn: &mut AnyConnection, at: DateTime<Utc>) -> DbResult<S
         last_value: i32,
     }
     let n: Next = conn.write_transaction(|conn| {
-        diesel::sql_query("INSERT INTO reference_counters (year, last_value) VALUES ($1, 0) ON CONFLICT (year) DO NOTHING")
-            .bind::<diesel::sql_types::Integer, _>(year)
-            .execute(conn)?;
-        diesel::sql_query("UPDATE reference_counters SET last_value = last_value + 1 WHERE year = $1 RETURNING last_value")
-            .bind::<diesel::sql_types::Integer, _>(year)
-            .get_result(conn)
+        diesel::sql_query(
+            "INSERT INTO reference_counters (year, last_value) VALUES ($1, 0) ON CONFLICT (year) DO NOTHING",
+        )
+        .bind::<diesel::sql_types::Integer, _>(year)
+        .execute(conn)?;
+        diesel::sql_query(
+            "UPDATE reference_counters SET last_value = last_value + 1 WHERE year = $1 RETURNING last_value",
+        )
+        .bind::<diesel::sql_types::Integer, _>(year)
+        .get_result(conn)
     })?;
     let _ = reference_counters::table; // the table this module owns
     Ok(format!("HK-{year}-{:06}", n.last_value))
@@ -221,9 +225,10 @@ pub fn insert(conn: &mut AnyConnection, i: &Incident) -> DbResult<()> {
 
 /// Writes `i` if the stored version is `i.version - 1` (optimistic lock); false when stale.
 pub fn update(conn: &mut AnyConnection, i: &Incident) -> DbResult<bool> {
-    let n = diesel::update(incidents::table.filter(incidents::id.eq(&i.id)).filter(incidents::version.eq(i.version - 1)))
-        .set(i.to_row())
-        .execute(conn)?;
+    let n =
+        diesel::update(incidents::table.filter(incidents::id.eq(&i.id)).filter(incidents::version.eq(i.version - 1)))
+            .set(i.to_row())
+            .execute(conn)?;
     Ok(n == 1)
 }
 
@@ -249,9 +254,10 @@ fn scoped(scope: &Scope) -> Boxed<'static> {
     match scope {
         Scope::All => q,
         Scope::Hospital(org) => q.filter(incidents::hospital_id.eq(org.clone())),
-        Scope::Team(team) => q.filter(
-            incidents::id.eq_any(dispatches::table.filter(dispatches::team_id.eq(team.clone())).select(dispatches::incident_id)),
-        ),
+        Scope::Team(team) => q
+            .filter(incidents::id.eq_any(
+                dispatches::table.filter(dispatches::team_id.eq(team.clone())).select(dispatches::incident_id),
+            )),
         Scope::Authority { authority, prefecture } => {
             let q = q.filter(
                 incidents::id.eq_any(
@@ -344,13 +350,9 @@ pub fn list(
         Order::Priority => {
             if let Some(c) = after {
                 let r = ts(c.reported_at);
-                q = q.filter(
-                    incidents::priority_score.lt(c.score).or(incidents::priority_score.eq(c.score).and(
-                        incidents::reported_at
-                            .gt(r)
-                            .or(incidents::reported_at.eq(r).and(incidents::id.gt(c.id.clone()))),
-                    )),
-                );
+                q = q.filter(incidents::priority_score.lt(c.score).or(incidents::priority_score.eq(c.score).and(
+                    incidents::reported_at.gt(r).or(incidents::reported_at.eq(r).and(incidents::id.gt(c.id.clone()))),
+                )));
             }
             q = q.order((incidents::priority_score.desc(), incidents::reported_at.asc(), incidents::id.asc()));
         }
@@ -358,20 +360,13 @@ pub fn list(
             if let Some(c) = after {
                 let r = ts(c.reported_at);
                 q = q.filter(
-                    incidents::reported_at
-                        .lt(r)
-                        .or(incidents::reported_at.eq(r).and(incidents::id.lt(c.id.clone()))),
+                    incidents::reported_at.lt(r).or(incidents::reported_at.eq(r).and(incidents::id.lt(c.id.clone()))),
                 );
             }
             q = q.order((incidents::reported_at.desc(), incidents::id.desc()));
         }
     }
-    q.select(IncidentRow::as_select())
-        .limit(limit)
-        .load(conn)?
-        .into_iter()
-        .map(Incident::from_row)
-        .collect()
+    q.select(IncidentRow::as_select()).limit(limit).load(conn)?.into_iter().map(Incident::from_row).collect()
 }
 
 /// Untriaged incidents (their priority grows with waiting time).

@@ -3,8 +3,11 @@
 
 pub mod audit;
 pub mod conn;
+pub mod contacts;
 pub mod idempotency;
 pub mod incidents;
+pub mod notifications;
+pub mod obligations;
 pub mod orgs;
 pub mod schema;
 pub mod settings;

@@ -157,20 +157,13 @@ pub fn list(
     if let Some(a) = after {
         q = q.filter(organizations::id.gt(a.to_owned()));
     }
-    q.order(organizations::id.asc())
-        .limit(limit)
-        .load(conn)?
-        .into_iter()
-        .map(Organization::from_row)
-        .collect()
+    q.order(organizations::id.asc()).limit(limit).load(conn)?.into_iter().map(Organization::from_row).collect()
 }
 
 /// Writes `org` if its stored version is still `org.version - 1`; false when stale.
 pub fn update(conn: &mut AnyConnection, org: &Organization) -> DbResult<bool> {
     let n = diesel::update(
-        organizations::table
-            .filter(organizations::id.eq(&org.id))
-            .filter(organizations::version.eq(org.version - 1)),
+        organizations::table.filter(organizations::id.eq(&org.id)).filter(organizations::version.eq(org.version - 1)),
     )
     .set(org.to_row())
     .execute(conn)?;

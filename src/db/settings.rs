@@ -6,11 +6,7 @@ use super::schema::settings;
 use super::AnyConnection;
 
 pub fn get(conn: &mut AnyConnection, key: &str) -> QueryResult<Option<String>> {
-    settings::table
-        .filter(settings::key.eq(key))
-        .select(settings::value)
-        .first(conn)
-        .optional()
+    settings::table.filter(settings::key.eq(key)).select(settings::value).first(conn).optional()
 }
 
 /// Inserts the value unless the key exists, then returns the stored value: several instances

@@ -73,7 +73,12 @@ fn decode(r: UpdateRow) -> DbResult<TimelineEntry> {
 }
 
 /// A page of an incident's timeline, oldest first, after entry id `after`.
-pub fn list(conn: &mut AnyConnection, incident_id: &str, after: Option<&str>, limit: i64) -> DbResult<Vec<TimelineEntry>> {
+pub fn list(
+    conn: &mut AnyConnection,
+    incident_id: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> DbResult<Vec<TimelineEntry>> {
     let mut q = incident_updates::table
         .filter(incident_updates::incident_id.eq(incident_id.to_owned()))
         .select(UpdateRow::as_select())

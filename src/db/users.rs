@@ -175,12 +175,7 @@ pub fn list(conn: &mut AnyConnection, org_id: Option<&str>, after: Option<&str>,
     if let Some(a) = after {
         q = q.filter(users::id.gt(a.to_owned()));
     }
-    q.order(users::id.asc())
-        .limit(limit)
-        .load(conn)?
-        .into_iter()
-        .map(User::from_row)
-        .collect()
+    q.order(users::id.asc()).limit(limit).load(conn)?.into_iter().map(User::from_row).collect()
 }
 
 /// Writes the whole account (sign-in counters, two-factor state, profile) without a version check:
@@ -225,7 +220,13 @@ pub struct RefreshTokenRow {
     pub revoked_at: Option<NaiveDateTime>,
 }
 
-pub fn insert_refresh(conn: &mut AnyConnection, user_id: &str, family_id: &str, hash: &str, ttl: Duration) -> DbResult<()> {
+pub fn insert_refresh(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    family_id: &str,
+    hash: &str,
+    ttl: Duration,
+) -> DbResult<()> {
     let now = super::now();
     diesel::insert_into(refresh_tokens::table)
         .values(RefreshTokenRow {
@@ -253,9 +254,7 @@ pub fn refresh_by_hash(conn: &mut AnyConnection, hash: &str) -> DbResult<Option<
 /// Marks a token used; false when it was already used (a concurrent or replayed refresh).
 pub fn mark_refresh_used(conn: &mut AnyConnection, id: &str) -> DbResult<bool> {
     let n = diesel::update(
-        refresh_tokens::table
-            .filter(refresh_tokens::id.eq(id))
-            .filter(refresh_tokens::used_at.is_null()),
+        refresh_tokens::table.filter(refresh_tokens::id.eq(id)).filter(refresh_tokens::used_at.is_null()),
     )
     .set(refresh_tokens::used_at.eq(ts(super::now())))
     .execute(conn)?;

@@ -74,9 +74,7 @@ pub fn reminder_at(aware_at: DateTime<Utc>, day: u32, hour_jst: u32) -> DateTime
 /// The JST date `days` calendar days after the JST date of `aware_at`.
 fn nth_day(aware_at: DateTime<Utc>, days: u32) -> NaiveDate {
     // Only an absurd configuration can overflow the calendar; the farthest date is the honest answer.
-    jst_date(aware_at)
-        .checked_add_days(Days::new(u64::from(days)))
-        .unwrap_or(NaiveDate::MAX)
+    jst_date(aware_at).checked_add_days(Days::new(u64::from(days))).unwrap_or(NaiveDate::MAX)
 }
 
 /// Interprets a wall-clock time in Japan as an instant.
@@ -94,9 +92,7 @@ mod tests {
     use super::*;
 
     fn utc(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s)
-            .expect("test timestamp")
-            .with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(s).expect("test timestamp").with_timezone(&Utc)
     }
 
     #[test]
@@ -165,11 +161,8 @@ mod tests {
         let cfg = DeadlineConfig::default();
         let aware = utc("2026-11-20T01:00:00Z");
         assert!(
-            reminder_at(
-                aware,
-                cfg.ppc_preliminary_reminder_day,
-                cfg.reminder_hour_jst
-            ) < due_at(aware, cfg.ppc_preliminary_days)
+            reminder_at(aware, cfg.ppc_preliminary_reminder_day, cfg.reminder_hour_jst)
+                < due_at(aware, cfg.ppc_preliminary_days)
         );
     }
 
@@ -182,14 +175,7 @@ mod tests {
 
     #[test]
     fn a_partial_configuration_keeps_the_other_defaults() {
-        let cfg: DeadlineConfig =
-            serde_json::from_str(r#"{"ppc_preliminary_days": 4}"#).expect("valid config");
-        assert_eq!(
-            cfg,
-            DeadlineConfig {
-                ppc_preliminary_days: 4,
-                ..DeadlineConfig::default()
-            }
-        );
+        let cfg: DeadlineConfig = serde_json::from_str(r#"{"ppc_preliminary_days": 4}"#).expect("valid config");
+        assert_eq!(cfg, DeadlineConfig { ppc_preliminary_days: 4, ..DeadlineConfig::default() });
     }
 }

@@ -119,7 +119,11 @@ pub const FILING_KEYS: &[&str] = &["hospital_id", "reported_via"];
 
 impl IncidentFacts {
     /// Parses a filing body. `extra_keys` are accepted but left to the caller.
-    pub fn parse(body: &Map<String, Value>, now: DateTime<Utc>, extra_keys: &[&'static str]) -> Result<Self, Vec<FieldError>> {
+    pub fn parse(
+        body: &Map<String, Value>,
+        now: DateTime<Utc>,
+        extra_keys: &[&'static str],
+    ) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
         let limit = Some(now + Duration::seconds(SKEW));
         let mut r = Reader::new(body, "", &mut errors);
@@ -216,7 +220,12 @@ impl IncidentFacts {
     }
 
     /// Applies a JSON merge patch and parses the result. `drill` cannot change after filing.
-    pub fn patched(&self, patch: &Map<String, Value>, now: DateTime<Utc>, extra_keys: &[&'static str]) -> Result<Self, Vec<FieldError>> {
+    pub fn patched(
+        &self,
+        patch: &Map<String, Value>,
+        now: DateTime<Utc>,
+        extra_keys: &[&'static str],
+    ) -> Result<Self, Vec<FieldError>> {
         let mut current = serde_json::to_value(self).unwrap_or(Value::Null);
         merge_patch(&mut current, &Value::Object(patch.clone()));
         let Value::Object(merged) = current else {

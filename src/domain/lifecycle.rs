@@ -24,11 +24,7 @@ pub fn allowed_incident_transitions(from: IncidentStatus) -> &'static [IncidentS
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransitionError {
     /// The move is not in the table.
-    NotAllowed {
-        from: IncidentStatus,
-        to: IncidentStatus,
-        allowed: Vec<IncidentStatus>,
-    },
+    NotAllowed { from: IncidentStatus, to: IncidentStatus, allowed: Vec<IncidentStatus> },
     /// The move is in the table but needs a recovery milestone first.
     MilestoneMissing { milestone: Milestone },
 }
@@ -36,11 +32,9 @@ pub enum TransitionError {
 impl fmt::Display for TransitionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TransitionError::NotAllowed { from, to, allowed } => write!(
-                f,
-                "an incident cannot move from {from} to {to}; allowed: {}",
-                list(allowed)
-            ),
+            TransitionError::NotAllowed { from, to, allowed } => {
+                write!(f, "an incident cannot move from {from} to {to}; allowed: {}", list(allowed))
+            }
             TransitionError::MilestoneMissing { milestone } => {
                 write!(f, "the {milestone} milestone must be recorded first")
             }
@@ -59,16 +53,10 @@ pub fn check_incident_transition(
 ) -> Result<(), TransitionError> {
     let allowed = allowed_incident_transitions(from);
     if !allowed.contains(&to) {
-        return Err(TransitionError::NotAllowed {
-            from,
-            to,
-            allowed: allowed.to_vec(),
-        });
+        return Err(TransitionError::NotAllowed { from, to, allowed: allowed.to_vec() });
     }
     if to == IncidentStatus::Recovered && !fully_normal_recorded {
-        return Err(TransitionError::MilestoneMissing {
-            milestone: Milestone::FullyNormal,
-        });
+        return Err(TransitionError::MilestoneMissing { milestone: Milestone::FullyNormal });
     }
     Ok(())
 }
@@ -97,32 +85,19 @@ pub struct DispatchTransitionError {
 
 impl fmt::Display for DispatchTransitionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "a dispatch cannot move from {} to {}; allowed: {}",
-            self.from,
-            self.to,
-            list(&self.allowed)
-        )
+        write!(f, "a dispatch cannot move from {} to {}; allowed: {}", self.from, self.to, list(&self.allowed))
     }
 }
 
 impl std::error::Error for DispatchTransitionError {}
 
 /// Checks a dispatch status change.
-pub fn check_dispatch_transition(
-    from: DispatchStatus,
-    to: DispatchStatus,
-) -> Result<(), DispatchTransitionError> {
+pub fn check_dispatch_transition(from: DispatchStatus, to: DispatchStatus) -> Result<(), DispatchTransitionError> {
     let allowed = allowed_dispatch_transitions(from);
     if allowed.contains(&to) {
         Ok(())
     } else {
-        Err(DispatchTransitionError {
-            from,
-            to,
-            allowed: allowed.to_vec(),
-        })
+        Err(DispatchTransitionError { from, to, allowed: allowed.to_vec() })
     }
 }
 
@@ -130,10 +105,7 @@ pub fn check_dispatch_transition(
 pub fn is_active(status: DispatchStatus) -> bool {
     matches!(
         status,
-        DispatchStatus::Assigned
-            | DispatchStatus::Accepted
-            | DispatchStatus::EnRoute
-            | DispatchStatus::OnSite
+        DispatchStatus::Assigned | DispatchStatus::Accepted | DispatchStatus::EnRoute | DispatchStatus::OnSite
     )
 }
 
@@ -141,11 +113,7 @@ fn list<T: fmt::Display>(items: &[T]) -> String {
     if items.is_empty() {
         "none (final state)".to_owned()
     } else {
-        items
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
+        items.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
     }
 }
 
@@ -202,11 +170,7 @@ mod tests {
                 let result = check_dispatch_transition(from, to);
                 assert_eq!(result.is_ok(), listed, "{from} → {to}: {result:?}");
                 if let Err(e) = result {
-                    assert_eq!(
-                        e.allowed,
-                        allowed_dispatch_transitions(from),
-                        "{from} → {to}"
-                    );
+                    assert_eq!(e.allowed, allowed_dispatch_transitions(from), "{from} → {to}");
                 }
             }
         }
@@ -216,14 +180,9 @@ mod tests {
     fn an_incident_cannot_be_recovered_without_the_fully_normal_milestone() {
         assert_eq!(
             check_incident_transition(IncidentStatus::Recovering, IncidentStatus::Recovered, false),
-            Err(TransitionError::MilestoneMissing {
-                milestone: Milestone::FullyNormal
-            })
+            Err(TransitionError::MilestoneMissing { milestone: Milestone::FullyNormal })
         );
-        assert_eq!(
-            check_incident_transition(IncidentStatus::Recovering, IncidentStatus::Recovered, true),
-            Ok(())
-        );
+        assert_eq!(check_incident_transition(IncidentStatus::Recovering, IncidentStatus::Recovered, true), Ok(()));
     }
 
     #[test]
@@ -245,16 +204,10 @@ mod tests {
     fn an_illegal_move_names_the_allowed_ones() {
         let err = check_incident_transition(IncidentStatus::Reported, IncidentStatus::Closed, true)
             .expect_err("reported → closed is illegal");
-        assert_eq!(
-            err.to_string(),
-            "an incident cannot move from reported to closed; allowed: triaged, withdrawn"
-        );
-        let err = check_dispatch_transition(DispatchStatus::Released, DispatchStatus::OnSite)
-            .expect_err("released is final");
-        assert_eq!(
-            err.to_string(),
-            "a dispatch cannot move from released to on_site; allowed: none (final state)"
-        );
+        assert_eq!(err.to_string(), "an incident cannot move from reported to closed; allowed: triaged, withdrawn");
+        let err =
+            check_dispatch_transition(DispatchStatus::Released, DispatchStatus::OnSite).expect_err("released is final");
+        assert_eq!(err.to_string(), "a dispatch cannot move from released to on_site; allowed: none (final state)");
     }
 
     #[test]

@@ -57,7 +57,14 @@ impl<'a> Reader<'a> {
                 let s = s.trim();
                 let n = s.chars().count();
                 if n < min {
-                    self.error(key, if min == 1 { "must not be empty".to_owned() } else { format!("must be at least {min} characters") });
+                    self.error(
+                        key,
+                        if min == 1 {
+                            "must not be empty".to_owned()
+                        } else {
+                            format!("must be at least {min} characters")
+                        },
+                    );
                     None
                 } else if n > max {
                     self.error(key, format!("must be at most {max} characters"));
@@ -100,7 +107,11 @@ impl<'a> Reader<'a> {
     }
 
     /// A list of values of a closed vocabulary, without duplicates, at most `max` long.
-    pub fn enumerations<T: std::str::FromStr<Err = String> + PartialEq>(&mut self, key: &'static str, max: usize) -> Vec<T> {
+    pub fn enumerations<T: std::str::FromStr<Err = String> + PartialEq>(
+        &mut self,
+        key: &'static str,
+        max: usize,
+    ) -> Vec<T> {
         let mut out = Vec::new();
         match self.value(key) {
             None => {}
@@ -172,7 +183,12 @@ impl<'a> Reader<'a> {
     }
 
     /// An RFC 3339 time with offset, not later than `not_after` (when given).
-    pub fn time(&mut self, key: &'static str, required: bool, not_after: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    pub fn time(
+        &mut self,
+        key: &'static str,
+        required: bool,
+        not_after: Option<DateTime<Utc>>,
+    ) -> Option<DateTime<Utc>> {
         match self.value(key) {
             None => {
                 if required {
@@ -222,7 +238,12 @@ impl<'a> Reader<'a> {
     }
 
     /// Items of an array of objects, each read by `f`.
-    pub fn objects<T>(&mut self, key: &'static str, max: usize, mut f: impl FnMut(&mut Reader<'_>) -> Option<T>) -> Vec<T> {
+    pub fn objects<T>(
+        &mut self,
+        key: &'static str,
+        max: usize,
+        mut f: impl FnMut(&mut Reader<'_>) -> Option<T>,
+    ) -> Vec<T> {
         let mut out = Vec::new();
         match self.value(key) {
             None => {}

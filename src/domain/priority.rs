@@ -8,9 +8,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::enums::{
-    CareImpact, Category, OfflineBackup, PersonalDataStatus, RegionalRole, Severity,
-};
+use super::enums::{CareImpact, Category, OfflineBackup, PersonalDataStatus, RegionalRole, Severity};
 
 /// Points per factor. Every field has a default, so a partial configuration is valid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,10 +130,7 @@ pub fn score(input: &PriorityInput, w: &PriorityWeights) -> Priority {
     // A regional role only matters when care has stopped: the region loses what the hospital provides.
     if input.care_impact != CareImpact::None {
         // Walking ALL (not the input) counts each role once, in a stable order.
-        for role in RegionalRole::ALL
-            .iter()
-            .filter(|r| input.regional_roles.contains(r))
-        {
+        for role in RegionalRole::ALL.iter().filter(|r| input.regional_roles.contains(r)) {
             let points = match role {
                 RegionalRole::DisasterBase => w.role_disaster_base,
                 RegionalRole::RemoteAreaBase => w.role_remote_area_base,
@@ -170,23 +165,15 @@ pub fn score(input: &PriorityInput, w: &PriorityWeights) -> Priority {
     add(format!("personal_data:{}", input.personal_data), personal);
 
     if let Some(hours) = input.hours_untriaged.filter(|h| *h > 0) {
-        add(
-            format!("untriaged_hours:{hours}"),
-            capped(hours, w.untriaged_per_hour, w.untriaged_cap),
-        );
+        add(format!("untriaged_hours:{hours}"), capped(hours, w.untriaged_per_hour, w.untriaged_cap));
     }
 
     if input.overdue_obligations > 0 {
         let n = input.overdue_obligations;
-        add(
-            format!("overdue_obligations:{n}"),
-            capped(i64::from(n), w.overdue_each, w.overdue_cap),
-        );
+        add(format!("overdue_obligations:{n}"), capped(i64::from(n), w.overdue_each, w.overdue_cap));
     }
 
-    let score = factors
-        .iter()
-        .fold(0i32, |sum, f| sum.saturating_add(f.points));
+    let score = factors.iter().fold(0i32, |sum, f| sum.saturating_add(f.points));
     Priority { score, factors }
 }
 
@@ -216,9 +203,7 @@ pub fn suggest_severity(input: &PriorityInput) -> Severity {
         CareImpact::OutpatientSuspended => Severity::High,
         _ if input.category == Category::Ransomware => Severity::High,
         CareImpact::Partial => Severity::Moderate,
-        _ if input.personal_data != PersonalDataStatus::None || input.category.is_cyber() => {
-            Severity::Moderate
-        }
+        _ if input.personal_data != PersonalDataStatus::None || input.category.is_cyber() => Severity::Moderate,
         _ => Severity::Low,
     }
 }
@@ -247,10 +232,7 @@ mod tests {
     }
 
     fn factors(p: &Priority) -> Vec<(&str, i32)> {
-        p.factors
-            .iter()
-            .map(|f| (f.factor.as_str(), f.points))
-            .collect()
+        p.factors.iter().map(|f| (f.factor.as_str(), f.points)).collect()
     }
 
     #[test]
@@ -314,11 +296,7 @@ mod tests {
         for (case, input, expected) in rows {
             let p = score(&input, &w);
             assert_eq!(factors(&p), expected, "{case}");
-            assert_eq!(
-                p.score,
-                expected.iter().map(|(_, n)| n).sum::<i32>(),
-                "{case}"
-            );
+            assert_eq!(p.score, expected.iter().map(|(_, n)| n).sum::<i32>(), "{case}");
         }
     }
 
@@ -338,20 +316,13 @@ mod tests {
             (Some(865), Some(("beds:400+", 15))),
         ];
         for (beds, expected) in rows {
-            let p = score(
-                &PriorityInput {
-                    beds,
-                    ..quiet(C::Other)
-                },
-                &w,
-            );
+            let p = score(&PriorityInput { beds, ..quiet(C::Other) }, &w);
             assert_eq!(factors(&p).first().copied(), expected, "{beds:?}");
         }
     }
 
     #[test]
-    fn a_remote_area_base_with_emergency_suspended_outranks_a_larger_urban_hospital_with_partial_impact(
-    ) {
+    fn a_remote_area_base_with_emergency_suspended_outranks_a_larger_urban_hospital_with_partial_impact() {
         let w = PriorityWeights::default();
         let remote = PriorityInput {
             care_impact: Care::EmergencySuspended,
@@ -391,11 +362,7 @@ mod tests {
                         };
                         let p = score(&input, &w);
                         assert!(p.factors.iter().all(|f| f.points != 0), "{input:?}");
-                        assert_eq!(
-                            p.score,
-                            p.factors.iter().map(|f| f.points).sum::<i32>(),
-                            "{input:?}"
-                        );
+                        assert_eq!(p.score, p.factors.iter().map(|f| f.points).sum::<i32>(), "{input:?}");
                     }
                 }
             }
@@ -411,25 +378,15 @@ mod tests {
             overdue_cap: i32::MAX,
             ..PriorityWeights::default()
         };
-        let input = PriorityInput {
-            hours_untriaged: Some(i64::MAX),
-            overdue_obligations: u32::MAX,
-            ..quiet(C::Ransomware)
-        };
+        let input =
+            PriorityInput { hours_untriaged: Some(i64::MAX), overdue_obligations: u32::MAX, ..quiet(C::Ransomware) };
         assert_eq!(score(&input, &w).score, i32::MAX);
     }
 
     #[test]
     fn a_partial_weights_configuration_keeps_the_other_defaults() {
-        let w: PriorityWeights =
-            serde_json::from_str(r#"{"ransomware": 30}"#).expect("valid config");
-        assert_eq!(
-            w,
-            PriorityWeights {
-                ransomware: 30,
-                ..PriorityWeights::default()
-            }
-        );
+        let w: PriorityWeights = serde_json::from_str(r#"{"ransomware": 30}"#).expect("valid config");
+        assert_eq!(w, PriorityWeights { ransomware: 30, ..PriorityWeights::default() });
     }
 
     #[test]
@@ -449,11 +406,7 @@ mod tests {
             ("anything else is low", Care::None, C::Other, P::None, Severity::Low),
         ];
         for (case, care_impact, category, personal_data, expected) in rows {
-            let input = PriorityInput {
-                care_impact,
-                personal_data,
-                ..quiet(category)
-            };
+            let input = PriorityInput { care_impact, personal_data, ..quiet(category) };
             assert_eq!(suggest_severity(&input), expected, "{case}");
         }
     }

@@ -10,9 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::deadlines::DeadlineConfig;
-use super::enums::{
-    Authority, CareImpact, Category, LegalForm, ObligationKind, PersonalDataStatus, Requirement,
-};
+use super::enums::{Authority, CareImpact, Category, LegalForm, ObligationKind, PersonalDataStatus, Requirement};
 
 /// Persons above which a private hospital's breach is reportable to the PPC on numbers alone.
 const PPC_PERSONS_THRESHOLD_PRIVATE: i64 = 1000;
@@ -68,11 +66,7 @@ pub struct ObligationSpec {
 
 impl ObligationSpec {
     fn undated(kind: ObligationKind) -> Self {
-        Self {
-            kind,
-            due_days: None,
-            reminder_day: None,
-        }
+        Self { kind, due_days: None, reminder_day: None }
     }
 }
 
@@ -80,25 +74,14 @@ impl ObligationSpec {
 pub fn route(facts: &RoutingFacts, cfg: &DeadlineConfig) -> Vec<Route> {
     let mhlw = mhlw_route(facts);
     let prefecture = mhlw.as_ref().map(|_| prefecture_route());
-    [
-        mhlw,
-        ppc_route(facts, cfg),
-        police_route(facts),
-        ipa_route(facts),
-        vendor_route(facts),
-        prefecture,
-    ]
-    .into_iter()
-    .flatten()
-    .collect()
+    [mhlw, ppc_route(facts, cfg), police_route(facts), ipa_route(facts), vendor_route(facts), prefecture]
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 fn reason(code: &'static str, ja: impl Into<String>, en: impl Into<String>) -> Reason {
-    Reason {
-        code: code.to_owned(),
-        ja: ja.into(),
-        en: en.into(),
-    }
+    Reason { code: code.to_owned(), ja: ja.into(), en: en.into() }
 }
 
 fn mhlw_route(facts: &RoutingFacts) -> Option<Route> {
@@ -169,19 +152,15 @@ fn ppc_route(facts: &RoutingFacts, cfg: &DeadlineConfig) -> Option<Route> {
     }
     let (threshold, body_ja, body_en) = match facts.legal_form {
         LegalForm::Private => (PPC_PERSONS_THRESHOLD_PRIVATE, "", ""),
-        LegalForm::PublicBody => (
-            PPC_PERSONS_THRESHOLD_PUBLIC_BODY,
-            "行政機関等の基準である",
-            " (the threshold for public bodies)",
-        ),
+        LegalForm::PublicBody => {
+            (PPC_PERSONS_THRESHOLD_PUBLIC_BODY, "行政機関等の基準である", " (the threshold for public bodies)")
+        }
     };
     if let Some(persons) = facts.persons_estimate.filter(|n| *n > threshold) {
         triggers.push(reason(
             "persons_over_threshold",
             format!("本人の数（推定{persons}人）が{body_ja}{threshold}人を超えています"),
-            format!(
-                "The number of persons affected (estimated {persons}) exceeds {threshold}{body_en}"
-            ),
+            format!("The number of persons affected (estimated {persons}) exceeds {threshold}{body_en}"),
         ));
     }
     if triggers.is_empty() {
@@ -255,14 +234,8 @@ fn ipa_route(facts: &RoutingFacts) -> Option<Route> {
         requirement: Requirement::Recommended,
         reasons: vec![reason(
             "ipa_reportable_category",
-            format!(
-                "{}は情報処理推進機構（IPA）へのコンピュータウイルス・不正アクセスの届出をお勧めします",
-                label.ja
-            ),
-            format!(
-                "{} should be reported to IPA (computer virus and unauthorized access reporting)",
-                label.en
-            ),
+            format!("{}は情報処理推進機構（IPA）へのコンピュータウイルス・不正アクセスの届出をお勧めします", label.ja),
+            format!("{} should be reported to IPA (computer virus and unauthorized access reporting)", label.en),
         )],
         obligations: vec![ObligationSpec::undated(ObligationKind::IpaReport)],
     })
@@ -306,10 +279,7 @@ fn category_label(category: Category) -> Label {
         Category::UnauthorizedAccess => ("不正アクセス", "Unauthorized access"),
         Category::Malware => ("マルウェア感染", "A malware infection"),
         Category::Dos => ("DoS攻撃", "A denial-of-service attack"),
-        Category::SupplyChain => (
-            "委託先等を経由した攻撃",
-            "An attack through a vendor or contractor",
-        ),
+        Category::SupplyChain => ("委託先等を経由した攻撃", "An attack through a vendor or contractor"),
         Category::WebDefacement => ("Webサイトの改ざん", "Website defacement"),
         Category::AccountCompromise => ("アカウントの乗っ取り", "An account compromise"),
         Category::Misdelivery => ("誤送付", "Misdelivery"),
@@ -344,12 +314,7 @@ mod tests {
 
     /// A leak of patients' records (always sensitive) of `n` persons.
     fn patient_data(category: Category, status: PersonalDataStatus, n: i64) -> RoutingFacts {
-        RoutingFacts {
-            personal_data: status,
-            persons_estimate: Some(n),
-            sensitive: true,
-            ..base(category)
-        }
+        RoutingFacts { personal_data: status, persons_estimate: Some(n), sensitive: true, ..base(category) }
     }
 
     /// A leak of non-sensitive data (e.g. names and addresses) of `n` persons.
@@ -503,10 +468,7 @@ mod tests {
         let cfg = DeadlineConfig::default();
         for row in rows() {
             let routes = route(&row.facts, &cfg);
-            let got: Vec<(Authority, Requirement)> = routes
-                .iter()
-                .map(|r| (r.authority, r.requirement))
-                .collect();
+            let got: Vec<(Authority, Requirement)> = routes.iter().map(|r| (r.authority, r.requirement)).collect();
             assert_eq!(got, row.routes, "{}", row.case);
             let final_day = routes
                 .iter()
@@ -524,9 +486,7 @@ mod tests {
             for r in route(&row.facts, &cfg) {
                 assert!(!r.reasons.is_empty(), "{}: {}", row.case, r.authority);
                 for reason in &r.reasons {
-                    assert!(
-                        !reason.code.is_empty() && !reason.ja.is_empty() && !reason.en.is_empty()
-                    );
+                    assert!(!reason.code.is_empty() && !reason.ja.is_empty() && !reason.en.is_empty());
                 }
             }
         }
@@ -539,10 +499,7 @@ mod tests {
             ..patient_data(Category::Ransomware, PersonalDataStatus::Suspected, 2000)
         };
         let routes = route(&facts, &DeadlineConfig::default());
-        let ppc = routes
-            .iter()
-            .find(|r| r.authority == Ppc)
-            .expect("PPC routed");
+        let ppc = routes.iter().find(|r| r.authority == Ppc).expect("PPC routed");
         let codes: Vec<&str> = ppc.reasons.iter().map(|r| r.code.as_str()).collect();
         assert_eq!(
             codes,
@@ -555,26 +512,15 @@ mod tests {
             ]
         );
         let persons = &ppc.reasons[4];
-        assert!(
-            persons.ja.contains("2000") && persons.ja.contains("1000"),
-            "{}",
-            persons.ja
-        );
+        assert!(persons.ja.contains("2000") && persons.ja.contains("1000"), "{}", persons.ja);
     }
 
     #[test]
     fn the_public_body_threshold_is_named_in_the_reason() {
-        let routes = route(
-            &plain_data(Category::Misdelivery, LegalForm::PublicBody, 150),
-            &DeadlineConfig::default(),
-        );
+        let routes = route(&plain_data(Category::Misdelivery, LegalForm::PublicBody, 150), &DeadlineConfig::default());
         let reason = &routes[0].reasons[1];
         assert_eq!(reason.code.as_str(), "persons_over_threshold");
-        assert!(
-            reason.ja.contains("行政機関等") && reason.ja.contains("100人"),
-            "{}",
-            reason.ja
-        );
+        assert!(reason.ja.contains("行政機関等") && reason.ja.contains("100人"), "{}", reason.ja);
         assert!(reason.en.contains("public bodies"), "{}", reason.en);
     }
 
@@ -587,11 +533,7 @@ mod tests {
             ppc_final_malicious_days: 40,
             reminder_hour_jst: 9,
         };
-        let spec = |kind, due_days, reminder_day| ObligationSpec {
-            kind,
-            due_days,
-            reminder_day,
-        };
+        let spec = |kind, due_days, reminder_day| ObligationSpec { kind, due_days, reminder_day };
         // (facts, expected PPC obligations)
         let rows = [
             (
@@ -613,10 +555,7 @@ mod tests {
         ];
         for (facts, expected) in rows {
             let routes = route(&facts, &cfg);
-            let ppc = routes
-                .iter()
-                .find(|r| r.authority == Ppc)
-                .expect("PPC routed");
+            let ppc = routes.iter().find(|r| r.authority == Ppc).expect("PPC routed");
             assert_eq!(ppc.obligations, expected, "{:?}", facts.category);
         }
     }
@@ -625,10 +564,8 @@ mod tests {
     fn advisory_routes_carry_no_obligation_and_reporting_routes_carry_theirs() {
         let facts = patient_data(Category::Ransomware, PersonalDataStatus::Confirmed, 10);
         let routes = route(&facts, &DeadlineConfig::default());
-        let kinds: Vec<(Authority, Vec<ObligationKind>)> = routes
-            .iter()
-            .map(|r| (r.authority, r.obligations.iter().map(|o| o.kind).collect()))
-            .collect();
+        let kinds: Vec<(Authority, Vec<ObligationKind>)> =
+            routes.iter().map(|r| (r.authority, r.obligations.iter().map(|o| o.kind).collect())).collect();
         use ObligationKind as O;
         assert_eq!(
             kinds,

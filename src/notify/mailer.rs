@@ -91,10 +91,7 @@ pub enum SendError {
 impl SendError {
     /// True when retrying the same message cannot succeed (5xx answers, invalid addresses or messages).
     pub fn is_permanent(&self) -> bool {
-        matches!(
-            self,
-            SendError::InvalidAddress { .. } | SendError::Build(_) | SendError::Rejected(_)
-        )
+        matches!(self, SendError::InvalidAddress { .. } | SendError::Build(_) | SendError::Rejected(_))
     }
 }
 
@@ -130,10 +127,7 @@ pub struct Mailer {
 
 impl fmt::Debug for Mailer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Mailer")
-            .field("url", &self.redacted_url)
-            .field("from", &self.from.to_string())
-            .finish()
+        f.debug_struct("Mailer").field("url", &self.redacted_url).field("from", &self.from.to_string()).finish()
     }
 }
 
@@ -152,43 +146,32 @@ impl Mailer {
     /// SMTP must be dropped inside the Tokio runtime (lettre's pool spawns its shutdown task on drop).
     pub fn from_url(url: &str, from: &str) -> Result<Mailer, MailConfigError> {
         let redacted_url = redact_url(url);
-        let invalid = |reason: &str| MailConfigError::InvalidUrl {
-            url: redacted_url.clone(),
-            reason: reason.to_owned(),
-        };
-        let from: Mailbox = from
-            .trim()
-            .parse()
-            .map_err(
-                |e: lettre::address::AddressError| MailConfigError::InvalidFrom {
-                    from: from.to_owned(),
-                    reason: e.to_string(),
-                },
-            )?;
-        let (scheme, rest) = url.trim().split_once("://").ok_or_else(|| {
-            invalid("expected scheme://…, one of file, smtp, smtps, smtp+starttls")
+        let invalid =
+            |reason: &str| MailConfigError::InvalidUrl { url: redacted_url.clone(), reason: reason.to_owned() };
+        let from: Mailbox = from.trim().parse().map_err(|e: lettre::address::AddressError| {
+            MailConfigError::InvalidFrom { from: from.to_owned(), reason: e.to_string() }
         })?;
+        let (scheme, rest) = url
+            .trim()
+            .split_once("://")
+            .ok_or_else(|| invalid("expected scheme://…, one of file, smtp, smtps, smtp+starttls"))?;
         let transport = match scheme.to_ascii_lowercase().as_str() {
             "file" => {
                 let dir = percent_decode(rest).map_err(|r| invalid(&r))?;
                 if dir.is_empty() {
                     return Err(invalid("file:// needs a directory, e.g. file://./outbox"));
                 }
-                Transport::File {
-                    dir: PathBuf::from(dir),
-                }
+                Transport::File { dir: PathBuf::from(dir) }
             }
             "smtp" => {
                 let u = parse_smtp(rest, 25).map_err(|r| invalid(&r))?;
-                let builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&u.host)
-                    .port(u.port)
-                    .tls(Tls::None);
+                let builder =
+                    AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&u.host).port(u.port).tls(Tls::None);
                 finish_smtp(builder, u)
             }
             "smtps" => {
                 let u = parse_smtp(rest, 465).map_err(|r| invalid(&r))?;
-                let tls =
-                    TlsParameters::new(u.host.clone()).map_err(|e| invalid(&e.to_string()))?;
+                let tls = TlsParameters::new(u.host.clone()).map_err(|e| invalid(&e.to_string()))?;
                 let builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&u.host)
                     .port(u.port)
                     .tls(Tls::Wrapper(tls));
@@ -196,24 +179,17 @@ impl Mailer {
             }
             "smtp+starttls" => {
                 let u = parse_smtp(rest, 587).map_err(|r| invalid(&r))?;
-                let tls =
-                    TlsParameters::new(u.host.clone()).map_err(|e| invalid(&e.to_string()))?;
+                let tls = TlsParameters::new(u.host.clone()).map_err(|e| invalid(&e.to_string()))?;
                 let builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&u.host)
                     .port(u.port)
                     .tls(Tls::Required(tls));
                 finish_smtp(builder, u)
             }
             other => {
-                return Err(invalid(&format!(
-                    "unsupported scheme {other:?}; use file, smtp, smtps or smtp+starttls"
-                )))
+                return Err(invalid(&format!("unsupported scheme {other:?}; use file, smtp, smtps or smtp+starttls")))
             }
         };
-        Ok(Mailer {
-            transport,
-            from,
-            redacted_url,
-        })
+        Ok(Mailer { transport, from, redacted_url })
     }
 
     /// True for the `file://` transport (development, demos).
@@ -248,16 +224,10 @@ impl Mailer {
     }
 
     fn build_message(&self, email: &OutgoingEmail) -> Result<Message, SendError> {
-        let id = email
-            .message_id
-            .trim()
-            .trim_start_matches('<')
-            .trim_end_matches('>');
+        let id = email.message_id.trim().trim_start_matches('<').trim_end_matches('>');
         if id.is_empty()
             || !id.contains('@')
-            || id
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+            || id.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
         {
             return Err(SendError::Build(format!(
                 "Message-ID {:?} must look like left@right without spaces",
@@ -265,10 +235,7 @@ impl Mailer {
             )));
         }
         if email.to.is_empty() {
-            return Err(SendError::InvalidAddress {
-                address: String::new(),
-                reason: "no recipients".to_owned(),
-            });
+            return Err(SendError::InvalidAddress { address: String::new(), reason: "no recipients".to_owned() });
         }
         let mut builder = Message::builder()
             .from(self.from.clone())
@@ -276,49 +243,30 @@ impl Mailer {
             .message_id(Some(format!("<{id}>")))
             .date_now();
         for to in &email.to {
-            let mailbox: Mailbox =
-                to.trim()
-                    .parse()
-                    .map_err(
-                        |e: lettre::address::AddressError| SendError::InvalidAddress {
-                            address: to.clone(),
-                            reason: e.to_string(),
-                        },
-                    )?;
+            let mailbox: Mailbox = to.trim().parse().map_err(|e: lettre::address::AddressError| {
+                SendError::InvalidAddress { address: to.clone(), reason: e.to_string() }
+            })?;
             builder = builder.to(mailbox);
         }
         builder
             .multipart(
                 MultiPart::alternative()
-                    .singlepart(
-                        SinglePart::builder()
-                            .header(ContentType::TEXT_PLAIN)
-                            .body(email.text.clone()),
-                    )
-                    .singlepart(
-                        SinglePart::builder()
-                            .header(ContentType::TEXT_HTML)
-                            .body(email.html.clone()),
-                    ),
+                    .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(email.text.clone()))
+                    .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(email.html.clone())),
             )
             .map_err(|e| SendError::Build(e.to_string()))
     }
 }
 
 fn finish_smtp(builder: AsyncSmtpTransportBuilder, u: SmtpUrl) -> Transport {
-    let builder = builder.timeout(Some(SMTP_TIMEOUT)).pool_config(
-        PoolConfig::new()
-            .max_size(4)
-            .idle_timeout(Duration::from_secs(60)),
-    );
+    let builder = builder
+        .timeout(Some(SMTP_TIMEOUT))
+        .pool_config(PoolConfig::new().max_size(4).idle_timeout(Duration::from_secs(60)));
     let builder = match u.user {
         Some(user) => builder.credentials(Credentials::new(user, u.password.unwrap_or_default())),
         None => builder,
     };
-    Transport::Smtp {
-        builder,
-        pool: OnceLock::new(),
-    }
+    Transport::Smtp { builder, pool: OnceLock::new() }
 }
 
 /// Parses `[user[:pass]@]host[:port][/]`.
@@ -333,9 +281,7 @@ fn parse_smtp(rest: &str, default_port: u16) -> Result<SmtpUrl, String> {
         None => (None, authority),
     };
     let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
-        let (host, after) = v6
-            .split_once(']')
-            .ok_or_else(|| "unclosed '[' in IPv6 host".to_owned())?;
+        let (host, after) = v6.split_once(']').ok_or_else(|| "unclosed '[' in IPv6 host".to_owned())?;
         (host, after.strip_prefix(':'))
     } else {
         match hostport.rsplit_once(':') {
@@ -348,11 +294,7 @@ fn parse_smtp(rest: &str, default_port: u16) -> Result<SmtpUrl, String> {
     }
     let port = match port {
         None => default_port,
-        Some(p) => p
-            .parse::<u16>()
-            .ok()
-            .filter(|p| *p != 0)
-            .ok_or_else(|| format!("invalid port {p:?}"))?,
+        Some(p) => p.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(|| format!("invalid port {p:?}"))?,
     };
     let (user, password) = match userinfo {
         None => (None, None),
@@ -367,12 +309,7 @@ fn parse_smtp(rest: &str, default_port: u16) -> Result<SmtpUrl, String> {
             (Some(percent_decode(u)?), p.map(percent_decode).transpose()?)
         }
     };
-    Ok(SmtpUrl {
-        host: host.to_owned(),
-        port,
-        user,
-        password,
-    })
+    Ok(SmtpUrl { host: host.to_owned(), port, user, password })
 }
 
 /// Decodes `%XX` escapes (UTF-8).
@@ -418,13 +355,7 @@ fn sanitize_file_name(id: &str) -> String {
     let id = id.trim().trim_start_matches('<').trim_end_matches('>');
     let mut name: String = id
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '+' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '+' | '-') { c } else { '_' })
         .collect();
     // A leading dot would hide the file and mark it as our temporary file.
     if name.is_empty() || name.starts_with('.') {
@@ -461,10 +392,7 @@ mod tests {
     fn email(id: &str) -> OutgoingEmail {
         OutgoingEmail {
             message_id: id.to_owned(),
-            to: vec![
-                "ppc@example.test".to_owned(),
-                "police@example.test".to_owned(),
-            ],
+            to: vec!["ppc@example.test".to_owned(), "police@example.test".to_owned()],
             subject: "[訓練/DRILL] HK-2026-000123 ランサムウェア被害の報告".to_owned(),
             text: "本文です。\nBody.".to_owned(),
             html: "<p>本文です。</p>".to_owned(),
@@ -475,28 +403,16 @@ mod tests {
     fn from_url_table() {
         let ok: &[(&str, bool, &str)] = &[
             ("file://./outbox", true, "file://./outbox"),
-            (
-                "file:///var/spool/hikeshi",
-                true,
-                "file:///var/spool/hikeshi",
-            ),
+            ("file:///var/spool/hikeshi", true, "file:///var/spool/hikeshi"),
             ("smtp://127.0.0.1:2525", false, "smtp://127.0.0.1:2525"),
             ("smtp://mail.local", false, "smtp://mail.local"),
-            (
-                "smtps://user:secret@mail.example.jp:465",
-                false,
-                "smtps://user:***@mail.example.jp:465",
-            ),
+            ("smtps://user:secret@mail.example.jp:465", false, "smtps://user:***@mail.example.jp:465"),
             (
                 "smtp+starttls://u%40x.jp:p%3Aw%40rd@mail.example.jp:587",
                 false,
                 "smtp+starttls://u%40x.jp:***@mail.example.jp:587",
             ),
-            (
-                "smtps://user@mail.example.jp",
-                false,
-                "smtps://user@mail.example.jp",
-            ),
+            ("smtps://user@mail.example.jp", false, "smtps://user@mail.example.jp"),
             ("smtp://[::1]:2525", false, "smtp://[::1]:2525"),
         ];
         for (url, is_file, described) in ok {
@@ -518,10 +434,7 @@ mod tests {
             "smtps://u:%zz@host",
         ] {
             assert!(
-                matches!(
-                    Mailer::from_url(bad, FROM),
-                    Err(MailConfigError::InvalidUrl { .. })
-                ),
+                matches!(Mailer::from_url(bad, FROM), Err(MailConfigError::InvalidUrl { .. })),
                 "{bad} should be rejected"
             );
         }
@@ -555,10 +468,7 @@ mod tests {
     #[test]
     fn file_names_are_sanitized() {
         assert_eq!(sanitize_file_name("0193abc@hikeshi"), "0193abc@hikeshi");
-        assert_eq!(
-            sanitize_file_name("<../../etc/passwd>"),
-            "_.._.._etc_passwd"
-        );
+        assert_eq!(sanitize_file_name("<../../etc/passwd>"), "_.._.._etc_passwd");
         assert_eq!(sanitize_file_name("a b/c"), "a_b_c");
         assert_eq!(sanitize_file_name(""), "_");
     }
@@ -571,38 +481,20 @@ mod tests {
         let mail = email("0193-test@hikeshi");
         m.send(&mail).await.unwrap();
         m.send(&mail).await.unwrap();
-        let files: Vec<_> = std::fs::read_dir(&outbox)
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(
-            files,
-            vec![std::ffi::OsString::from("0193-test@hikeshi.eml")]
-        );
+        let files: Vec<_> = std::fs::read_dir(&outbox).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(files, vec![std::ffi::OsString::from("0193-test@hikeshi.eml")]);
         let eml = std::fs::read_to_string(outbox.join("0193-test@hikeshi.eml")).unwrap();
         assert!(eml.contains("Message-ID: <0193-test@hikeshi>\r\n"), "{eml}");
-        assert!(
-            eml.contains("To: ppc@example.test, police@example.test\r\n"),
-            "{eml}"
-        );
+        assert!(eml.contains("To: ppc@example.test, police@example.test\r\n"), "{eml}");
         assert!(eml.contains("From: hikeshi@localhost\r\n"), "{eml}");
         assert!(eml.contains("Date: "), "{eml}");
         // The Japanese subject must be RFC 2047 encoded, never raw UTF-8 in the header.
         let subject = eml.lines().find(|l| l.starts_with("Subject: ")).unwrap();
         assert!(subject.contains("=?utf-8?b?"), "{subject}");
         assert!(subject.is_ascii());
-        assert!(
-            eml.contains("Content-Type: multipart/alternative;"),
-            "{eml}"
-        );
-        assert!(
-            eml.contains("Content-Type: text/plain; charset=utf-8"),
-            "{eml}"
-        );
-        assert!(
-            eml.contains("Content-Type: text/html; charset=utf-8"),
-            "{eml}"
-        );
+        assert!(eml.contains("Content-Type: multipart/alternative;"), "{eml}");
+        assert!(eml.contains("Content-Type: text/plain; charset=utf-8"), "{eml}");
+        assert!(eml.contains("Content-Type: text/html; charset=utf-8"), "{eml}");
     }
 
     #[tokio::test]
@@ -612,10 +504,7 @@ mod tests {
         let mut bad_to = email("x@hikeshi");
         bad_to.to = vec!["not an address".to_owned()];
         let e = m.send(&bad_to).await.unwrap_err();
-        assert!(
-            matches!(e, SendError::InvalidAddress { .. }) && e.is_permanent(),
-            "{e}"
-        );
+        assert!(matches!(e, SendError::InvalidAddress { .. }) && e.is_permanent(), "{e}");
         let mut none = email("x@hikeshi");
         none.to.clear();
         assert!(m.send(&none).await.unwrap_err().is_permanent());
@@ -625,11 +514,7 @@ mod tests {
     }
 
     fn free_port() -> u16 {
-        TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
+        TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
     }
 
     /// Kills the SMTP sink when the test ends, even on panic.
@@ -663,15 +548,7 @@ mod tests {
         let port = free_port();
         let _sink = Sink(
             Command::new(PYTHON)
-                .args([
-                    "-m",
-                    "aiosmtpd",
-                    "-n",
-                    "-l",
-                    &format!("127.0.0.1:{port}"),
-                    "-s",
-                    "20000",
-                ])
+                .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-s", "20000"])
                 .args(["-c", "aiosmtpd.handlers.Mailbox"])
                 .arg(&maildir)
                 .stdout(Stdio::null())
@@ -681,35 +558,23 @@ mod tests {
         );
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "aiosmtpd did not start"
-            );
+            assert!(std::time::Instant::now() < deadline, "aiosmtpd did not start");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let m = Mailer::from_url(&format!("smtp://127.0.0.1:{port}"), FROM).unwrap();
         m.send(&email("0193-smtp@hikeshi")).await.unwrap();
-        let arrived: Vec<_> = std::fs::read_dir(maildir.join("new"))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
+        let arrived: Vec<_> = std::fs::read_dir(maildir.join("new")).unwrap().map(|e| e.unwrap().path()).collect();
         assert_eq!(arrived.len(), 1, "{arrived:?}");
         let msg = std::fs::read_to_string(&arrived[0]).unwrap();
         assert!(msg.contains("Message-ID: <0193-smtp@hikeshi>"), "{msg}");
-        assert!(
-            msg.contains("To: ppc@example.test, police@example.test"),
-            "{msg}"
-        );
+        assert!(msg.contains("To: ppc@example.test, police@example.test"), "{msg}");
         assert!(msg.contains("multipart/alternative"), "{msg}");
 
         // Over the sink's SIZE limit (-s 20000): the server answers 552, which must be permanent.
         let mut big = email("0193-big@hikeshi");
         big.text = "x".repeat(40_000);
         let e = m.send(&big).await.unwrap_err();
-        assert!(
-            matches!(e, SendError::Rejected(_)) && e.is_permanent(),
-            "{e:?}"
-        );
+        assert!(matches!(e, SendError::Rejected(_)) && e.is_permanent(), "{e:?}");
     }
 
     #[tokio::test]

@@ -2,7 +2,9 @@
 
 pub mod contacts;
 pub mod mailer;
+pub mod outbox;
 pub mod templates;
+pub mod worker;
 
 use actix_web::web;
 use tokio::sync::watch;
@@ -11,5 +13,11 @@ use crate::state::AppState;
 
 /// Starts the background workers; each stops when `stop` turns true.
 pub fn spawn_workers(state: web::Data<AppState>, stop: watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
-    vec![tokio::spawn(crate::api::incidents::rescore_loop(state, stop))]
+    let mut tasks = vec![tokio::spawn(worker::housekeeping_loop(state.clone(), stop.clone()))];
+    match mailer::Mailer::from_url(state.settings.mail_url.expose(), &state.settings.mail_from) {
+        Ok(m) => tasks.push(tokio::spawn(worker::outbox_loop(state, m, stop))),
+        // Settings::validate already refused a bad mail URL; this is only reached by a caller that skipped it.
+        Err(e) => tracing::error!(error = %e, "outbox worker not started"),
+    }
+    tasks
 }

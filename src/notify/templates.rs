@@ -8,9 +8,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Asia::Tokyo;
 
 use crate::domain::{
-    AffectedSystem, AttackVector, Authority, CareImpact, Category, DispatchStatus, IncidentStatus,
-    Locale, Milestone, ObligationKind, OfflineBackup, PersonalDataStatus, Prefecture,
-    RansomwareKind, Requirement, SupportMode,
+    AffectedSystem, AttackVector, Authority, CareImpact, Category, DispatchStatus, IncidentStatus, Locale, Milestone,
+    ObligationKind, OfflineBackup, PersonalDataStatus, Prefecture, RansomwareKind, Requirement, SupportMode,
 };
 
 /// Subject prefix of every drill mail.
@@ -268,9 +267,7 @@ pub fn escape_html(s: &str) -> String {
 
 /// `2026-11-20 09:30 JST`.
 pub fn format_jst(t: DateTime<Utc>) -> String {
-    t.with_timezone(&Tokyo)
-        .format("%Y-%m-%d %H:%M JST")
-        .to_string()
+    t.with_timezone(&Tokyo).format("%Y-%m-%d %H:%M JST").to_string()
 }
 
 fn tr(l: Locale, ja: &'static str, en: &'static str) -> &'static str {
@@ -294,11 +291,7 @@ fn yes_no(l: Locale, b: bool) -> &'static str {
 }
 
 fn join_labels<T: Label>(l: Locale, items: &[T]) -> String {
-    items
-        .iter()
-        .map(|i| i.label(l))
-        .collect::<Vec<_>>()
-        .join(tr(l, "、", ", "))
+    items.iter().map(|i| i.label(l)).collect::<Vec<_>>().join(tr(l, "、", ", "))
 }
 
 fn systems(l: Locale, s: &IncidentSummary) -> String {
@@ -342,10 +335,7 @@ fn persons(l: Locale, s: &IncidentSummary) -> String {
 
 /// Header values must stay on one line.
 fn one_line(s: &str) -> String {
-    s.split(|c: char| c.is_control())
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    s.split(|c: char| c.is_control()).filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 /// Makes indicators unclickable in mail clients (`hxxp://evil[.]example`); the analyst reverses it.
@@ -367,11 +357,7 @@ struct Doc {
 
 impl Doc {
     fn new() -> Self {
-        Doc {
-            text: String::new(),
-            html: String::new(),
-            in_table: false,
-        }
+        Doc { text: String::new(), html: String::new(), in_table: false }
     }
 
     fn close_table(&mut self) {
@@ -403,24 +389,17 @@ impl Doc {
         self.close_table();
         self.text.push_str(s);
         self.text.push('\n');
-        self.html
-            .push_str(&format!("<p>{}</p>\n", multiline_html(s)));
+        self.html.push_str(&format!("<p>{}</p>\n", multiline_html(s)));
     }
 
     fn field(&mut self, key: &str, value: &str) {
         if !self.in_table {
-            self.html
-                .push_str("<table style=\"border-collapse:collapse\">\n");
+            self.html.push_str("<table style=\"border-collapse:collapse\">\n");
             self.in_table = true;
         }
-        let value = if value.trim().is_empty() {
-            "—"
-        } else {
-            value
-        };
+        let value = if value.trim().is_empty() { "—" } else { value };
         let mut lines = value.lines();
-        self.text
-            .push_str(&format!("  {key}: {}\n", lines.next().unwrap_or_default()));
+        self.text.push_str(&format!("  {key}: {}\n", lines.next().unwrap_or_default()));
         for line in lines {
             self.text.push_str(&format!("      {line}\n"));
         }
@@ -436,10 +415,8 @@ impl Doc {
         self.close_table();
         self.html.push_str("<ul>\n");
         for item in items {
-            self.text
-                .push_str(&format!("  ・{}\n", item.replace('\n', "\n    ")));
-            self.html
-                .push_str(&format!("<li>{}</li>\n", multiline_html(&item)));
+            self.text.push_str(&format!("  ・{}\n", item.replace('\n', "\n    ")));
+            self.html.push_str(&format!("<li>{}</li>\n", multiline_html(&item)));
         }
         self.html.push_str("</ul>\n");
     }
@@ -465,14 +442,12 @@ impl Doc {
         } else {
             escape_html(url)
         };
-        self.html
-            .push_str(&format!("<p>{}: {target}</p>\n", escape_html(label)));
+        self.html.push_str(&format!("<p>{}: {target}</p>\n", escape_html(label)));
     }
 
     fn rule(&mut self) {
         self.close_table();
-        self.text
-            .push_str("\n------------------------------------------------------------\n");
+        self.text.push_str("\n------------------------------------------------------------\n");
         self.html.push_str("<hr>\n");
     }
 
@@ -485,11 +460,7 @@ impl Doc {
             escape_html(&subject),
             self.html
         );
-        Rendered {
-            subject,
-            text: self.text,
-            html,
-        }
+        Rendered { subject, text: self.text, html }
     }
 }
 
@@ -601,26 +572,17 @@ fn overview(d: &mut Doc, l: Locale, s: &IncidentSummary) {
     d.field(tr(l, "件名", "Title"), &s.title);
     d.field(tr(l, "種別", "Category"), s.category.label(l));
     d.field(tr(l, "医療機関", "Hospital"), &s.hospital_name);
-    d.field(
-        tr(l, "所在都道府県", "Prefecture"),
-        prefecture_name(l, s.prefecture),
-    );
+    d.field(tr(l, "所在都道府県", "Prefecture"), prefecture_name(l, s.prefecture));
     d.field(tr(l, "発見日時", "Detected"), &format_jst(s.detected_at));
     d.field(tr(l, "認知日時", "Hospital aware"), &format_jst(s.aware_at));
     d.field(tr(l, "報告日時", "Reported"), &format_jst(s.reported_at));
-    d.field(
-        tr(l, "診療への影響", "Impact on care"),
-        s.care_impact.label(l),
-    );
+    d.field(tr(l, "診療への影響", "Impact on care"), s.care_impact.label(l));
 }
 
 fn routing(d: &mut Doc, l: Locale, route: &RouteNote) {
     d.heading(&match l {
         Locale::Ja => format!("送付の理由（{}）", route.requirement.label_ja()),
-        Locale::En => format!(
-            "Why you receive this ({})",
-            route.requirement.label_en().to_lowercase()
-        ),
+        Locale::En => format!("Why you receive this ({})", route.requirement.label_en().to_lowercase()),
     });
     let reasons: Vec<String> = route
         .reasons
@@ -637,34 +599,17 @@ fn routing(d: &mut Doc, l: Locale, route: &RouteNote) {
     }
     d.heading(tr(l, "報告義務と期限", "Obligations and deadlines"));
     if route.obligations.is_empty() {
-        d.para(tr(
-            l,
-            "期限のある義務はありません。",
-            "No obligations with a deadline.",
-        ));
+        d.para(tr(l, "期限のある義務はありません。", "No obligations with a deadline."));
     } else {
-        d.list(
-            route
-                .obligations
-                .iter()
-                .map(|(kind, due)| format!("{}: {}", kind.label(l), due_text(l, *due))),
-        );
+        d.list(route.obligations.iter().map(|(kind, due)| format!("{}: {}", kind.label(l), due_text(l, *due))));
     }
 }
 
 fn contact(d: &mut Doc, l: Locale, s: &IncidentSummary) {
     d.heading(tr(l, "連絡先", "Contact"));
-    d.field(
-        tr(l, "医療機関の担当者", "Hospital contact"),
-        &s.contact_name,
-    );
+    d.field(tr(l, "医療機関の担当者", "Hospital contact"), &s.contact_name);
     d.field(tr(l, "電話", "Phone"), &s.contact_phone);
-    d.field(
-        tr(l, "メール", "E-mail"),
-        s.contact_email
-            .as_deref()
-            .unwrap_or(tr(l, "（未登録）", "(none given)")),
-    );
+    d.field(tr(l, "メール", "E-mail"), s.contact_email.as_deref().unwrap_or(tr(l, "（未登録）", "(none given)")));
     d.para(tr(
         l,
         "医療機関のメールは攻撃の影響で使えない場合があります。お急ぎの場合は電話でご連絡ください。",
@@ -679,21 +624,10 @@ fn english_summary(d: &mut Doc, s: &IncidentSummary, route: &RouteNote) {
     d.heading("English summary");
     d.field("Reference", &s.reference);
     d.field("Category", s.category.label_en());
-    d.field(
-        "Hospital",
-        &format!("{} ({})", s.hospital_name, s.prefecture.name_en()),
-    );
+    d.field("Hospital", &format!("{} ({})", s.hospital_name, s.prefecture.name_en()));
     d.field("Detected", &format_jst(s.detected_at));
     d.field("Impact on care", s.care_impact.label_en());
-    d.field(
-        "Why you receive this",
-        &route
-            .reasons
-            .iter()
-            .map(|(_, en)| en.as_str())
-            .collect::<Vec<_>>()
-            .join("\n"),
-    );
+    d.field("Why you receive this", &route.reasons.iter().map(|(_, en)| en.as_str()).collect::<Vec<_>>().join("\n"));
     d.field(
         "Obligations",
         &route
@@ -709,21 +643,9 @@ fn english_summary(d: &mut Doc, s: &IncidentSummary, route: &RouteNote) {
 
 fn derived_damage(l: Locale, s: &IncidentSummary) -> String {
     let mut out = vec![s.description.trim().to_owned()];
-    out.push(format!(
-        "{}: {}",
-        tr(l, "影響を受けたシステム", "Systems affected"),
-        systems(l, s)
-    ));
-    out.push(format!(
-        "{}: {}",
-        tr(l, "診療への影響", "Impact on care"),
-        s.care_impact.label(l)
-    ));
-    out.push(format!(
-        "{}: {}",
-        tr(l, "個人データ", "Personal data"),
-        s.personal_data_status.label(l)
-    ));
+    out.push(format!("{}: {}", tr(l, "影響を受けたシステム", "Systems affected"), systems(l, s)));
+    out.push(format!("{}: {}", tr(l, "診療への影響", "Impact on care"), s.care_impact.label(l)));
+    out.push(format!("{}: {}", tr(l, "個人データ", "Personal data"), s.personal_data_status.label(l)));
     if s.ransom_demand {
         out.push(tr(l, "身代金の要求あり", "A ransom was demanded").to_owned());
     }
@@ -736,46 +658,18 @@ fn mhlw_sections(d: &mut Doc, l: Locale, s: &IncidentSummary) {
     d.field(tr(l, "名称", "Name"), &s.hospital_name);
     d.field(
         tr(l, "医療機関コード", "Medical institution code"),
-        s.hospital_code
-            .as_deref()
-            .unwrap_or(tr(l, "（未登録）", "(not registered)")),
+        s.hospital_code.as_deref().unwrap_or(tr(l, "（未登録）", "(not registered)")),
     );
-    d.field(
-        tr(l, "所在都道府県", "Prefecture"),
-        prefecture_name(l, s.prefecture),
-    );
+    d.field(tr(l, "所在都道府県", "Prefecture"), prefecture_name(l, s.prefecture));
     d.field(
         tr(l, "病床数", "Beds"),
-        &s.beds.map_or_else(
-            || tr(l, "（未登録）", "(not registered)").to_owned(),
-            |b| b.to_string(),
-        ),
+        &s.beds.map_or_else(|| tr(l, "（未登録）", "(not registered)").to_owned(), |b| b.to_string()),
     );
-    d.heading(tr(
-        l,
-        "診療への影響とシステム",
-        "Impact on care and systems",
-    ));
-    d.field(
-        tr(l, "診療への影響", "Impact on care"),
-        s.care_impact.label(l),
-    );
-    d.field(
-        tr(l, "影響を受けたシステム", "Systems affected"),
-        &systems(l, s),
-    );
-    d.field(
-        tr(
-            l,
-            "BCP（業務継続計画）の発動",
-            "Business continuity plan activated",
-        ),
-        yes_no(l, s.bcp_activated),
-    );
-    d.field(
-        tr(l, "オフラインバックアップ", "Offline backup"),
-        s.offline_backup.label(l),
-    );
+    d.heading(tr(l, "診療への影響とシステム", "Impact on care and systems"));
+    d.field(tr(l, "診療への影響", "Impact on care"), s.care_impact.label(l));
+    d.field(tr(l, "影響を受けたシステム", "Systems affected"), &systems(l, s));
+    d.field(tr(l, "BCP（業務継続計画）の発動", "Business continuity plan activated"), yes_no(l, s.bcp_activated));
+    d.field(tr(l, "オフラインバックアップ", "Offline backup"), s.offline_backup.label(l));
 
     let derived = StatusReport {
         damage: derived_damage(l, s),
@@ -792,24 +686,21 @@ fn mhlw_sections(d: &mut Doc, l: Locale, s: &IncidentSummary) {
             ),
         },
         recovery: match l {
-            Locale::Ja => format!(
-                "オフラインバックアップ: {}。復旧見込みは{UNKNOWN_JA}。",
-                s.offline_backup.label_ja()
-            ),
-            Locale::En => format!(
-                "Offline backup: {}. Time to recovery {UNKNOWN_EN}.",
-                s.offline_backup.label_en()
-            ),
+            Locale::Ja => {
+                format!("オフラインバックアップ: {}。復旧見込みは{UNKNOWN_JA}。", s.offline_backup.label_ja())
+            }
+            Locale::En => format!("Offline backup: {}. Time to recovery {UNKNOWN_EN}.", s.offline_backup.label_en()),
         },
-        prevention: tr(l, "調査中（原因究明の後に報告します）", "Under investigation (to follow once the cause is known)").to_owned(),
+        prevention: tr(
+            l,
+            "調査中（原因究明の後に報告します）",
+            "Under investigation (to follow once the cause is known)",
+        )
+        .to_owned(),
     };
     let report = s.status_report.as_ref().unwrap_or(&derived);
     let source = if s.status_report.is_some() {
-        tr(
-            l,
-            "（医療機関の状況報告より）",
-            "(from the hospital's status report)",
-        )
+        tr(l, "（医療機関の状況報告より）", "(from the hospital's status report)")
     } else {
         tr(
             l,
@@ -830,11 +721,7 @@ fn mhlw_sections(d: &mut Doc, l: Locale, s: &IncidentSummary) {
             Locale::En => format!("{en} ({ja})"),
         };
         d.heading(&title);
-        d.para(if body.trim().is_empty() {
-            unknown(l)
-        } else {
-            body
-        });
+        d.para(if body.trim().is_empty() { unknown(l) } else { body });
     }
 }
 
@@ -850,10 +737,7 @@ fn ppc_sections(d: &mut Doc, l: Locale, s: &IncidentSummary, route: &RouteNote) 
         "The hospital files the formal report on the PPC's online form; this mail gives advance notice of its content.",
     ));
     d.field(tr(l, "報告者", "Reporter"), &s.hospital_name);
-    d.field(
-        tr(l, "個人データの状況", "Personal data"),
-        s.personal_data_status.label(l),
-    );
+    d.field(tr(l, "個人データの状況", "Personal data"), s.personal_data_status.label(l));
 
     let un = unknown(l).to_owned();
     let overview = match l {
@@ -872,19 +756,11 @@ fn ppc_sections(d: &mut Doc, l: Locale, s: &IncidentSummary, route: &RouteNote) 
             s.description.trim()
         ),
     };
-    let mut items = if s.data_items.is_empty() {
-        un.clone()
-    } else {
-        s.data_items.join(tr(l, "、", ", "))
-    };
+    let mut items = if s.data_items.is_empty() { un.clone() } else { s.data_items.join(tr(l, "、", ", ")) };
     items.push('\n');
     items.push_str(&format!(
         "{}: {} / {}: {}",
-        tr(
-            l,
-            "要配慮個人情報",
-            "Sensitive (special care-required) data"
-        ),
+        tr(l, "要配慮個人情報", "Sensitive (special care-required) data"),
         yes_no(l, s.sensitive),
         tr(l, "高度な暗号化等の保護", "Protected by strong encryption"),
         yes_no(l, s.encrypted)
@@ -892,12 +768,7 @@ fn ppc_sections(d: &mut Doc, l: Locale, s: &IncidentSummary, route: &RouteNote) 
     let cause = if s.attack_vector == AttackVector::Unknown {
         un.clone()
     } else {
-        format!(
-            "{}（{}: {}）",
-            s.category.label(l),
-            tr(l, "侵入経路", "intrusion route"),
-            s.attack_vector.label(l)
-        )
+        format!("{}（{}: {}）", s.category.label(l), tr(l, "侵入経路", "intrusion route"), s.attack_vector.label(l))
     };
     let mut secondary = Vec::new();
     if s.ransomware_kinds.contains(&RansomwareKind::LeakThreat) {
@@ -910,22 +781,9 @@ fn ppc_sections(d: &mut Doc, l: Locale, s: &IncidentSummary, route: &RouteNote) 
     if s.financial_risk {
         secondary.push(tr(l, "財産的被害のおそれあり", "Risk of financial damage"));
     }
-    let secondary = if secondary.is_empty() {
-        un.clone()
-    } else {
-        secondary.join("\n")
-    };
-    let notice = if route
-        .obligations
-        .iter()
-        .any(|(k, _)| *k == ObligationKind::PatientNotice)
-    {
-        tr(
-            l,
-            "調査中（本人への通知を準備中）",
-            "Under investigation (notice to patients being prepared)",
-        )
-        .to_owned()
+    let secondary = if secondary.is_empty() { un.clone() } else { secondary.join("\n") };
+    let notice = if route.obligations.iter().any(|(k, _)| *k == ObligationKind::PatientNotice) {
+        tr(l, "調査中（本人への通知を準備中）", "Under investigation (notice to patients being prepared)").to_owned()
     } else {
         un.clone()
     };
@@ -935,19 +793,11 @@ fn ppc_sections(d: &mut Doc, l: Locale, s: &IncidentSummary, route: &RouteNote) 
         .map(|r| r.prevention.trim().to_owned())
         .filter(|p| !p.is_empty())
         .unwrap_or_else(|| un.clone());
-    let mut other = vec![format!(
-        "{}: {}",
-        tr(l, "事案ページ", "Incident page"),
-        s.url
-    )];
+    let mut other = vec![format!("{}: {}", tr(l, "事案ページ", "Incident page"), s.url)];
     if s.ransom_demand {
         other.push(tr(l, "身代金の要求あり", "A ransom was demanded").to_owned());
     }
-    other.push(format!(
-        "{}: {}",
-        tr(l, "漏えい等の状況", "Status of the leak"),
-        s.personal_data_status.label(l)
-    ));
+    other.push(format!("{}: {}", tr(l, "漏えい等の状況", "Status of the leak"), s.personal_data_status.label(l)));
     let rows: [(&str, &str, String); 9] = [
         ("1 概要", "1 Overview (概要)", overview),
         (
@@ -955,33 +805,13 @@ fn ppc_sections(d: &mut Doc, l: Locale, s: &IncidentSummary, route: &RouteNote) 
             "2 Personal data items affected (or possibly affected)",
             items,
         ),
-        (
-            "3 漏えい等が発生し、又は発生したおそれがある個人データに係る本人の数",
-            "3 Number of persons",
-            persons(l, s),
-        ),
+        ("3 漏えい等が発生し、又は発生したおそれがある個人データに係る本人の数", "3 Number of persons", persons(l, s)),
         ("4 原因", "4 Cause (原因)", cause),
-        (
-            "5 二次被害又はそのおそれの有無及びその内容",
-            "5 Secondary harm, actual or possible (二次被害)",
-            secondary,
-        ),
-        (
-            "6 本人への対応の実施状況",
-            "6 Notice to the persons concerned",
-            notice,
-        ),
+        ("5 二次被害又はそのおそれの有無及びその内容", "5 Secondary harm, actual or possible (二次被害)", secondary),
+        ("6 本人への対応の実施状況", "6 Notice to the persons concerned", notice),
         ("7 公表の実施状況", "7 Public announcement", un.clone()),
-        (
-            "8 再発防止のための措置",
-            "8 Recurrence prevention (再発防止)",
-            prevention,
-        ),
-        (
-            "9 その他参考となる事項",
-            "9 Other (その他)",
-            other.join("\n"),
-        ),
+        ("8 再発防止のための措置", "8 Recurrence prevention (再発防止)", prevention),
+        ("9 その他参考となる事項", "9 Other (その他)", other.join("\n")),
     ];
     for (ja, en, body) in rows {
         d.heading(tr(l, ja, en));
@@ -991,46 +821,24 @@ fn ppc_sections(d: &mut Doc, l: Locale, s: &IncidentSummary, route: &RouteNote) 
 
 fn police_sections(d: &mut Doc, l: Locale, s: &IncidentSummary) {
     d.heading(tr(l, "所在地", "Location"));
-    d.field(
-        tr(l, "都道府県", "Prefecture"),
-        prefecture_name(l, s.prefecture),
-    );
+    d.field(tr(l, "都道府県", "Prefecture"), prefecture_name(l, s.prefecture));
     d.field(tr(l, "医療機関", "Hospital"), &s.hospital_name);
 
     d.heading(tr(l, "攻撃の状況", "Attack facts"));
     d.field(tr(l, "種別", "Category"), s.category.label(l));
-    d.field(
-        tr(l, "侵入経路", "Intrusion route"),
-        s.attack_vector.label(l),
-    );
-    d.field(
-        tr(l, "影響を受けたシステム", "Systems affected"),
-        &systems(l, s),
-    );
-    d.field(
-        tr(l, "身代金の要求", "Ransom demanded"),
-        yes_no(l, s.ransom_demand),
-    );
+    d.field(tr(l, "侵入経路", "Intrusion route"), s.attack_vector.label(l));
+    d.field(tr(l, "影響を受けたシステム", "Systems affected"), &systems(l, s));
+    d.field(tr(l, "身代金の要求", "Ransom demanded"), yes_no(l, s.ransom_demand));
     if !s.ransomware_kinds.is_empty() {
-        d.field(
-            tr(l, "ランサムウェアの被害類型", "Ransomware harm"),
-            &join_labels(l, &s.ransomware_kinds),
-        );
+        d.field(tr(l, "ランサムウェアの被害類型", "Ransomware harm"), &join_labels(l, &s.ransomware_kinds));
     }
-    d.field(
-        tr(l, "ランサムウェアの種類", "Ransomware family"),
-        s.ransomware_family.as_deref().unwrap_or(unknown(l)),
-    );
+    d.field(tr(l, "ランサムウェアの種類", "Ransomware family"), s.ransomware_family.as_deref().unwrap_or(unknown(l)));
     d.field(
         tr(l, "暗号化ファイルの拡張子", "Encrypted-file extension"),
         s.encrypted_extension.as_deref().unwrap_or(unknown(l)),
     );
     d.field(tr(l, "状況の説明", "Description"), &s.description);
-    if let Some(note) = s
-        .ransom_note_text
-        .as_deref()
-        .filter(|n| !n.trim().is_empty())
-    {
+    if let Some(note) = s.ransom_note_text.as_deref().filter(|n| !n.trim().is_empty()) {
         d.heading(tr(l, "脅迫文（原文のまま）", "Ransom note (verbatim)"));
         d.quote(note);
     }
@@ -1084,25 +892,13 @@ fn ipa_sections(d: &mut Doc, l: Locale, s: &IncidentSummary) {
     d.field(tr(l, "担当者氏名", "Name"), &s.contact_name);
     d.field(
         tr(l, "メールアドレス", "E-mail"),
-        s.contact_email
-            .as_deref()
-            .unwrap_or(tr(l, "（未登録）", "(none given)")),
+        s.contact_email.as_deref().unwrap_or(tr(l, "（未登録）", "(none given)")),
     );
     d.field(tr(l, "電話番号", "Phone"), &s.contact_phone);
 
-    d.heading(tr(
-        l,
-        "不正アクセスの届出項目",
-        "Unauthorized-access report fields",
-    ));
-    d.field(
-        tr(l, "発見日", "Date discovered"),
-        &format_jst(s.detected_at),
-    );
-    d.field(
-        tr(l, "被害を受けたシステム", "Affected system"),
-        &systems(l, s),
-    );
+    d.heading(tr(l, "不正アクセスの届出項目", "Unauthorized-access report fields"));
+    d.field(tr(l, "発見日", "Date discovered"), &format_jst(s.detected_at));
+    d.field(tr(l, "被害を受けたシステム", "Affected system"), &systems(l, s));
     d.field(
         tr(l, "発見の経緯", "How it was found"),
         tr(
@@ -1111,57 +907,30 @@ fn ipa_sections(d: &mut Doc, l: Locale, s: &IncidentSummary) {
             "Unknown (not collected by hikeshi; please ask the hospital)",
         ),
     );
-    d.field(
-        tr(l, "侵入経路", "Intrusion route"),
-        s.attack_vector.label(l),
-    );
+    d.field(tr(l, "侵入経路", "Intrusion route"), s.attack_vector.label(l));
     let mut damage = vec![
         s.description.trim().to_owned(),
-        format!(
-            "{}: {}",
-            tr(l, "診療への影響", "Impact on care"),
-            s.care_impact.label(l)
-        ),
+        format!("{}: {}", tr(l, "診療への影響", "Impact on care"), s.care_impact.label(l)),
     ];
     if !s.ransomware_kinds.is_empty() {
-        damage.push(format!(
-            "{}: {}",
-            tr(l, "ランサムウェア", "Ransomware"),
-            join_labels(l, &s.ransomware_kinds)
-        ));
+        damage.push(format!("{}: {}", tr(l, "ランサムウェア", "Ransomware"), join_labels(l, &s.ransomware_kinds)));
     }
-    damage.push(format!(
-        "{}: {}",
-        tr(l, "個人データ", "Personal data"),
-        s.personal_data_status.label(l)
-    ));
+    damage.push(format!("{}: {}", tr(l, "個人データ", "Personal data"), s.personal_data_status.label(l)));
     damage.retain(|x| !x.is_empty());
     d.field(tr(l, "被害内容", "Damage"), &damage.join("\n"));
     if !s.iocs.is_empty() {
         d.field(
             tr(l, "IoC（無害化表記）", "IoCs (defanged)"),
-            &s.iocs
-                .iter()
-                .map(|(t, v)| format!("{t}: {}", defang(v)))
-                .collect::<Vec<_>>()
-                .join("\n"),
+            &s.iocs.iter().map(|(t, v)| format!("{t}: {}", defang(v))).collect::<Vec<_>>().join("\n"),
         );
     }
 }
 
 fn vendor_sections(d: &mut Doc, l: Locale, s: &IncidentSummary) {
     d.heading(tr(l, "お願い", "Request"));
-    d.field(
-        tr(l, "影響を受けたシステム", "Systems affected"),
-        &systems(l, s),
-    );
-    d.field(
-        tr(l, "侵入経路", "Intrusion route"),
-        s.attack_vector.label(l),
-    );
-    if s.attack_vector == AttackVector::VendorRemoteMaintenance
-        || s.category == Category::SupplyChain
-    {
+    d.field(tr(l, "影響を受けたシステム", "Systems affected"), &systems(l, s));
+    d.field(tr(l, "侵入経路", "Intrusion route"), s.attack_vector.label(l));
+    if s.attack_vector == AttackVector::VendorRemoteMaintenance || s.category == Category::SupplyChain {
         d.para(tr(
             l,
             "貴社のリモート保守回線・委託先経由の侵入の可能性があります。接続機器のログを保全し、他の顧客医療機関への影響をご確認ください。",
@@ -1177,19 +946,9 @@ fn vendor_sections(d: &mut Doc, l: Locale, s: &IncidentSummary) {
 
 fn prefecture_sections(d: &mut Doc, l: Locale, s: &IncidentSummary) {
     d.heading(tr(l, "地域医療への影響", "Effect on regional care"));
-    d.field(
-        tr(l, "診療への影響", "Impact on care"),
-        s.care_impact.label(l),
-    );
-    d.field(
-        tr(l, "影響を受けたシステム", "Systems affected"),
-        &systems(l, s),
-    );
-    d.field(
-        tr(l, "病床数", "Beds"),
-        &s.beds
-            .map_or_else(|| unknown(l).to_owned(), |b| b.to_string()),
-    );
+    d.field(tr(l, "診療への影響", "Impact on care"), s.care_impact.label(l));
+    d.field(tr(l, "影響を受けたシステム", "Systems affected"), &systems(l, s));
+    d.field(tr(l, "病床数", "Beds"), &s.beds.map_or_else(|| unknown(l).to_owned(), |b| b.to_string()));
     if s.care_impact >= CareImpact::OutpatientSuspended {
         d.para(tr(
             l,
@@ -1218,17 +977,8 @@ pub fn obligation_reminder(
         (true, Locale::En) => "[Overdue] ",
         (false, Locale::En) => "[Reminder] ",
     };
-    let subject = format!(
-        "{}{tag}{reference} {}（{}）",
-        prefix(drill),
-        kind.label(l),
-        due_text(l, Some(due))
-    );
-    let subject = if l == Locale::En {
-        subject.replace('（', "(").replace('）', ")")
-    } else {
-        subject
-    };
+    let subject = format!("{}{tag}{reference} {}（{}）", prefix(drill), kind.label(l), due_text(l, Some(due)));
+    let subject = if l == Locale::En { subject.replace('（', "(").replace('）', ")") } else { subject };
     let mut d = Doc::new();
     drill_banner(&mut d, l, drill);
     match l {
@@ -1347,10 +1097,7 @@ pub fn dispatch_assigned(
     ));
     d.field(tr(l, "参照番号", "Reference"), reference);
     d.field(tr(l, "医療機関", "Hospital"), hospital_name);
-    d.field(
-        tr(l, "都道府県", "Prefecture"),
-        prefecture_name(l, prefecture),
-    );
+    d.field(tr(l, "都道府県", "Prefecture"), prefecture_name(l, prefecture));
     d.field(tr(l, "支援形態", "Mode"), mode.label(l));
     d.link(tr(l, "事案ページ", "Incident page"), url);
     if l == Locale::Ja {
@@ -1377,26 +1124,16 @@ pub fn dispatch_status_notice(
 ) -> Rendered {
     let l = locale;
     let subject = match l {
-        Locale::Ja => format!(
-            "{}【支援チーム】{reference} {}: {}",
-            prefix(drill),
-            one_line(team_name),
-            status.label_ja()
-        ),
-        Locale::En => format!(
-            "{}[Support team] {reference} {}: {}",
-            prefix(drill),
-            one_line(team_name),
-            status.label_en()
-        ),
+        Locale::Ja => {
+            format!("{}【支援チーム】{reference} {}: {}", prefix(drill), one_line(team_name), status.label_ja())
+        }
+        Locale::En => {
+            format!("{}[Support team] {reference} {}: {}", prefix(drill), one_line(team_name), status.label_en())
+        }
     };
     let mut d = Doc::new();
     drill_banner(&mut d, l, drill);
-    d.para(tr(
-        l,
-        "支援チームの状況が更新されました。",
-        "The support team's status has changed.",
-    ));
+    d.para(tr(l, "支援チームの状況が更新されました。", "The support team's status has changed."));
     d.field(tr(l, "参照番号", "Reference"), reference);
     d.field(tr(l, "チーム", "Team"), team_name);
     d.field(tr(l, "状況", "Status"), status.label(l));
@@ -1404,11 +1141,7 @@ pub fn dispatch_status_notice(
     d.link(tr(l, "事案ページ", "Incident page"), url);
     if l == Locale::Ja {
         d.rule();
-        d.para(&format!(
-            "Support team {team_name}: {} at {}. {url}",
-            status.label_en().to_lowercase(),
-            format_jst(at)
-        ));
+        d.para(&format!("Support team {team_name}: {} at {}. {url}", status.label_en().to_lowercase(), format_jst(at)));
     }
     d.finish(l, subject)
 }
@@ -1430,19 +1163,22 @@ pub fn support_decision(
         (false, Locale::En) => "declined",
     };
     let subject = match l {
-        Locale::Ja => format!(
-            "{}【支援要請】{reference} 支援要請は{decision}されました",
-            prefix(drill)
-        ),
+        Locale::Ja => format!("{}【支援要請】{reference} 支援要請は{decision}されました", prefix(drill)),
         Locale::En => format!("{}[Support request] {reference} {decision}", prefix(drill)),
     };
     let mut d = Doc::new();
     drill_banner(&mut d, l, drill);
     d.para(match (approved, l) {
-        (true, Locale::Ja) => "支援要請が承認されました。支援チームの割当てをお知らせしますので、しばらくお待ちください。",
-        (false, Locale::Ja) => "今回の支援要請は見送りとなりました。理由は下記のとおりです。状況が変わった場合は再度要請してください。",
+        (true, Locale::Ja) => {
+            "支援要請が承認されました。支援チームの割当てをお知らせしますので、しばらくお待ちください。"
+        }
+        (false, Locale::Ja) => {
+            "今回の支援要請は見送りとなりました。理由は下記のとおりです。状況が変わった場合は再度要請してください。"
+        }
         (true, Locale::En) => "Your support request was approved. You will be told which team is assigned.",
-        (false, Locale::En) => "Your support request was declined for the reason below. Please ask again if the situation changes.",
+        (false, Locale::En) => {
+            "Your support request was declined for the reason below. Please ask again if the situation changes."
+        }
     });
     d.field(tr(l, "参照番号", "Reference"), reference);
     d.field(tr(l, "判断", "Decision"), decision);
@@ -1450,10 +1186,7 @@ pub fn support_decision(
     d.link(tr(l, "事案ページ", "Incident page"), url);
     if l == Locale::Ja {
         d.rule();
-        d.para(&format!(
-            "Support request {reference}: {}. {url}",
-            if approved { "approved" } else { "declined" }
-        ));
+        d.para(&format!("Support request {reference}: {}. {url}", if approved { "approved" } else { "declined" }));
     }
     d.finish(l, subject)
 }
@@ -1480,8 +1213,7 @@ mod tests {
             detected_at: t(0, 30),
             aware_at: t(0, 45),
             reported_at: t(1, 10),
-            description: "朝、端末の画面に脅迫文が表示された。\n<img src=x onerror=alert(1)>"
-                .into(),
+            description: "朝、端末の画面に脅迫文が表示された。\n<img src=x onerror=alert(1)>".into(),
             attack_vector: AttackVector::Vpn,
             affected_systems: vec![AffectedSystem::Emr, AffectedSystem::Pacs],
             care_impact: CareImpact::EmergencySuspended,
@@ -1496,10 +1228,7 @@ mod tests {
             encrypted_extension: Some(".lockbit".into()),
             ransomware_family: Some("LockBit".into()),
             ransomware_kinds: vec![RansomwareKind::Encryption, RansomwareKind::LeakThreat],
-            iocs: vec![
-                ("ip".into(), "203.0.113.7".into()),
-                ("url".into(), "http://evil.example/x".into()),
-            ],
+            iocs: vec![("ip".into(), "203.0.113.7".into()), ("url".into(), "http://evil.example/x".into())],
             offline_backup: OfflineBackup::Intact,
             bcp_activated: true,
             contact_name: "山田 花子".into(),
@@ -1518,10 +1247,7 @@ mod tests {
                 "Possible leak of sensitive personal data".into(),
             )],
             obligations: vec![
-                (
-                    ObligationKind::PpcPreliminary,
-                    Some(Utc.with_ymd_and_hms(2026, 11, 25, 14, 59, 59).unwrap()),
-                ),
+                (ObligationKind::PpcPreliminary, Some(Utc.with_ymd_and_hms(2026, 11, 25, 14, 59, 59).unwrap())),
                 (ObligationKind::PatientNotice, None),
             ],
         }
@@ -1533,10 +1259,7 @@ mod tests {
         for body in [&r.text, &r.html] {
             assert!(body.contains("https://hikeshi.example.jp/incidents/0193"));
             assert!(body.contains("03-1234-5678"));
-            assert!(
-                body.contains("2026-11-20 09:30 JST"),
-                "detected time in JST"
-            );
+            assert!(body.contains("2026-11-20 09:30 JST"), "detected time in JST");
         }
         assert!(!r.html.contains("<script>"), "unescaped script in html");
         assert!(r.html.contains("&lt;script&gt;"));
@@ -1552,10 +1275,7 @@ mod tests {
         for a in Authority::ALL {
             let m = authority_report(*a, Locale::Ja, &s, &r, "initial");
             common(&m);
-            assert!(
-                m.text.contains("要配慮個人情報の漏えい等のおそれ"),
-                "{a}: reason"
-            );
+            assert!(m.text.contains("要配慮個人情報の漏えい等のおそれ"), "{a}: reason");
             assert!(m.text.contains("2026-11-25 23:59 JST"), "{a}: due date");
             assert!(m.text.contains("English summary"), "{a}");
         }
@@ -1648,10 +1368,7 @@ mod tests {
         assert!(m.text.contains("サーバ12台暗号化") && m.text.contains("VPN機器の更新"));
         assert!(m.html.contains("&lt;i&gt;外部専門家&lt;/i&gt;"));
         let ppc = authority_report(Authority::Ppc, Locale::Ja, &s, &route(), "update");
-        assert!(
-            ppc.text.contains("VPN機器の更新"),
-            "PPC item 8 from the status report"
-        );
+        assert!(ppc.text.contains("VPN機器の更新"), "PPC item 8 from the status report");
     }
 
     #[test]
@@ -1662,16 +1379,7 @@ mod tests {
         s.data_items.clear();
         s.ransomware_kinds.clear();
         let ppc = authority_report(Authority::Ppc, Locale::Ja, &s, &route(), "initial");
-        let after = |h: &str| {
-            ppc.text
-                .split(h)
-                .nth(1)
-                .unwrap()
-                .lines()
-                .nth(1)
-                .unwrap()
-                .to_owned()
-        };
+        let after = |h: &str| ppc.text.split(h).nth(1).unwrap().lines().nth(1).unwrap().to_owned();
         assert_eq!(after("■ 3 漏えい等"), "調査中");
         assert_eq!(after("■ 4 原因"), "調査中");
         assert_eq!(after("■ 5 二次被害"), "調査中");
@@ -1687,43 +1395,10 @@ mod tests {
         let due = t(5, 0);
         let url = "https://h/x";
         for r in [
-            obligation_reminder(
-                Locale::Ja,
-                "HK-2026-000123",
-                "病院",
-                ObligationKind::PpcFinal,
-                due,
-                url,
-                true,
-                false,
-            ),
-            dead_letter_alert(
-                "HK-2026-000123",
-                Authority::Mhlw,
-                "a@b",
-                5,
-                "550",
-                url,
-                true,
-            ),
-            dispatch_assigned(
-                Locale::En,
-                "HK-2026-000123",
-                "H",
-                s.prefecture,
-                SupportMode::OnSite,
-                url,
-                true,
-            ),
-            dispatch_status_notice(
-                Locale::Ja,
-                "HK-2026-000123",
-                "T",
-                DispatchStatus::OnSite,
-                due,
-                url,
-                true,
-            ),
+            obligation_reminder(Locale::Ja, "HK-2026-000123", "病院", ObligationKind::PpcFinal, due, url, true, false),
+            dead_letter_alert("HK-2026-000123", Authority::Mhlw, "a@b", 5, "550", url, true),
+            dispatch_assigned(Locale::En, "HK-2026-000123", "H", s.prefecture, SupportMode::OnSite, url, true),
+            dispatch_status_notice(Locale::Ja, "HK-2026-000123", "T", DispatchStatus::OnSite, due, url, true),
             support_decision(Locale::En, "HK-2026-000123", true, "", url, true),
         ] {
             assert!(r.subject.starts_with(DRILL_PREFIX), "{}", r.subject);
@@ -1739,37 +1414,18 @@ mod tests {
             let m = authority_report(*a, Locale::En, &s, &route(), "initial");
             common(&m);
             assert!(m.html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
-            assert!(
-                m.text.contains("Possible leak of sensitive personal data"),
-                "{a}"
-            );
-            assert!(
-                !m.text.contains("要配慮個人情報の漏えい等のおそれ"),
-                "{a}: no Japanese reason"
-            );
+            assert!(m.text.contains("Possible leak of sensitive personal data"), "{a}");
+            assert!(!m.text.contains("要配慮個人情報の漏えい等のおそれ"), "{a}: no Japanese reason");
             assert!(!m.text.contains("English summary"), "{a}");
             assert!(m.text.contains("due 2026-11-25 23:59 JST"), "{a}");
-            assert!(
-                m.subject.is_ascii() || m.subject.contains("火消"),
-                "{}",
-                m.subject
-            );
+            assert!(m.subject.is_ascii() || m.subject.contains("火消"), "{}", m.subject);
         }
         let police = authority_report(Authority::Police, Locale::En, &s, &route(), "initial");
         assert!(police.text.contains("call 110") && police.text.contains("Preserve logs"));
         let ppc = authority_report(Authority::Ppc, Locale::En, &s, &route(), "initial");
         assert!(ppc.text.contains("9 Other") && ppc.text.contains("under investigation"));
-        let r = support_decision(
-            Locale::En,
-            "HK-2026-000123",
-            false,
-            "no capacity",
-            "https://h/x",
-            false,
-        );
-        assert!(
-            r.subject.is_ascii() && r.text.contains("declined") && r.text.contains("no capacity")
-        );
+        let r = support_decision(Locale::En, "HK-2026-000123", false, "no capacity", "https://h/x", false);
+        assert!(r.subject.is_ascii() && r.text.contains("declined") && r.text.contains("no capacity"));
         let r = obligation_reminder(
             Locale::En,
             "HK-2026-000123",
@@ -1780,11 +1436,7 @@ mod tests {
             false,
             true,
         );
-        assert!(
-            r.subject.starts_with("[Overdue] HK-2026-000123"),
-            "{}",
-            r.subject
-        );
+        assert!(r.subject.starts_with("[Overdue] HK-2026-000123"), "{}", r.subject);
         assert!(r.subject.is_ascii(), "{}", r.subject);
     }
 
@@ -1823,20 +1475,8 @@ mod tests {
         );
         assert!(r.html.contains("550 &lt;no such user&gt;"));
         let p = Prefecture::parse("27").unwrap();
-        let r = dispatch_assigned(
-            Locale::Ja,
-            "HK-2026-000123",
-            "<病院>",
-            p,
-            SupportMode::Remote,
-            url,
-            false,
-        );
-        assert!(
-            r.text.contains("大阪府")
-                && r.text.contains("リモート支援")
-                && r.html.contains("&lt;病院&gt;")
-        );
+        let r = dispatch_assigned(Locale::Ja, "HK-2026-000123", "<病院>", p, SupportMode::Remote, url, false);
+        assert!(r.text.contains("大阪府") && r.text.contains("リモート支援") && r.html.contains("&lt;病院&gt;"));
         let r = dispatch_status_notice(
             Locale::En,
             "HK-2026-000123",
@@ -1853,14 +1493,8 @@ mod tests {
 
     #[test]
     fn helpers() {
-        assert_eq!(
-            escape_html(r#"<a href="x">'&'</a>"#),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
-        assert_eq!(
-            format_jst(Utc.with_ymd_and_hms(2026, 11, 20, 15, 0, 0).unwrap()),
-            "2026-11-21 00:00 JST"
-        );
+        assert_eq!(escape_html(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+        assert_eq!(format_jst(Utc.with_ymd_and_hms(2026, 11, 20, 15, 0, 0).unwrap()), "2026-11-21 00:00 JST");
         assert_eq!(group_digits(1234567), "1,234,567");
         assert_eq!(group_digits(999), "999");
         assert_eq!(one_line("a\r\nb\tc"), "a b c");
@@ -1869,14 +1503,7 @@ mod tests {
             assert!(!c.label_ja().is_empty() && !c.label_en().is_empty());
         }
         // A javascript: link must never become an anchor.
-        let r = support_decision(
-            Locale::Ja,
-            "HK-2026-000123",
-            true,
-            "",
-            "javascript:alert(1)",
-            false,
-        );
+        let r = support_decision(Locale::Ja, "HK-2026-000123", true, "", "javascript:alert(1)", false);
         assert!(!r.html.contains("href"));
     }
 }

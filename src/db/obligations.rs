@@ -1,0 +1,228 @@
+//! Reporting obligations and their deadlines, created by routing.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::schema::obligations;
+use super::{parse_enum, ts, utc, AnyConnection, DbResult};
+use crate::domain::{Authority, ObligationKind};
+
+#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
+#[diesel(table_name = obligations)]
+struct ObligationRow {
+    id: String,
+    incident_id: String,
+    kind: String,
+    authority: String,
+    due_at: Option<NaiveDateTime>,
+    reminder_at: Option<NaiveDateTime>,
+    reminded_at: Option<NaiveDateTime>,
+    overdue_notified_at: Option<NaiveDateTime>,
+    fulfilled_at: Option<NaiveDateTime>,
+    fulfilled_reference: Option<String>,
+    fulfilled_by: Option<String>,
+    created_at: NaiveDateTime,
+    version: i32,
+}
+
+/// A duty to report, with its deadline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Obligation {
+    pub id: String,
+    pub incident_id: String,
+    pub kind: ObligationKind,
+    pub authority: Authority,
+    /// End of the deadline (23:59:59 JST of the due day); absent for "promptly" duties.
+    pub due_at: Option<DateTime<Utc>>,
+    /// When the hospital is reminded.
+    pub reminder_at: Option<DateTime<Utc>>,
+    pub reminded_at: Option<DateTime<Utc>>,
+    pub fulfilled_at: Option<DateTime<Utc>>,
+    /// Receipt number of the submission, if any.
+    pub fulfilled_reference: Option<String>,
+    /// True when past due and not fulfilled.
+    pub overdue: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Obligation {
+    fn from_row(r: ObligationRow, now: DateTime<Utc>) -> DbResult<Self> {
+        let due = r.due_at.map(utc);
+        let fulfilled = r.fulfilled_at.map(utc);
+        Ok(Obligation {
+            kind: parse_enum(&r.kind)?,
+            authority: parse_enum(&r.authority)?,
+            overdue: fulfilled.is_none() && due.is_some_and(|d| d < now),
+            due_at: due,
+            reminder_at: r.reminder_at.map(utc),
+            reminded_at: r.reminded_at.map(utc),
+            fulfilled_at: fulfilled,
+            fulfilled_reference: r.fulfilled_reference,
+            id: r.id,
+            incident_id: r.incident_id,
+            created_at: utc(r.created_at),
+        })
+    }
+}
+
+/// Creates an obligation unless the incident already has one of that kind; true when created.
+pub fn create(
+    conn: &mut AnyConnection,
+    incident_id: &str,
+    kind: ObligationKind,
+    authority: Authority,
+    due_at: Option<DateTime<Utc>>,
+    reminder_at: Option<DateTime<Utc>>,
+) -> DbResult<bool> {
+    let exists: i64 = obligations::table
+        .filter(obligations::incident_id.eq(incident_id))
+        .filter(obligations::kind.eq(kind.as_str()))
+        .count()
+        .get_result(conn)?;
+    if exists > 0 {
+        return Ok(false);
+    }
+    diesel::insert_into(obligations::table)
+        .values(ObligationRow {
+            id: super::new_id(),
+            incident_id: incident_id.into(),
+            kind: kind.as_str().into(),
+            authority: authority.as_str().into(),
+            due_at: due_at.map(ts),
+            reminder_at: reminder_at.map(ts),
+            reminded_at: None,
+            overdue_notified_at: None,
+            fulfilled_at: None,
+            fulfilled_reference: None,
+            fulfilled_by: None,
+            created_at: ts(super::now()),
+            version: 1,
+        })
+        .execute(conn)?;
+    Ok(true)
+}
+
+pub fn for_incident(conn: &mut AnyConnection, incident_id: &str) -> DbResult<Vec<Obligation>> {
+    let now = super::now();
+    obligations::table
+        .filter(obligations::incident_id.eq(incident_id))
+        .select(ObligationRow::as_select())
+        .order(obligations::id.asc())
+        .load(conn)?
+        .into_iter()
+        .map(|r| Obligation::from_row(r, now))
+        .collect()
+}
+
+pub fn get(conn: &mut AnyConnection, incident_id: &str, id: &str) -> DbResult<Option<Obligation>> {
+    let now = super::now();
+    obligations::table
+        .filter(obligations::incident_id.eq(incident_id))
+        .filter(obligations::id.eq(id))
+        .select(ObligationRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(|r| Obligation::from_row(r, now))
+        .transpose()
+}
+
+/// Records the submission; false when it was already fulfilled.
+pub fn fulfil(
+    conn: &mut AnyConnection,
+    id: &str,
+    at: DateTime<Utc>,
+    reference: Option<&str>,
+    by: &str,
+) -> DbResult<bool> {
+    let n =
+        diesel::update(obligations::table.filter(obligations::id.eq(id)).filter(obligations::fulfilled_at.is_null()))
+            .set((
+                obligations::fulfilled_at.eq(ts(at)),
+                obligations::fulfilled_reference.eq(reference),
+                obligations::fulfilled_by.eq(by),
+                obligations::version.eq(obligations::version + 1),
+            ))
+            .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Marks the obligation of `kind` fulfilled now (e.g. the MHLW initial report once hikeshi's mail went out).
+pub fn fulfil_kind(conn: &mut AnyConnection, incident_id: &str, kind: ObligationKind, reference: &str) -> DbResult<()> {
+    diesel::update(
+        obligations::table
+            .filter(obligations::incident_id.eq(incident_id))
+            .filter(obligations::kind.eq(kind.as_str()))
+            .filter(obligations::fulfilled_at.is_null()),
+    )
+    .set((obligations::fulfilled_at.eq(ts(super::now())), obligations::fulfilled_reference.eq(reference)))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Open obligations whose reminder time has passed and that were not reminded yet.
+pub fn due_for_reminder(conn: &mut AnyConnection, now: DateTime<Utc>, limit: i64) -> DbResult<Vec<Obligation>> {
+    obligations::table
+        .filter(obligations::fulfilled_at.is_null())
+        .filter(obligations::reminded_at.is_null())
+        .filter(obligations::reminder_at.le(ts(now)))
+        .select(ObligationRow::as_select())
+        .limit(limit)
+        .load(conn)?
+        .into_iter()
+        .map(|r| Obligation::from_row(r, now))
+        .collect()
+}
+
+/// Open obligations past due that were not reported overdue yet.
+pub fn newly_overdue(conn: &mut AnyConnection, now: DateTime<Utc>, limit: i64) -> DbResult<Vec<Obligation>> {
+    obligations::table
+        .filter(obligations::fulfilled_at.is_null())
+        .filter(obligations::overdue_notified_at.is_null())
+        .filter(obligations::due_at.lt(ts(now)))
+        .select(ObligationRow::as_select())
+        .limit(limit)
+        .load(conn)?
+        .into_iter()
+        .map(|r| Obligation::from_row(r, now))
+        .collect()
+}
+
+/// Claims the reminder (false when another worker already did).
+pub fn mark_reminded(conn: &mut AnyConnection, id: &str) -> DbResult<bool> {
+    let n =
+        diesel::update(obligations::table.filter(obligations::id.eq(id)).filter(obligations::reminded_at.is_null()))
+            .set(obligations::reminded_at.eq(ts(super::now())))
+            .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Claims the overdue notice (false when another worker already did).
+pub fn mark_overdue_notified(conn: &mut AnyConnection, id: &str) -> DbResult<bool> {
+    let n = diesel::update(
+        obligations::table.filter(obligations::id.eq(id)).filter(obligations::overdue_notified_at.is_null()),
+    )
+    .set(obligations::overdue_notified_at.eq(ts(super::now())))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Open obligations past due for one incident.
+pub fn count_overdue(conn: &mut AnyConnection, incident_id: &str, now: DateTime<Utc>) -> DbResult<i64> {
+    Ok(obligations::table
+        .filter(obligations::incident_id.eq(incident_id))
+        .filter(obligations::fulfilled_at.is_null())
+        .filter(obligations::due_at.lt(ts(now)))
+        .count()
+        .get_result(conn)?)
+}
+
+/// All open obligations past due (for `/metrics`).
+pub fn count_all_overdue(conn: &mut AnyConnection, now: DateTime<Utc>) -> DbResult<i64> {
+    Ok(obligations::table
+        .filter(obligations::fulfilled_at.is_null())
+        .filter(obligations::due_at.lt(ts(now)))
+        .count()
+        .get_result(conn)?)
+}

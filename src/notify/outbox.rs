@@ -1,0 +1,291 @@
+//! Turning incident changes into outbox rows, inside the caller's transaction: routing results
+//! become obligations and one e-mail per recipient contact; reminders, overdue notices and
+//! delivery alerts are enqueued the same way. Nothing here sends anything.
+
+use chrono::{DateTime, Utc};
+
+use crate::config::Settings;
+use crate::db::incidents::Incident;
+use crate::db::notifications::{self, NewNotification};
+use crate::db::obligations::Obligation;
+use crate::db::orgs::Organization;
+use crate::db::{self, AnyConnection, DbResult};
+use crate::domain::deadlines::{due_at, jst_date, reminder_at};
+use crate::domain::routing::{route, Route, RoutingFacts};
+use crate::domain::{Authority, Channel, LegalForm, Locale, Role};
+use crate::notify::templates::{self, IncidentSummary, RouteNote, StatusReport};
+
+/// The domain part of Message-IDs, from the sender address.
+pub fn mail_domain(settings: &Settings) -> String {
+    settings
+        .mail_from
+        .rsplit_once('@')
+        .map(|(_, d)| d.trim_end_matches('>').to_owned())
+        .unwrap_or("hikeshi.local".into())
+}
+
+/// The routing of an incident's facts at a hospital.
+pub fn compute_routes(
+    incident_facts: &crate::domain::incident::IncidentFacts,
+    hospital: &Organization,
+    settings: &Settings,
+) -> Vec<Route> {
+    let f = incident_facts;
+    route(
+        &RoutingFacts {
+            category: f.category,
+            care_impact: f.care_impact,
+            personal_data: f.personal_data.status,
+            persons_estimate: f.personal_data.persons_estimate,
+            sensitive: f.personal_data.sensitive,
+            financial_risk: f.personal_data.financial_risk,
+            encrypted: f.personal_data.encrypted,
+            legal_form: hospital.legal_form.unwrap_or(LegalForm::Private),
+        },
+        &settings.deadlines,
+    )
+}
+
+/// Due and reminder times of a route's obligations for an incident aware at `aware`.
+pub fn obligation_times(
+    r: &Route,
+    aware: DateTime<Utc>,
+    settings: &Settings,
+) -> Vec<(crate::domain::ObligationKind, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> {
+    r.obligations
+        .iter()
+        .map(|o| {
+            (
+                o.kind,
+                o.due_days.map(|d| due_at(aware, d)),
+                o.reminder_day.map(|d| reminder_at(aware, d, settings.deadlines.reminder_hour_jst)),
+            )
+        })
+        .collect()
+}
+
+/// The incident as the e-mail templates see it.
+pub fn summary(
+    i: &Incident,
+    hospital: &Organization,
+    status_report: Option<StatusReport>,
+    settings: &Settings,
+) -> IncidentSummary {
+    let f = &i.facts;
+    let rw = f.ransomware.as_ref();
+    IncidentSummary {
+        reference: i.reference.clone(),
+        title: f.title.clone(),
+        category: f.category,
+        drill: f.drill,
+        hospital_name: hospital.name.clone(),
+        hospital_code: hospital.code.clone(),
+        prefecture: i.prefecture,
+        beds: hospital.beds,
+        detected_at: f.detected_at,
+        aware_at: f.aware_at,
+        reported_at: i.reported_at,
+        description: f.description.clone(),
+        attack_vector: f.attack_vector,
+        affected_systems: f.affected_systems.clone(),
+        care_impact: f.care_impact,
+        personal_data_status: f.personal_data.status,
+        persons_estimate: f.personal_data.persons_estimate,
+        sensitive: f.personal_data.sensitive,
+        financial_risk: f.personal_data.financial_risk,
+        encrypted: f.personal_data.encrypted,
+        data_items: f.personal_data.data_items.clone(),
+        ransom_demand: f.ransom_demand,
+        ransom_note_text: rw.and_then(|r| r.note_text.clone()),
+        encrypted_extension: rw.and_then(|r| r.encrypted_extension.clone()),
+        ransomware_family: rw.and_then(|r| r.family.clone()),
+        ransomware_kinds: rw.map(|r| r.kinds.clone()).unwrap_or_default(),
+        iocs: f.iocs.iter().map(|i| (i.ioc_type.as_str().to_owned(), i.value.clone())).collect(),
+        offline_backup: f.offline_backup,
+        bcp_activated: f.bcp_activated,
+        contact_name: f.contact.name.clone(),
+        contact_phone: f.contact.phone.clone(),
+        contact_email: f.contact.email.clone(),
+        status_report,
+        url: format!("{}/incidents/{}", settings.public_url(), i.id),
+    }
+}
+
+/// Stores the incident's routes, creates their obligations and enqueues one e-mail per contact for
+/// every route not yet told at `stage`. Returns how many messages were enqueued.
+pub fn apply_routing(
+    conn: &mut AnyConnection,
+    settings: &Settings,
+    incident: &Incident,
+    hospital: &Organization,
+    stage: &str,
+) -> DbResult<usize> {
+    db::incidents::set_routes(conn, &incident.id, &incident.routing)?;
+    let status_report = latest_status_report(conn, &incident.id)?;
+    let s = summary(incident, hospital, status_report, settings);
+    let domain = mail_domain(settings);
+    let today = jst_date(db::now());
+    let mut enqueued = 0;
+    for r in &incident.routing {
+        let times = obligation_times(r, incident.facts.aware_at, settings);
+        for (kind, due, remind) in &times {
+            db::obligations::create(conn, &incident.id, *kind, r.authority, *due, *remind)?;
+        }
+        let note = RouteNote {
+            requirement: r.requirement,
+            reasons: r.reasons.iter().map(|x| (x.ja.clone(), x.en.clone())).collect(),
+            obligations: times.iter().map(|(k, d, _)| (*k, *d)).collect(),
+        };
+        let contacts = db::contacts::select_for(
+            conn,
+            r.authority,
+            incident.prefecture,
+            &incident.hospital_id,
+            incident.facts.drill,
+            today,
+        )?;
+        for c in contacts.iter().filter(|c| c.channel == Channel::Email) {
+            let m = templates::authority_report(r.authority, c.locale, &s, &note, stage);
+            let queued = notifications::enqueue(
+                conn,
+                NewNotification {
+                    incident_id: Some(incident.id.clone()),
+                    kind: "authority_report".into(),
+                    authority: Some(r.authority),
+                    contact_id: Some(c.id.clone()),
+                    dedup_key: format!("route:{}:{}:{}:{stage}", incident.id, r.authority, c.id),
+                    recipients: vec![c.address.clone()],
+                    locale: c.locale,
+                    subject: m.subject,
+                    body_text: m.text,
+                    body_html: m.html,
+                },
+                &domain,
+            )?;
+            enqueued += usize::from(queued);
+        }
+    }
+    Ok(enqueued)
+}
+
+/// The newest status report on the timeline, for the templates.
+pub fn latest_status_report(conn: &mut AnyConnection, incident_id: &str) -> DbResult<Option<StatusReport>> {
+    Ok(db::updates::latest_status_report(conn, incident_id)?.map(|v| StatusReport {
+        damage: v["damage"].as_str().unwrap_or_default().to_owned(),
+        response: v["response"].as_str().unwrap_or_default().to_owned(),
+        recovery: v["recovery"].as_str().unwrap_or_default().to_owned(),
+        prevention: v["prevention"].as_str().unwrap_or_default().to_owned(),
+    }))
+}
+
+/// Sends a follow-up under the four headings to MHLW (its guideline asks for status reports).
+pub fn status_report_to_mhlw(
+    conn: &mut AnyConnection,
+    settings: &Settings,
+    incident: &Incident,
+    hospital: &Organization,
+    update_id: &str,
+) -> DbResult<usize> {
+    let Some(r) = incident.routing.iter().find(|r| r.authority == Authority::Mhlw) else { return Ok(0) };
+    let only_mhlw = Incident { routing: vec![r.clone()], ..incident.clone() };
+    let n = apply_routing(conn, settings, &only_mhlw, hospital, &format!("status_report:{update_id}"))?;
+    // apply_routing stored only MHLW as the route set; restore the full set.
+    db::incidents::set_routes(conn, &incident.id, &incident.routing)?;
+    Ok(n)
+}
+
+/// Addresses that reach a hospital about an incident: its reporters and the incident's contact e-mail.
+pub fn hospital_recipients(conn: &mut AnyConnection, incident: &Incident) -> DbResult<Vec<String>> {
+    let mut to: Vec<String> = db::users::by_org_and_role(conn, Some(&incident.hospital_id), Role::Reporter)?
+        .into_iter()
+        .map(|u| u.email)
+        .collect();
+    if let Some(e) = &incident.facts.contact.email {
+        if !to.contains(e) {
+            to.push(e.clone());
+        }
+    }
+    Ok(to)
+}
+
+/// Enqueues the reminder (or overdue notice) of an obligation to the hospital.
+pub fn obligation_notice(
+    conn: &mut AnyConnection,
+    settings: &Settings,
+    incident: &Incident,
+    hospital: &Organization,
+    o: &Obligation,
+    overdue: bool,
+) -> DbResult<bool> {
+    let Some(due) = o.due_at else { return Ok(false) };
+    let to = hospital_recipients(conn, incident)?;
+    if to.is_empty() {
+        return Ok(false);
+    }
+    let url = format!("{}/incidents/{}", settings.public_url(), incident.id);
+    let m = templates::obligation_reminder(
+        Locale::Ja,
+        &incident.reference,
+        &hospital.name,
+        o.kind,
+        due,
+        &url,
+        incident.facts.drill,
+        overdue,
+    );
+    notifications::enqueue(
+        conn,
+        NewNotification {
+            incident_id: Some(incident.id.clone()),
+            kind: if overdue { "overdue".into() } else { "reminder".into() },
+            authority: None,
+            contact_id: None,
+            dedup_key: format!("{}:{}", if overdue { "overdue" } else { "reminder" }, o.id),
+            recipients: to,
+            locale: Locale::Ja,
+            subject: m.subject,
+            body_text: m.text,
+            body_html: m.html,
+        },
+        &mail_domain(settings),
+    )
+}
+
+/// Alerts every duty officer that a notification is dead (could not be delivered).
+pub fn dead_letter(conn: &mut AnyConnection, settings: &Settings, n: &notifications::Notification) -> DbResult<bool> {
+    let officers: Vec<String> =
+        db::users::by_org_and_role(conn, None, Role::DutyOfficer)?.into_iter().map(|u| u.email).collect();
+    let Some(incident_id) = &n.incident_id else { return Ok(false) };
+    if officers.is_empty() || n.kind == "dead_letter" {
+        return Ok(false);
+    }
+    let Some(incident) = db::incidents::get_visible(conn, incident_id, &crate::auth::Scope::All)? else {
+        return Ok(false);
+    };
+    let url = format!("{}/incidents/{}", settings.public_url(), incident.id);
+    let m = templates::dead_letter_alert(
+        &incident.reference,
+        n.authority.unwrap_or(Authority::Mhlw),
+        &n.recipients.join(", "),
+        n.attempts,
+        n.last_error.as_deref().unwrap_or(""),
+        &url,
+        incident.facts.drill,
+    );
+    notifications::enqueue(
+        conn,
+        NewNotification {
+            incident_id: Some(incident.id.clone()),
+            kind: "dead_letter".into(),
+            authority: None,
+            contact_id: None,
+            dedup_key: format!("dead:{}", n.id),
+            recipients: officers,
+            locale: Locale::Ja,
+            subject: m.subject,
+            body_text: m.text,
+            body_html: m.html,
+        },
+        &mail_domain(settings),
+    )
+}

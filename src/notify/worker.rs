@@ -1,0 +1,211 @@
+//! Background work: the outbox sender, and housekeeping (reminders, overdue deadlines, queue
+//! priorities, metrics). Every step is safe with several processes on one PostgreSQL.
+
+use std::time::Duration as StdDuration;
+
+use actix_web::web;
+use chrono::Duration;
+use futures_util::StreamExt;
+use rand::Rng;
+use tokio::sync::watch;
+
+use crate::db::{self, notifications, AnyConnection};
+use crate::domain::NotificationStatus;
+use crate::notify::mailer::{Mailer, OutgoingEmail};
+use crate::notify::outbox;
+use crate::state::AppState;
+
+async fn blocking<T: Send + 'static>(
+    state: &web::Data<AppState>,
+    f: impl FnOnce(&mut AnyConnection) -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    let pool = state.pool.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await?
+}
+
+/// Retry delay after `attempts` failures: exponential from the base, capped, with ±20 % jitter so
+/// that many messages failing together do not retry together.
+pub fn backoff(attempts: i32, base: i64, max: i64) -> Duration {
+    let exp = base.saturating_mul(1i64 << (attempts.clamp(1, 30) - 1)).min(max);
+    let jitter = rand::rng().random_range(0.8..1.2);
+    Duration::milliseconds((exp as f64 * 1000.0 * jitter) as i64)
+}
+
+/// Claims and sends one batch; returns how many were claimed.
+pub async fn drain_once(state: &web::Data<AppState>, mailer: &Mailer) -> anyhow::Result<usize> {
+    let lease = Duration::seconds(state.settings.worker.lease_seconds);
+    let batch = blocking(state, move |c| Ok(notifications::claim_due(c, db::now(), lease, 32)?)).await?;
+    let n = batch.len();
+    let results: Vec<_> = futures_util::stream::iter(batch)
+        .map(|claimed| async move {
+            let email = OutgoingEmail {
+                message_id: claimed.n.message_id.clone(),
+                to: claimed.n.recipients.clone(),
+                subject: claimed.n.subject.clone(),
+                text: claimed.body_text,
+                html: claimed.body_html,
+            };
+            let result = mailer.send(&email).await;
+            (claimed.n, result)
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    for (note, result) in results {
+        let st = state.clone();
+        let w = state.settings.worker.clone();
+        match result {
+            Ok(()) => {
+                state.metrics.notifications_sent.inc();
+                blocking(state, move |c| {
+                    c.write_transaction(|c| {
+                        notifications::mark_sent(c, &note.id)?;
+                        if note.kind == "authority_report" && note.authority == Some(crate::domain::Authority::Mhlw) {
+                            if let Some(i) = &note.incident_id {
+                                db::obligations::fulfil_kind(
+                                    c,
+                                    i,
+                                    crate::domain::ObligationKind::MhlwInitial,
+                                    &note.message_id,
+                                )?;
+                            }
+                        }
+                        Ok::<_, db::DbError>(())
+                    })?;
+                    Ok(())
+                })
+                .await?;
+            }
+            Err(e) => {
+                state.metrics.notifications_failed.inc();
+                tracing::warn!(notification = %note.id, attempts = note.attempts, error = %e, "delivery failed");
+                let dead = e.is_permanent() || note.attempts >= w.max_attempts;
+                let next = db::now() + backoff(note.attempts, w.backoff_base_seconds, w.backoff_max_seconds);
+                let msg = e.to_string();
+                blocking(state, move |c| {
+                    c.write_transaction(|c| {
+                        let status = notifications::mark_failed(c, &note.id, &msg, next, dead)?;
+                        if status == NotificationStatus::Dead {
+                            if let Some(n) = notifications::get(c, &note.id)? {
+                                outbox::dead_letter(c, &st.settings, &n)?;
+                            }
+                        }
+                        Ok::<_, db::DbError>(())
+                    })?;
+                    Ok(())
+                })
+                .await?;
+            }
+        }
+    }
+    Ok(n)
+}
+
+/// Sends until told to stop; wakes on enqueue (same process) or every poll interval.
+pub async fn outbox_loop(state: web::Data<AppState>, mailer: Mailer, mut stop: watch::Receiver<bool>) {
+    let poll = StdDuration::from_millis(state.settings.worker.poll_ms);
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        let claimed = match drain_once(&state, &mailer).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "outbox drain failed; retrying");
+                0
+            }
+        };
+        if claimed > 0 {
+            continue; // there may be more right away
+        }
+        tokio::select! {
+            _ = state.outbox_wake.notified() => {}
+            _ = tokio::time::sleep(poll) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+/// One housekeeping pass: reminders, overdue notices, priorities of waiting incidents, gauges.
+pub fn housekeeping_once(conn: &mut AnyConnection, state: &AppState) -> anyhow::Result<usize> {
+    let now = db::now();
+    let settings = &state.settings;
+    let mut enqueued = 0;
+    for o in db::obligations::due_for_reminder(conn, now, 100)? {
+        enqueued += conn.write_transaction(|c| -> anyhow::Result<usize> {
+            if !db::obligations::mark_reminded(c, &o.id)? {
+                return Ok(0);
+            }
+            let Some(i) = db::incidents::get_visible(c, &o.incident_id, &crate::auth::Scope::All)? else {
+                return Ok(0);
+            };
+            let Some(h) = db::orgs::get(c, &i.hospital_id)? else { return Ok(0) };
+            Ok(usize::from(outbox::obligation_notice(c, settings, &i, &h, &o, false)?))
+        })?;
+    }
+    for o in db::obligations::newly_overdue(conn, now, 100)? {
+        enqueued += conn.write_transaction(|c| -> anyhow::Result<usize> {
+            if !db::obligations::mark_overdue_notified(c, &o.id)? {
+                return Ok(0);
+            }
+            let Some(mut i) = db::incidents::get_visible(c, &o.incident_id, &crate::auth::Scope::All)? else {
+                return Ok(0);
+            };
+            let Some(h) = db::orgs::get(c, &i.hospital_id)? else { return Ok(0) };
+            i.overdue_obligations = db::obligations::count_overdue(c, &i.id, now)? as i32;
+            i.priority = crate::api::incidents::priority_of(&i, &h, settings, now);
+            i.version += 1;
+            i.updated_at = now;
+            db::incidents::update(c, &i)?;
+            db::updates::add(
+                c,
+                &i.id,
+                crate::domain::UpdateKind::Obligation,
+                None,
+                serde_json::json!({"obligation": o.kind, "overdue": true, "due_at": o.due_at}),
+                None,
+            )?;
+            Ok(usize::from(outbox::obligation_notice(c, settings, &i, &h, &o, true)?))
+        })?;
+    }
+    for mut i in db::incidents::untriaged(conn)? {
+        if let Some(h) = db::orgs::get(conn, &i.hospital_id)? {
+            let p = crate::api::incidents::priority_of(&i, &h, settings, now);
+            if p != i.priority {
+                i.priority = p;
+                db::incidents::set_priority(conn, &i.id, &i.priority)?;
+            }
+        }
+    }
+    state.metrics.outbox_pending.set(
+        notifications::count_by_status(conn, NotificationStatus::Pending)?
+            + notifications::count_by_status(conn, NotificationStatus::Failed)?,
+    );
+    state.metrics.outbox_dead.set(notifications::count_by_status(conn, NotificationStatus::Dead)?);
+    state.metrics.obligations_overdue.set(db::obligations::count_all_overdue(conn, now)?);
+    Ok(enqueued)
+}
+
+/// Runs housekeeping every interval until told to stop.
+pub async fn housekeeping_loop(state: web::Data<AppState>, mut stop: watch::Receiver<bool>) {
+    let every = StdDuration::from_secs(state.settings.worker.housekeeping_seconds.max(1));
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        let st = state.clone();
+        match blocking(&state, move |c| housekeeping_once(c, &st)).await {
+            Ok(n) if n > 0 => state.outbox_wake.notify_one(),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "housekeeping failed; retrying"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}

@@ -1,0 +1,369 @@
+//! The test harness: a real server on a random port over a fresh database (SQLite, and PostgreSQL
+//! when `HIKESHI_TEST_DATABASE_URL` names a server), seeded with the demo fixture.
+
+// A shared toolbox: not every test module uses every helper.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use hikeshi::config::{LogFormat, Secret, Settings};
+use hikeshi::db::AnyConnection;
+use hikeshi::demo::DemoCredentials;
+use hikeshi::domain::Role;
+use hikeshi::startup::Application;
+use reqwest::Response;
+use serde_json::{json, Value};
+
+/// The JWT secret every test server signs with (40 characters).
+pub const JWT_SECRET: &str = "test-secret-0123456789-abcdefghijklmnopq";
+
+/// Which database engine a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs the same test body on SQLite and on PostgreSQL:
+/// `db_test!(a_sentence_naming_the_behaviour, |app| async move { ... });`
+/// The PostgreSQL variant returns early (after saying why) when no server is configured.
+macro_rules! db_test {
+    ($name:ident, |$app:ident| $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let $app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite)
+                    .await
+                    .expect("a SQLite test app always starts");
+                $body.await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some($app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await else {
+                    return;
+                };
+                $body.await;
+            }
+        }
+    };
+}
+
+static SKIP_NOTICE: Once = Once::new();
+static TRACING: Once = Once::new();
+
+/// The PostgreSQL server URL for tests; `None` (said once) when unset; a panic when unset on CI,
+/// which must never skip the PostgreSQL variant silently.
+pub fn pg_admin_url() -> Option<String> {
+    match std::env::var("HIKESHI_TEST_DATABASE_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+                panic!("CI is set but HIKESHI_TEST_DATABASE_URL is unset: the PostgreSQL variant must run on CI");
+            }
+            SKIP_NOTICE.call_once(|| {
+                // Straight to the process's stderr: libtest would swallow `eprintln!` of a passing test.
+                use std::io::Write;
+                let _ = writeln!(std::io::stderr(), "skipping PostgreSQL variant: HIKESHI_TEST_DATABASE_URL is unset");
+            });
+            None
+        }
+    }
+}
+
+/// `url` with its database name replaced by `db` (query string kept).
+pub fn url_with_database(url: &str, db: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a postgres:// URL");
+    let (main, query) = match rest.split_once('?') {
+        Some((m, q)) => (m, Some(q)),
+        None => (rest, None),
+    };
+    let authority = main.split('/').next().unwrap_or(main);
+    let mut out = format!("{scheme}://{authority}/{db}");
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// A fresh, empty PostgreSQL database; dropped by `drop_pg_database`.
+pub struct PgDatabase {
+    pub admin_url: String,
+    pub name: String,
+    pub url: String,
+}
+
+impl PgDatabase {
+    /// Creates `hk_<uuid>` on the server `admin_url` names (blocking).
+    pub fn create(admin_url: &str) -> PgDatabase {
+        let name = format!("hk_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::establish(admin_url)
+            .unwrap_or_else(|e| panic!("cannot connect to HIKESHI_TEST_DATABASE_URL: {e}"));
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
+        PgDatabase { admin_url: admin_url.to_owned(), url: url_with_database(admin_url, &name), name }
+    }
+
+    /// `DROP DATABASE ... WITH (FORCE)` (blocking); the error, if any.
+    pub fn drop_now(&self) -> Result<(), String> {
+        let mut admin = PgConnection::establish(&self.admin_url).map_err(|e| e.to_string())?;
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
+            .execute(&mut admin)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        // Best effort: a leftover database is named hk_* and harmless.
+        let _ = self.drop_now();
+    }
+}
+
+/// A running hikeshi over a seeded database.
+pub struct TestApp {
+    pub backend: Backend,
+    /// `http://127.0.0.1:PORT`
+    pub address: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+    pub creds: DemoCredentials,
+    pub database_url: String,
+    pub handle: actix_web::dev::ServerHandle,
+    pub state: actix_web::web::Data<hikeshi::state::AppState>,
+    /// Temporary directory holding the SQLite file (SQLite only) and the outbox.
+    pub dir: tempfile::TempDir,
+    pub pg: Option<PgDatabase>,
+}
+
+/// Starts a server on a fresh database of `backend`, seeded with the demo fixture;
+/// `None` for PostgreSQL when no server is configured.
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    if std::env::var_os("TEST_LOG").is_some() {
+        TRACING.call_once(|| hikeshi::telemetry::init(LogFormat::Pretty));
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let (database_url, pg) = match backend {
+        Backend::Sqlite => (format!("sqlite://{}", dir.path().join("hikeshi.db").display()), None),
+        Backend::Postgres => {
+            let admin = pg_admin_url()?;
+            let db = tokio::task::spawn_blocking(move || PgDatabase::create(&admin)).await.expect("create database");
+            (db.url.clone(), Some(db))
+        }
+    };
+    let mut settings = Settings {
+        bind: "127.0.0.1:0".into(),
+        database_url: Secret::new(database_url.clone()),
+        mail_url: Secret::new(format!("file://{}", dir.path().join("outbox").display())),
+        jwt_secret: Some(Secret::new(JWT_SECRET)),
+        ..Settings::default()
+    };
+    settings.auth.login_per_minute = 1000;
+    settings.validate().expect("test settings are valid");
+
+    let app = Application::build(settings).await.expect("the application builds");
+    let port = app.port();
+    let handle = app.handle();
+    let state = app.state();
+    tokio::spawn(app.run_until_stopped());
+
+    let pool = state.pool.clone();
+    let creds = tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().expect("a pooled connection");
+        hikeshi::demo::seed(&mut conn).expect("the demo fixture seeds")
+    })
+    .await
+    .expect("seeding task")
+    .expect("a fresh database is seeded");
+
+    let client =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("an HTTP client");
+    Some(TestApp {
+        backend,
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        client,
+        creds,
+        database_url,
+        handle,
+        state,
+        dir,
+        pg,
+    })
+}
+
+impl TestApp {
+    /// Full URL of an `/api/v1` path (`api("/me")`).
+    pub fn api(&self, path: &str) -> String {
+        format!("{}/api/v1{}", self.address, path)
+    }
+
+    /// Full URL of a path outside `/api/v1` (`url("/healthz")`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// The SQLite file (SQLite only).
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.dir.path().join("hikeshi.db")
+    }
+
+    /// The demo password of `email`.
+    pub fn password_of(&self, email: &str) -> String {
+        self.creds
+            .users
+            .iter()
+            .find(|u| u.email == email)
+            .unwrap_or_else(|| panic!("{email} is not a demo user"))
+            .password
+            .clone()
+    }
+
+    /// The e-mail of the first demo user with `role`.
+    pub fn email_of(&self, role: Role) -> String {
+        self.creds.users.iter().find(|u| u.role == role).unwrap_or_else(|| panic!("no demo {role}")).email.clone()
+    }
+
+    /// POST /auth/login with a JSON body, whatever the outcome.
+    pub async fn login_raw(&self, body: &Value) -> Response {
+        self.client.post(self.api("/auth/login")).json(body).send().await.expect("login request")
+    }
+
+    /// Signs a demo user in; the full token response (panics unless 200).
+    pub async fn login_tokens(&self, email: &str) -> Value {
+        let res = self.login_raw(&json!({"email": email, "password": self.password_of(email)})).await;
+        let status = res.status();
+        let body: Value = res.json().await.expect("a JSON body");
+        assert_eq!(status, 200, "login of {email} failed: {body}");
+        body
+    }
+
+    /// Signs a demo user in; the access token.
+    pub async fn login(&self, email: &str) -> String {
+        self.login_tokens(email).await["access_token"].as_str().expect("access_token").to_owned()
+    }
+
+    /// An access token of the first demo user with `role`.
+    pub async fn token_for(&self, role: Role) -> String {
+        let email = self.email_of(role);
+        self.login(&email).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.client.get(self.api(path)).bearer_auth(token).send().await.expect("GET request")
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.client.post(self.api(path)).bearer_auth(token).json(body).send().await.expect("POST request")
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.client.put(self.api(path)).bearer_auth(token).json(body).send().await.expect("PUT request")
+    }
+
+    /// PATCH with `If-Match` when `version` is given.
+    pub async fn patch(&self, path: &str, token: &str, version: Option<i64>, body: &Value) -> Response {
+        let mut req = self.client.patch(self.api(path)).bearer_auth(token).json(body);
+        if let Some(v) = version {
+            req = req.header("If-Match", format!("\"{v}\""));
+        }
+        req.send().await.expect("PATCH request")
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Response {
+        self.client.delete(self.api(path)).bearer_auth(token).send().await.expect("DELETE request")
+    }
+
+    /// A direct, blocking connection to the test database (for checks behind the API).
+    pub fn conn(&self) -> AnyConnection {
+        AnyConnection::connect(&self.database_url).expect("a direct database connection")
+    }
+
+    /// Stops the server (also done on drop).
+    pub fn stop(&self) {
+        // Sending the stop command is synchronous; awaiting completion is not needed.
+        let _ = self.handle.stop(false);
+    }
+
+    /// Makes the database disappear under the running server: SQLite deletes the file (and its
+    /// -wal/-shm), PostgreSQL drops the database, terminating the pool's connections.
+    pub async fn remove_database(&self) {
+        match self.backend {
+            Backend::Sqlite => {
+                let db = self.sqlite_path();
+                for suffix in ["", "-wal", "-shm"] {
+                    let p = PathBuf::from(format!("{}{suffix}", db.display()));
+                    if Path::new(&p).exists() {
+                        std::fs::remove_file(&p).unwrap_or_else(|e| panic!("remove {}: {e}", p.display()));
+                    }
+                }
+                assert!(!db.exists(), "the SQLite file is gone");
+            }
+            Backend::Postgres => {
+                let pg = self.pg.as_ref().expect("a PostgreSQL test database");
+                let (admin_url, name) = (pg.admin_url.clone(), pg.name.clone());
+                tokio::task::spawn_blocking(move || {
+                    let mut admin = PgConnection::establish(&admin_url).expect("admin connection");
+                    diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)"))
+                        .execute(&mut admin)
+                        .expect("DROP DATABASE");
+                })
+                .await
+                .expect("drop task");
+            }
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.stop();
+        // `pg` (if any) drops its database next, with FORCE, after the server was told to stop.
+    }
+}
+
+/// Reads a response as (status, headers, JSON body); the body is `Null` when it is not JSON.
+pub async fn parts(res: Response) -> (u16, reqwest::header::HeaderMap, Value) {
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let text = res.text().await.expect("a readable body");
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    (status, headers, body)
+}
+
+/// The Content-Type header, or "".
+pub fn content_type(headers: &reqwest::header::HeaderMap) -> String {
+    headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
+}
+
+/// Asserts an RFC 9457 problem document with `status`; returns it.
+pub async fn assert_problem(res: Response, status: u16) -> (reqwest::header::HeaderMap, Value) {
+    let (got, headers, body) = parts(res).await;
+    assert_eq!(got, status, "unexpected status; body: {body}");
+    assert!(
+        content_type(&headers).starts_with("application/problem+json"),
+        "Content-Type is {:?}, not application/problem+json; body: {body}",
+        content_type(&headers)
+    );
+    for field in ["type", "title", "detail"] {
+        assert!(body[field].as_str().is_some_and(|s| !s.is_empty()), "problem without {field}: {body}");
+    }
+    assert_eq!(body["status"], status, "problem status field: {body}");
+    (headers, body)
+}
+
+/// Asserts a 401 problem carrying `WWW-Authenticate: Bearer ...`; returns the body.
+pub async fn assert_unauthorized(res: Response) -> Value {
+    let (headers, body) = assert_problem(res, 401).await;
+    let www = headers.get("www-authenticate").and_then(|v| v.to_str().ok()).unwrap_or("");
+    assert!(www.starts_with("Bearer"), "401 without WWW-Authenticate: Bearer (got {www:?}); body: {body}");
+    body
+}
