@@ -186,7 +186,13 @@ pub async fn login(
                     user.totp_last_step = Some(step as i64);
                 }
                 _ => {
+                    // Wrong codes count like wrong passwords: a stolen password alone cannot guess forever.
                     user.failed_logins += 1;
+                    if user.failed_logins >= st.settings.auth.lockout_threshold {
+                        user.locked_until = Some(now + Duration::minutes(st.settings.auth.lockout_minutes));
+                        user.failed_logins = 0;
+                        audit_user(conn, &user, "auth.locked", serde_json::json!({}))?;
+                    }
                     db::users::save(conn, &user)?;
                     audit_user(conn, &user, "auth.otp_failed", serde_json::json!({}))?;
                     return Ok(Err(ApiError::Unauthorized(

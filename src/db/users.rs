@@ -193,19 +193,6 @@ pub fn update_versioned(conn: &mut AnyConnection, u: &User) -> DbResult<bool> {
     Ok(n == 1)
 }
 
-/// Records a failed sign-in; locks the account when the threshold is reached. Returns the user as stored.
-pub fn record_failure(conn: &mut AnyConnection, id: &str, threshold: i32, lock_for: Duration) -> DbResult<()> {
-    conn.write_transaction(|conn| {
-        let Some(mut u) = get(conn, id)? else { return Ok(()) };
-        u.failed_logins += 1;
-        if u.failed_logins >= threshold {
-            u.locked_until = Some(super::now() + lock_for);
-            u.failed_logins = 0;
-        }
-        save(conn, &u)
-    })
-}
-
 /// A stored refresh token (only its SHA-256 hash is kept).
 #[derive(Queryable, Selectable, Insertable, Debug, Clone)]
 #[diesel(table_name = refresh_tokens)]
@@ -269,15 +256,6 @@ pub fn revoke_family(conn: &mut AnyConnection, family_id: &str) -> DbResult<usiz
     )
     .set(refresh_tokens::revoked_at.eq(ts(super::now())))
     .execute(conn)?)
-}
-
-pub fn family_revoked(conn: &mut AnyConnection, family_id: &str) -> DbResult<bool> {
-    let n: i64 = refresh_tokens::table
-        .filter(refresh_tokens::family_id.eq(family_id))
-        .filter(refresh_tokens::revoked_at.is_not_null())
-        .count()
-        .get_result(conn)?;
-    Ok(n > 0)
 }
 
 pub fn count(conn: &mut AnyConnection) -> DbResult<i64> {
