@@ -4,12 +4,14 @@
 pub mod audit;
 pub mod auth;
 pub mod contacts;
+pub mod dispatch;
 pub mod health;
 pub mod incidents;
 pub mod openapi;
 pub mod organizations;
 pub mod reports;
 pub mod routing;
+pub mod stats;
 pub mod users;
 
 use actix_web::web;
@@ -120,10 +122,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(auth::routes)
             .configure(organizations::routes)
             .configure(users::routes)
+            .configure(stats::routes)
             .configure(incidents::routes)
             .configure(reports::routes)
             .configure(routing::routes)
             .configure(contacts::routes)
+            .configure(dispatch::routes)
             .configure(audit::routes),
     );
 }

@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, auth, contacts, health, incidents, organizations, reports, routing, users};
+use super::{audit, auth, contacts, dispatch, health, incidents, organizations, reports, routing, stats, users};
 
 struct BearerAuth;
 
@@ -34,9 +34,13 @@ impl Modify for BearerAuth {
         incidents::list_obligations, incidents::fulfil_obligation, incidents::list_notifications, incidents::resend_notification,
         reports::ppc, reports::nco, routing::preview,
         contacts::list, contacts::create, contacts::update,
+        dispatch::request_support, dispatch::list_support, dispatch::decide_support, dispatch::dispatch,
+        dispatch::list_dispatches, dispatch::dispatch_status, dispatch::list_teams, dispatch::suggestions,
+        dispatch::update_team, dispatch::update_responder,
+        stats::stats, stats::export,
         audit::list,
     ),
-    tags((name = "auth"), (name = "organizations"), (name = "users"), (name = "incidents"), (name = "routing"), (name = "audit"), (name = "operations"))
+    tags((name = "auth"), (name = "organizations"), (name = "users"), (name = "incidents"), (name = "routing"), (name = "dispatch"), (name = "stats"), (name = "audit"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

@@ -31,6 +31,24 @@ impl DbKind {
     }
 }
 
+impl DbKind {
+    /// SQL for the seconds from column `earlier` to column `later` (both UTC TIMESTAMP).
+    pub fn seconds_between(self, later: &str, earlier: &str) -> String {
+        match self {
+            DbKind::Postgres => format!("EXTRACT(EPOCH FROM ({later} - {earlier}))::double precision"),
+            DbKind::Sqlite => format!("((julianday({later}) - julianday({earlier})) * 86400.0)"),
+        }
+    }
+
+    /// SQL for the Japan-time month `YYYY-MM` of a UTC TIMESTAMP column.
+    pub fn jst_month(self, col: &str) -> String {
+        match self {
+            DbKind::Postgres => format!("to_char({col} + INTERVAL '9 hours', 'YYYY-MM')"),
+            DbKind::Sqlite => format!("strftime('%Y-%m', {col}, '+9 hours')"),
+        }
+    }
+}
+
 /// The file path of a `sqlite://path` URL (or a bare path).
 pub fn sqlite_path(url: &str) -> &str {
     url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url)

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod conn;
 pub mod contacts;
+pub mod dispatches;
 pub mod idempotency;
 pub mod incidents;
 pub mod notifications;
@@ -11,6 +12,7 @@ pub mod obligations;
 pub mod orgs;
 pub mod schema;
 pub mod settings;
+pub mod stats;
 pub mod updates;
 pub mod users;
 

@@ -147,6 +147,12 @@ pub struct TestApp {
 /// Starts a server on a fresh database of `backend`, seeded with the demo fixture;
 /// `None` for PostgreSQL when no server is configured.
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// `spawn_app` with settings changed by `configure` before the application is built (for example
+/// `mail_url = smtp://127.0.0.1:PORT`, `worker.poll_ms = 50`, `worker.max_attempts = 2`).
+pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> Option<TestApp> {
     if std::env::var_os("TEST_LOG").is_some() {
         TRACING.call_once(|| hikeshi::telemetry::init(LogFormat::Pretty));
     }
@@ -167,6 +173,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         ..Settings::default()
     };
     settings.auth.login_per_minute = 1000;
+    configure(&mut settings);
     settings.validate().expect("test settings are valid");
 
     let app = Application::build(settings).await.expect("the application builds");
@@ -366,4 +373,334 @@ pub async fn assert_unauthorized(res: Response) -> Value {
     let www = headers.get("www-authenticate").and_then(|v| v.to_str().ok()).unwrap_or("");
     assert!(www.starts_with("Bearer"), "401 without WWW-Authenticate: Bearer (got {www:?}); body: {body}");
     body
+}
+
+// ---------------------------------------------------------------------------------------------
+// Delivery: tests that configure the server themselves (SMTP sink, worker timings).
+
+/// Runs the same test body on SQLite and on PostgreSQL, handing it the backend so that it can
+/// start its own server (`spawn_app_with`): `backend_test!(a_sentence, |backend| async move { ... });`
+/// The body returns early when `spawn_app_with` answers `None` (PostgreSQL not configured).
+macro_rules! backend_test {
+    ($name:ident, |$backend:ident| $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let $backend = $crate::helpers::Backend::Sqlite;
+                $body.await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let $backend = $crate::helpers::Backend::Postgres;
+                $body.await;
+            }
+        }
+    };
+}
+
+/// A second server on the database of `first` (no seeding: it shares the first one's demo data and
+/// credentials). Its workers run too, unless `configure` turns them off. Dropping it stops it; the
+/// database belongs to `first`.
+pub async fn spawn_app_on_same_database(first: &TestApp, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut settings = Settings {
+        bind: "127.0.0.1:0".into(),
+        database_url: Secret::new(first.database_url.clone()),
+        mail_url: Secret::new(format!("file://{}", dir.path().join("outbox").display())),
+        jwt_secret: Some(Secret::new(JWT_SECRET)),
+        ..Settings::default()
+    };
+    settings.auth.login_per_minute = 1000;
+    configure(&mut settings);
+    settings.validate().expect("test settings are valid");
+    let app = Application::build(settings).await.expect("the second application builds");
+    let port = app.port();
+    let handle = app.handle();
+    let state = app.state();
+    tokio::spawn(app.run_until_stopped());
+    let client =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("an HTTP client");
+    TestApp {
+        backend: first.backend,
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        client,
+        creds: first.creds.clone(),
+        database_url: first.database_url.clone(),
+        handle,
+        state,
+        dir,
+        pg: None,
+    }
+}
+
+/// Polls `check` every 50 ms until it answers `Ok`; panics with its last `Err` after `timeout`.
+pub async fn eventually<T, F, Fut>(timeout: std::time::Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        match check().await {
+            Ok(v) => return v,
+            Err(last) => {
+                if std::time::Instant::now() >= deadline {
+                    panic!("timed out after {timeout:?} waiting for {what}; last state: {last}");
+                }
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// A free TCP port on 127.0.0.1 (bound, read, released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0").local_addr().expect("local addr").port()
+}
+
+/// One message as received by the sink.
+#[derive(Debug, Clone)]
+pub struct SinkMessage {
+    /// Without angle brackets.
+    pub message_id: String,
+    /// Addresses of the `To` header.
+    pub to: Vec<String>,
+    /// Decoded (RFC 2047).
+    pub subject: String,
+    pub raw: String,
+}
+
+/// A real SMTP server (Debian's aiosmtpd) on 127.0.0.1 storing every message in a Maildir before it
+/// answers 250. `stop` kills it; `start` brings it back on the same port with the same Maildir.
+pub struct SmtpSink {
+    pub port: u16,
+    dir: tempfile::TempDir,
+    child: Option<std::process::Child>,
+}
+
+const SINK_PYTHON: &str = "/usr/bin/python3";
+
+impl SmtpSink {
+    /// Whether aiosmtpd can run here.
+    pub fn available() -> bool {
+        std::process::Command::new(SINK_PYTHON)
+            .args(["-c", "import aiosmtpd"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    /// A running sink on a free port; `None` (said once per test) when aiosmtpd is missing, a panic
+    /// when it is missing on CI.
+    pub async fn start_new() -> Option<SmtpSink> {
+        if !Self::available() {
+            assert!(
+                !std::env::var("CI").is_ok_and(|v| v == "true" || v == "1"),
+                "python3-aiosmtpd is required on CI (apt-get install -y python3-aiosmtpd)"
+            );
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "SKIPPED: apt-get install -y python3-aiosmtpd to run SMTP tests");
+            return None;
+        }
+        let mut sink =
+            SmtpSink { port: free_port(), dir: tempfile::tempdir().expect("a temporary directory"), child: None };
+        sink.start().await;
+        Some(sink)
+    }
+
+    /// `smtp://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    fn maildir(&self) -> PathBuf {
+        self.dir.path().join("maildir")
+    }
+
+    /// Starts the server (again) on its port; returns once it accepts connections.
+    pub async fn start(&mut self) {
+        assert!(self.child.is_none(), "the sink is already running");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let mut child = std::process::Command::new(SINK_PYTHON)
+                .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{}", self.port)])
+                .args(["-c", "aiosmtpd.handlers.Mailbox"])
+                .arg(self.maildir())
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("start aiosmtpd");
+            loop {
+                if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                    if let Ok(None) = child.try_wait() {
+                        self.child = Some(child);
+                        return;
+                    }
+                }
+                if let Ok(Some(status)) = child.try_wait() {
+                    // The port may still be held for a moment after a kill: try again.
+                    assert!(
+                        std::time::Instant::now() < deadline,
+                        "aiosmtpd on port {} keeps exiting ({status})",
+                        self.port
+                    );
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                    break;
+                }
+                assert!(std::time::Instant::now() < deadline, "aiosmtpd did not start on port {}", self.port);
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+    }
+
+    /// Kills the server (connections are refused until `start`).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Every message received so far (across restarts), oldest file first.
+    pub fn messages(&self) -> Vec<SinkMessage> {
+        let mut files: Vec<(std::time::SystemTime, PathBuf)> = Vec::new();
+        for sub in ["new", "cur"] {
+            let Ok(entries) = std::fs::read_dir(self.maildir().join(sub)) else { continue };
+            for e in entries.flatten() {
+                let modified = e.metadata().and_then(|m| m.modified()).unwrap_or(std::time::UNIX_EPOCH);
+                files.push((modified, e.path()));
+            }
+        }
+        files.sort();
+        files
+            .into_iter()
+            .filter_map(|(_, p)| std::fs::read(&p).ok())
+            .map(|bytes| parse_message(&String::from_utf8_lossy(&bytes)))
+            .collect()
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The header fields of an RFC 5322 message, unfolded, names lower-cased.
+pub fn headers_of(raw: &str) -> Vec<(String, String)> {
+    let head = raw.split("\r\n\r\n").next().unwrap_or(raw);
+    let head = head.split("\n\n").next().unwrap_or(head);
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in head.lines() {
+        let line = line.trim_end_matches('\r');
+        if line.starts_with([' ', '\t']) {
+            if let Some(last) = out.last_mut() {
+                last.1.push(' ');
+                last.1.push_str(line.trim());
+            }
+        } else if let Some((name, value)) = line.split_once(':') {
+            out.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+        }
+    }
+    out
+}
+
+fn parse_message(raw: &str) -> SinkMessage {
+    let headers = headers_of(raw);
+    let field = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let to = field("to")
+        .split(',')
+        .map(|a| {
+            let a = a.trim();
+            match (a.find('<'), a.rfind('>')) {
+                (Some(i), Some(j)) if i < j => a[i + 1..j].to_owned(),
+                _ => a.to_owned(),
+            }
+        })
+        .filter(|a| !a.is_empty())
+        .collect();
+    SinkMessage {
+        message_id: field("message-id").trim().trim_start_matches('<').trim_end_matches('>').to_owned(),
+        to,
+        subject: decode_rfc2047(&field("subject")),
+        raw: raw.to_owned(),
+    }
+}
+
+/// Decodes RFC 2047 encoded words (`=?utf-8?b?...?=`, `=?utf-8?q?...?=`); whitespace between adjacent
+/// encoded words is dropped and their bytes are joined before UTF-8 decoding.
+pub fn decode_rfc2047(s: &str) -> String {
+    use base64::Engine;
+    fn word(s: &str) -> Option<(Vec<u8>, usize)> {
+        let rest = s.strip_prefix("=?")?;
+        let (_charset, rest) = rest.split_once('?')?;
+        let (enc, rest) = rest.split_once('?')?;
+        let end = rest.find("?=")?;
+        let text = &rest[..end];
+        let bytes = match enc {
+            "b" | "B" => base64::engine::general_purpose::STANDARD.decode(text).ok()?,
+            "q" | "Q" => {
+                let mut out = Vec::new();
+                let b = text.as_bytes();
+                let mut i = 0;
+                while i < b.len() {
+                    match b[i] {
+                        b'_' => out.push(b' '),
+                        b'=' if i + 2 < b.len() => {
+                            let h = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+                            out.push(u8::from_str_radix(h, 16).ok()?);
+                            i += 2;
+                        }
+                        c => out.push(c),
+                    }
+                    i += 1;
+                }
+                out
+            }
+            _ => return None,
+        };
+        // "=?" + charset + "?" + enc + "?" + text + "?="
+        let consumed = s.len() - rest.len() + end + 2;
+        Some((bytes, consumed))
+    }
+    let mut out = String::new();
+    let mut pending: Vec<u8> = Vec::new();
+    let mut rest = s;
+    loop {
+        let Some(i) = rest.find("=?") else {
+            if !pending.is_empty() {
+                out.push_str(&String::from_utf8_lossy(&pending));
+                pending.clear();
+            }
+            out.push_str(rest);
+            break;
+        };
+        let (before, at) = rest.split_at(i);
+        match word(at) {
+            Some((bytes, consumed)) => {
+                if !(before.trim().is_empty() && !pending.is_empty()) {
+                    out.push_str(&String::from_utf8_lossy(&pending));
+                    pending.clear();
+                    out.push_str(before);
+                }
+                pending.extend(bytes);
+                rest = &at[consumed..];
+            }
+            None => {
+                out.push_str(&String::from_utf8_lossy(&pending));
+                pending.clear();
+                out.push_str(before);
+                out.push_str("=?");
+                rest = &at[2..];
+            }
+        }
+    }
+    out
 }

@@ -3,7 +3,11 @@
 #[macro_use]
 mod helpers;
 
+mod audit_trail;
 mod auth;
+mod delivery;
 mod errors;
 mod health;
+mod incidents;
+mod routing;
 mod schema;

@@ -1,0 +1,933 @@
+//! First-response support: hospitals' support requests, responder teams and their availability,
+//! ranked team suggestions, and dispatches moving `assigned → accepted → en_route → on_site → released`.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use utoipa::{IntoParams, ToSchema};
+
+use super::incidents::{apply_transition, priority_of, scope_of};
+use super::{decode_cursor, etag, if_match, in_tx, page_limit, paginate, with_conn, Page};
+use crate::auth::{AuthUser, Scope};
+use crate::db::audit::{self, AuditEvent};
+use crate::db::dispatches::{Dispatch, DispatchFilter, SupportRequest, SupportStatus};
+use crate::db::incidents::Incident;
+use crate::db::notifications::{self, NewNotification};
+use crate::db::orgs::Organization;
+use crate::db::{self, AnyConnection};
+use crate::domain::lifecycle::check_dispatch_transition;
+use crate::domain::parse::Reader;
+use crate::domain::{
+    Availability, Category, DispatchStatus, IncidentStatus, Locale, OrgKind, Prefecture, Role, Skill, SupportMode,
+    UpdateKind,
+};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::notify::{outbox, templates};
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/incidents/{id}/support-requests", web::post().to(request_support))
+        .route("/incidents/{id}/support-requests", web::get().to(list_support))
+        .route("/support-requests/{id}/decision", web::post().to(decide_support))
+        .route("/incidents/{id}/dispatches", web::post().to(dispatch))
+        .route("/dispatches", web::get().to(list_dispatches))
+        .route("/dispatches/{id}/status", web::post().to(dispatch_status))
+        .route("/responder-teams", web::get().to(list_teams))
+        .route("/responder-teams/suggestions", web::get().to(suggestions))
+        .route("/responder-teams/{id}", web::patch().to(update_team))
+        .route("/responders/{id}", web::patch().to(update_responder));
+}
+
+fn audit_event(
+    conn: &mut AnyConnection,
+    user: &AuthUser,
+    incident_id: &str,
+    action: &str,
+    target: (&str, &str),
+    details: Value,
+) -> ApiResult<()> {
+    audit::append(
+        conn,
+        &AuditEvent {
+            actor_id: Some(&user.id),
+            actor_label: user.role.as_str(),
+            action,
+            target_type: target.0,
+            target_id: target.1,
+            incident_id: Some(incident_id),
+            request_id: user.request_id.as_deref(),
+            details,
+        },
+    )?;
+    Ok(())
+}
+
+fn timeline(
+    conn: &mut AnyConnection,
+    user: &AuthUser,
+    incident_id: &str,
+    kind: UpdateKind,
+    data: Value,
+) -> ApiResult<()> {
+    let name = db::users::get(conn, &user.id)?.map(|u| u.name).unwrap_or_else(|| user.role.to_string());
+    db::updates::add(conn, incident_id, kind, None, data, Some((&user.id, &name)))?;
+    Ok(())
+}
+
+fn load_incident(conn: &mut AnyConnection, user: &AuthUser, id: &str) -> ApiResult<(Incident, Organization)> {
+    let scope = scope_of(conn, user)?;
+    let i = db::incidents::get_visible(conn, id, &scope)?.ok_or(ApiError::NotFound)?;
+    let h = db::orgs::get(conn, &i.hospital_id)?.ok_or(ApiError::NotFound)?;
+    Ok((i, h))
+}
+
+fn enqueue_mail(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    incident: &Incident,
+    kind: &str,
+    dedup: String,
+    to: Vec<String>,
+    m: templates::Rendered,
+) -> ApiResult<()> {
+    if to.is_empty() {
+        return Ok(());
+    }
+    notifications::enqueue(
+        conn,
+        NewNotification {
+            incident_id: Some(incident.id.clone()),
+            kind: kind.into(),
+            authority: None,
+            contact_id: None,
+            dedup_key: dedup,
+            recipients: to,
+            locale: Locale::Ja,
+            subject: m.subject,
+            body_text: m.text,
+            body_html: m.html,
+        },
+        &outbox::mail_domain(&state.settings),
+    )?;
+    Ok(())
+}
+
+fn incident_url(state: &AppState, i: &Incident) -> String {
+    format!("{}/incidents/{}", state.settings.public_url(), i.id)
+}
+
+/// A hospital's request for experts.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSupportRequest {
+    pub needs: Vec<Skill>,
+    pub mode: SupportMode,
+    #[schema(max_length = 2000)]
+    pub note: Option<String>,
+}
+
+/// Ask for first-response support (reporters of the hospital, officers).
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/support-requests", tag = "dispatch", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = NewSupportRequest,
+    responses((status = 201, body = SupportRequest), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn request_support(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: web::Json<NewSupportRequest>,
+) -> ApiResult<HttpResponse> {
+    let b = body.into_inner();
+    if b.note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
+        return Err(ApiError::validation("note", "must be at most 2000 characters"));
+    }
+    if b.needs.len() > Skill::ALL.len() {
+        return Err(ApiError::validation("needs", "lists a skill more than once"));
+    }
+    let id = id.into_inner();
+    let s = in_tx(&state, move |conn| {
+        let (i, _) = load_incident(conn, &user, &id)?;
+        if !matches!(user.role, Role::Reporter | Role::DutyOfficer) {
+            return Err(ApiError::Forbidden("only the hospital or a duty officer requests support".into()));
+        }
+        let mut needs = b.needs.clone();
+        needs.dedup();
+        let s = SupportRequest {
+            id: db::new_id(),
+            incident_id: i.id.clone(),
+            needs,
+            mode: b.mode,
+            note: b.note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+            status: SupportStatus::Pending,
+            requested_by: user.id.clone(),
+            requested_at: db::now(),
+            decided_by: None,
+            decided_at: None,
+            decision_reason: None,
+        };
+        db::dispatches::insert_support(conn, &s)?;
+        timeline(
+            conn,
+            &user,
+            &i.id,
+            UpdateKind::Support,
+            json!({"request": s.id, "needs": s.needs, "mode": s.mode, "status": "pending"}),
+        )?;
+        audit_event(
+            conn,
+            &user,
+            &i.id,
+            "support.request",
+            ("support_request", &s.id),
+            json!({"needs": s.needs, "mode": s.mode}),
+        )?;
+        Ok(s)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(s))
+}
+
+/// Support requests of an incident.
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/support-requests", tag = "dispatch", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = Vec<SupportRequest>), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn list_support(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+) -> ApiResult<web::Json<Vec<SupportRequest>>> {
+    let id = id.into_inner();
+    let list = with_conn(&state, move |conn| {
+        let (i, _) = load_incident(conn, &user, &id)?;
+        Ok(db::dispatches::support_for_incident(conn, &i.id)?)
+    })
+    .await?;
+    Ok(web::Json(list))
+}
+
+/// An officer's decision.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SupportDecision {
+    pub approve: bool,
+    #[schema(min_length = 1, max_length = 1000)]
+    pub reason: String,
+}
+
+/// Approve or decline a support request (duty officers); the hospital is told by e-mail.
+#[utoipa::path(post, path = "/api/v1/support-requests/{id}/decision", tag = "dispatch", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = SupportDecision,
+    responses((status = 200, body = SupportRequest), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "Already decided", body = Problem), (status = 422, body = Problem)))]
+pub async fn decide_support(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: web::Json<SupportDecision>,
+) -> ApiResult<web::Json<SupportRequest>> {
+    let b = body.into_inner();
+    let reason = b.reason.trim().to_owned();
+    if reason.is_empty() || reason.chars().count() > 1000 {
+        return Err(ApiError::validation("reason", "must be 1 to 1000 characters"));
+    }
+    let id = id.into_inner();
+    let st = state.clone();
+    let s = in_tx(&state, move |conn| {
+        let mut s = db::dispatches::get_support(conn, &id)?.ok_or(ApiError::NotFound)?;
+        let (i, _) = load_incident(conn, &user, &s.incident_id)?;
+        if user.role != Role::DutyOfficer {
+            return Err(ApiError::Forbidden("only duty officers decide on support".into()));
+        }
+        s.status = if b.approve { SupportStatus::Approved } else { SupportStatus::Declined };
+        s.decided_by = Some(user.id.clone());
+        s.decided_at = Some(db::now());
+        s.decision_reason = Some(reason.clone());
+        if !db::dispatches::decide_support(conn, &s)? {
+            return Err(ApiError::Conflict("this request was already decided".into()));
+        }
+        timeline(
+            conn,
+            &user,
+            &i.id,
+            UpdateKind::Support,
+            json!({"request": s.id, "status": s.status, "reason": reason}),
+        )?;
+        audit_event(
+            conn,
+            &user,
+            &i.id,
+            "support.decide",
+            ("support_request", &s.id),
+            json!({"approve": b.approve, "reason": reason}),
+        )?;
+        let to = outbox::hospital_recipients(conn, &i)?;
+        let m = templates::support_decision(
+            Locale::Ja,
+            &i.reference,
+            b.approve,
+            &reason,
+            &incident_url(&st, &i),
+            i.facts.drill,
+        );
+        enqueue_mail(conn, &st, &i, "support_decision", format!("support:{}", s.id), to, m)?;
+        Ok(s)
+    })
+    .await?;
+    state.outbox_wake.notify_one();
+    Ok(web::Json(s))
+}
+
+/// A dispatch order.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDispatch {
+    pub team_id: String,
+    /// Responders of that team who go (at least one).
+    pub responder_ids: Vec<String>,
+    pub mode: SupportMode,
+}
+
+/// Dispatch a responder team (duty officers); its responders are e-mailed.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/dispatches", tag = "dispatch", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = NewDispatch,
+    responses((status = 201, body = Dispatch), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn dispatch(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: web::Json<NewDispatch>,
+) -> ApiResult<HttpResponse> {
+    let b = body.into_inner();
+    let id = id.into_inner();
+    let st = state.clone();
+    let d = in_tx(&state, move |conn| {
+        let (i, h) = load_incident(conn, &user, &id)?;
+        if user.role != Role::DutyOfficer {
+            return Err(ApiError::Forbidden("only duty officers dispatch".into()));
+        }
+        if matches!(i.status, IncidentStatus::Closed | IncidentStatus::Withdrawn | IncidentStatus::Recovered) {
+            return Err(ApiError::Conflict(format!("the incident is {}", i.status)));
+        }
+        let team = db::orgs::get(conn, &b.team_id)?
+            .filter(|o| o.kind == OrgKind::ResponderTeam)
+            .ok_or_else(|| ApiError::validation("team_id", "no such responder team"))?;
+        let members = db::users::by_org_and_role(conn, Some(&team.id), Role::Responder)?;
+        let mut ids = b.responder_ids.clone();
+        ids.sort();
+        ids.dedup();
+        if ids.is_empty() {
+            return Err(ApiError::validation("responder_ids", "must name at least one responder"));
+        }
+        if let Some(bad) = ids.iter().find(|r| !members.iter().any(|m| &&m.id == r)) {
+            return Err(ApiError::validation("responder_ids", &format!("{bad} is not a responder of this team")));
+        }
+        let now = db::now();
+        let d = Dispatch {
+            id: db::new_id(),
+            incident_id: i.id.clone(),
+            team_id: team.id.clone(),
+            responder_ids: ids.clone(),
+            mode: b.mode,
+            status: DispatchStatus::Assigned,
+            assigned_at: now,
+            accepted_at: None,
+            en_route_at: None,
+            on_site_at: None,
+            released_at: None,
+            ended_at: None,
+            created_by: user.id.clone(),
+            version: 1,
+            updated_at: now,
+        };
+        db::dispatches::insert(conn, &d)?;
+        timeline(
+            conn,
+            &user,
+            &i.id,
+            UpdateKind::Dispatch,
+            json!({"dispatch": d.id, "team": team.name, "status": d.status, "mode": d.mode}),
+        )?;
+        audit_event(
+            conn,
+            &user,
+            &i.id,
+            "dispatch.create",
+            ("dispatch", &d.id),
+            json!({"team_id": team.id, "responders": ids, "mode": d.mode}),
+        )?;
+        let to: Vec<String> = members.iter().filter(|m| ids.contains(&m.id)).map(|m| m.email.clone()).collect();
+        let m = templates::dispatch_assigned(
+            Locale::Ja,
+            &i.reference,
+            &h.name,
+            i.prefecture,
+            d.mode,
+            &incident_url(&st, &i),
+            i.facts.drill,
+        );
+        enqueue_mail(conn, &st, &i, "dispatch_assigned", format!("dispatch:{}", d.id), to, m)?;
+        Ok(d)
+    })
+    .await?;
+    state.outbox_wake.notify_one();
+    Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/dispatches/{}", d.id))).json(d))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DispatchQuery {
+    /// Responders: only dispatches naming me.
+    pub mine: Option<bool>,
+    pub incident_id: Option<String>,
+    /// Only assigned, accepted, en_route and on_site.
+    pub active: Option<bool>,
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// Dispatches: responders see their team's; officers and admins all; hospitals those to their incidents.
+#[utoipa::path(get, path = "/api/v1/dispatches", tag = "dispatch", security(("bearer" = [])), params(DispatchQuery),
+    responses((status = 200, body = Page<Dispatch>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn list_dispatches(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: web::Query<DispatchQuery>,
+) -> ApiResult<web::Json<Page<Dispatch>>> {
+    let q = q.into_inner();
+    let limit = page_limit(q.limit)?;
+    let after: Option<String> = q.cursor.as_deref().map(decode_cursor).transpose()?;
+    let rows = with_conn(&state, move |conn| {
+        let mut f = DispatchFilter {
+            incident_id: q.incident_id.clone(),
+            active_only: q.active.unwrap_or(false),
+            ..Default::default()
+        };
+        match user.role {
+            Role::Responder => f.team_id = Some(user.org_id.clone()),
+            Role::DutyOfficer | Role::Admin => {}
+            Role::Reporter | Role::Liaison => {
+                // Only through an incident they can see.
+                let Some(iid) = &q.incident_id else {
+                    return Err(ApiError::validation("incident_id", "is required for your role"));
+                };
+                let scope = scope_of(conn, &user)?;
+                db::incidents::get_visible(conn, iid, &scope)?.ok_or(ApiError::NotFound)?;
+            }
+        }
+        let mut rows = db::dispatches::list(conn, &f, after.as_deref(), limit + 1)?;
+        if q.mine == Some(true) {
+            rows.retain(|d| d.responder_ids.contains(&user.id));
+        }
+        Ok(rows)
+    })
+    .await?;
+    Ok(web::Json(paginate(rows, limit, |d| d.id.clone(), |d| d)))
+}
+
+/// A dispatch step.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DispatchStatusRequest {
+    pub status: DispatchStatus,
+    /// When it happened (RFC 3339 with offset); default now.
+    pub at: Option<DateTime<chrono::FixedOffset>>,
+    #[schema(max_length = 2000)]
+    pub note: Option<String>,
+}
+
+/// Move a dispatch (its team's responders; officers may cancel). Accepting moves the incident to `responding`.
+#[utoipa::path(post, path = "/api/v1/dispatches/{id}/status", tag = "dispatch", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = DispatchStatusRequest,
+    responses((status = 200, body = Dispatch), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "Not allowed from the current status; `allowed` lists the possible ones", body = Problem), (status = 422, body = Problem)))]
+pub async fn dispatch_status(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: web::Json<DispatchStatusRequest>,
+) -> ApiResult<web::Json<Dispatch>> {
+    let b = body.into_inner();
+    let id = id.into_inner();
+    let now = db::now();
+    let at = b.at.map(|t| chrono::SubsecRound::trunc_subsecs(t.with_timezone(&Utc), 6)).unwrap_or(now);
+    if at > now + Duration::minutes(5) {
+        return Err(ApiError::validation("at", "must not be in the future"));
+    }
+    let note = b.note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
+        return Err(ApiError::validation("note", "must be at most 2000 characters"));
+    }
+    let st = state.clone();
+    let d = in_tx(&state, move |conn| {
+        let mut d = db::dispatches::get(conn, &id)?.ok_or(ApiError::NotFound)?;
+        // Responders of another team cannot see this dispatch at all.
+        let visible = match user.role {
+            Role::Responder => d.team_id == user.org_id,
+            Role::DutyOfficer | Role::Admin => true,
+            _ => false,
+        };
+        if !visible {
+            return Err(ApiError::NotFound);
+        }
+        let allowed_for_role = match user.role {
+            Role::Responder => b.status != DispatchStatus::Cancelled,
+            Role::DutyOfficer => b.status == DispatchStatus::Cancelled,
+            _ => false,
+        };
+        if !allowed_for_role {
+            return Err(ApiError::Forbidden(format!("the role {} may not set a dispatch to {}", user.role, b.status)));
+        }
+        check_dispatch_transition(d.status, b.status).map_err(|e| ApiError::IllegalTransition {
+            detail: e.to_string(),
+            allowed: e.allowed.iter().map(|s| s.as_str().to_owned()).collect(),
+        })?;
+        if at < d.assigned_at {
+            return Err(ApiError::validation("at", "must not be before the dispatch was assigned"));
+        }
+        let from = d.status;
+        d.stamp(b.status, at);
+        d.version += 1;
+        d.updated_at = db::now();
+        if !db::dispatches::update(conn, &d)? {
+            return Err(ApiError::PreconditionFailed);
+        }
+        let mut i = db::incidents::get_visible(conn, &d.incident_id, &Scope::All)?.ok_or(ApiError::NotFound)?;
+        let h = db::orgs::get(conn, &i.hospital_id)?.ok_or(ApiError::NotFound)?;
+        let team = db::orgs::get(conn, &d.team_id)?.map(|t| t.name).unwrap_or_default();
+        timeline(
+            conn,
+            &user,
+            &i.id,
+            UpdateKind::Dispatch,
+            json!({"dispatch": d.id, "team": team, "from": from, "to": d.status, "at": at, "note": note}),
+        )?;
+        audit_event(
+            conn,
+            &user,
+            &i.id,
+            "dispatch.status",
+            ("dispatch", &d.id),
+            json!({"from": from, "to": d.status, "at": at}),
+        )?;
+        // The incident follows its first accepted dispatch and its first arrival on site.
+        let mut changed = false;
+        if d.status == DispatchStatus::Accepted && i.dispatch_accepted_at.is_none() {
+            i.dispatch_accepted_at = Some(at);
+            changed = true;
+        }
+        if d.status == DispatchStatus::OnSite && i.on_site_at.is_none() {
+            i.on_site_at = Some(at);
+            changed = true;
+        }
+        if changed {
+            i.version += 1;
+            i.updated_at = db::now();
+            i.priority = priority_of(&i, &h, &st.settings, db::now());
+            if !db::incidents::update(conn, &i)? {
+                return Err(ApiError::PreconditionFailed);
+            }
+        }
+        if d.status == DispatchStatus::Accepted {
+            if i.status == IncidentStatus::Reported {
+                apply_transition(
+                    conn,
+                    &st.settings,
+                    &user,
+                    &mut i,
+                    &h,
+                    IncidentStatus::Triaged,
+                    Some("dispatch accepted"),
+                )?;
+            }
+            if i.status == IncidentStatus::Triaged {
+                apply_transition(
+                    conn,
+                    &st.settings,
+                    &user,
+                    &mut i,
+                    &h,
+                    IncidentStatus::Responding,
+                    Some("dispatch accepted"),
+                )?;
+            }
+        }
+        let to = outbox::hospital_recipients(conn, &i)?;
+        let m = templates::dispatch_status_notice(
+            Locale::Ja,
+            &i.reference,
+            &team,
+            d.status,
+            at,
+            &incident_url(&st, &i),
+            i.facts.drill,
+        );
+        enqueue_mail(conn, &st, &i, "dispatch_status", format!("dispatch:{}:{}", d.id, d.status), to, m)?;
+        Ok(d)
+    })
+    .await?;
+    state.outbox_wake.notify_one();
+    Ok(web::Json(d))
+}
+
+/// A responder on a team.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Member {
+    pub id: String,
+    pub name: String,
+    pub availability: Option<Availability>,
+}
+
+/// A responder team with its members and load.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Team {
+    pub id: String,
+    pub name: String,
+    pub prefecture: Option<Prefecture>,
+    pub skills: Vec<Skill>,
+    /// Prefectures covered.
+    pub prefectures: Vec<Prefecture>,
+    pub members: Vec<Member>,
+    /// Active dispatches.
+    pub load: i64,
+    pub version: i32,
+}
+
+fn teams(conn: &mut AnyConnection, only: Option<&str>) -> ApiResult<Vec<Team>> {
+    let orgs = db::orgs::list(conn, Some(OrgKind::ResponderTeam), None, 1000)?;
+    let loads = db::dispatches::active_counts(conn)?;
+    let mut out = Vec::new();
+    for o in orgs.into_iter().filter(|o| only.is_none_or(|id| id == o.id)) {
+        let members = db::users::by_org_and_role(conn, Some(&o.id), Role::Responder)?
+            .into_iter()
+            .map(|u| Member { id: u.id, name: u.name, availability: u.availability })
+            .collect();
+        out.push(Team {
+            load: loads.iter().find(|(t, _)| *t == o.id).map(|(_, n)| *n).unwrap_or(0),
+            id: o.id,
+            name: o.name,
+            prefecture: o.prefecture,
+            skills: o.skills,
+            prefectures: o.coverage,
+            members,
+            version: o.version,
+        });
+    }
+    Ok(out)
+}
+
+/// Responder teams (officers, admins; responders see their own).
+#[utoipa::path(get, path = "/api/v1/responder-teams", tag = "dispatch", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Team>), (status = 401, body = Problem), (status = 403, body = Problem)))]
+pub async fn list_teams(state: web::Data<AppState>, user: AuthUser) -> ApiResult<web::Json<Vec<Team>>> {
+    let list = with_conn(&state, move |conn| match user.role {
+        Role::DutyOfficer | Role::Admin => teams(conn, None),
+        Role::Responder => teams(conn, Some(&user.org_id)),
+        _ => Err(ApiError::Forbidden("only officers, admins and responders see teams".into())),
+    })
+    .await?;
+    Ok(web::Json(list))
+}
+
+/// Changes to a team.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)] // documents the body; it is read field by field
+pub struct TeamPatch {
+    pub skills: Option<Vec<Skill>>,
+    /// Prefectures covered.
+    pub prefectures: Option<Vec<Prefecture>>,
+}
+
+/// Set a team's skills and coverage (officers, admins; `If-Match` required).
+#[utoipa::path(patch, path = "/api/v1/responder-teams/{id}", tag = "dispatch", security(("bearer" = [])),
+    params(("id" = String, Path), ("If-Match" = String, Header, description = "ETag of the version changed")), request_body = TeamPatch,
+    responses((status = 200, body = Team), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 412, body = Problem), (status = 422, body = Problem), (status = 428, body = Problem)))]
+pub async fn update_team(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Json<Map<String, Value>>,
+) -> ApiResult<HttpResponse> {
+    if !matches!(user.role, Role::DutyOfficer | Role::Admin) {
+        return Err(ApiError::Forbidden("only officers and admins change teams".into()));
+    }
+    let version = if_match(&req)?;
+    let id = id.into_inner();
+    let body = body.into_inner();
+    let mut errors = Vec::new();
+    let mut r = Reader::new(&body, "", &mut errors);
+    let skills = body.contains_key("skills").then(|| r.enumerations::<Skill>("skills", 6));
+    let prefectures = body.contains_key("prefectures").then(|| r.strings("prefectures", 47, 2));
+    r.finish();
+    let coverage: Option<Vec<Prefecture>> = prefectures.map(|codes| {
+        let mut out = Vec::new();
+        for c in codes {
+            match Prefecture::parse(&c) {
+                Some(p) if !out.contains(&p) => out.push(p),
+                Some(_) => {}
+                None => errors
+                    .push(crate::domain::FieldError::new("prefectures", format!("{c:?} is not a prefecture code"))),
+            }
+        }
+        out
+    });
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let team = in_tx(&state, move |conn| {
+        let mut o = db::orgs::get(conn, &id)?.filter(|o| o.kind == OrgKind::ResponderTeam).ok_or(ApiError::NotFound)?;
+        if o.version != version {
+            return Err(ApiError::PreconditionFailed);
+        }
+        if let Some(s) = skills {
+            o.skills = s;
+        }
+        if let Some(c) = coverage {
+            o.coverage = c;
+        }
+        o.version += 1;
+        o.updated_at = db::now();
+        if !db::orgs::update(conn, &o)? {
+            return Err(ApiError::PreconditionFailed);
+        }
+        audit::append(
+            conn,
+            &AuditEvent {
+                actor_id: Some(&user.id),
+                actor_label: user.role.as_str(),
+                action: "team.update",
+                target_type: "organization",
+                target_id: &o.id,
+                incident_id: None,
+                request_id: user.request_id.as_deref(),
+                details: json!({"skills": o.skills, "prefectures": o.coverage}),
+            },
+        )?;
+        teams(conn, Some(&o.id))?.pop().ok_or(ApiError::NotFound)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().insert_header(("ETag", etag(team.version))).json(team))
+}
+
+/// A responder's availability.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AvailabilityRequest {
+    pub availability: Availability,
+}
+
+/// Set a responder's availability (the responder; officers and admins for anyone).
+#[utoipa::path(patch, path = "/api/v1/responders/{id}", tag = "dispatch", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = AvailabilityRequest,
+    responses((status = 200, body = Member), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn update_responder(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: web::Json<AvailabilityRequest>,
+) -> ApiResult<web::Json<Member>> {
+    let id = id.into_inner();
+    let availability = body.availability;
+    let m = in_tx(&state, move |conn| {
+        let mut u = db::users::get(conn, &id)?.filter(|u| u.role == Role::Responder).ok_or(ApiError::NotFound)?;
+        let may = match user.role {
+            Role::Responder => u.id == user.id,
+            Role::DutyOfficer | Role::Admin => true,
+            _ => false,
+        };
+        if !may {
+            return Err(if user.role == Role::Responder {
+                ApiError::Forbidden("responders set only their own availability".into())
+            } else {
+                ApiError::NotFound
+            });
+        }
+        u.availability = Some(availability);
+        u.updated_at = db::now();
+        db::users::save(conn, &u)?;
+        audit::append(
+            conn,
+            &AuditEvent {
+                actor_id: Some(&user.id),
+                actor_label: user.role.as_str(),
+                action: "responder.availability",
+                target_type: "user",
+                target_id: &u.id,
+                incident_id: None,
+                request_id: user.request_id.as_deref(),
+                details: json!({"availability": availability}),
+            },
+        )?;
+        Ok(Member { id: u.id, name: u.name, availability: u.availability })
+    })
+    .await?;
+    Ok(web::Json(m))
+}
+
+/// Skills an incident of a category usually needs.
+pub fn skills_for(category: Category) -> &'static [Skill] {
+    use Skill::*;
+    match category {
+        Category::Ransomware => &[Forensics, ActiveDirectory, BackupRestore],
+        Category::UnauthorizedAccess => &[Forensics, Network, ActiveDirectory],
+        Category::Malware => &[Forensics, Network],
+        Category::AccountCompromise => &[ActiveDirectory, Forensics],
+        Category::SupplyChain => &[Network, EmrVendorLiaison, Forensics],
+        Category::Dos => &[Network],
+        Category::WebDefacement => &[Network, Communications],
+        Category::SystemFailure => &[EmrVendorLiaison, BackupRestore],
+        _ => &[Communications],
+    }
+}
+
+/// One reason in a suggestion's score.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SuggestionReason {
+    pub factor: String,
+    pub points: i32,
+    /// In Japanese and English.
+    pub detail: String,
+}
+
+/// A ranked team for an incident.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Suggestion {
+    pub team: Team,
+    pub score: i32,
+    pub reasons: Vec<SuggestionReason>,
+    /// Members who are on call or available.
+    pub available_responder_ids: Vec<String>,
+}
+
+/// Ranks teams for an incident: coverage of the hospital's prefecture (or a neighbour), matching
+/// skills, availability and current load, each with its reason.
+pub fn rank(team_list: Vec<Team>, prefecture: Prefecture, needs: &[Skill]) -> Vec<Suggestion> {
+    let mut out: Vec<Suggestion> = team_list
+        .into_iter()
+        .map(|t| {
+            let mut reasons = Vec::new();
+            let mut add = |factor: &str, points: i32, detail: String| {
+                reasons.push(SuggestionReason { factor: factor.into(), points, detail })
+            };
+            if t.prefectures.contains(&prefecture) {
+                add("coverage", 30, format!("{}を担当 / covers {}", prefecture.name_ja(), prefecture.name_en()));
+            } else if let Some(n) = t.prefectures.iter().find(|p| p.is_neighbour_of(prefecture)) {
+                add(
+                    "coverage_neighbour",
+                    15,
+                    format!("隣接する{}を担当 / covers neighbouring {}", n.name_ja(), n.name_en()),
+                );
+            }
+            let matched: Vec<&Skill> = needs.iter().filter(|s| t.skills.contains(s)).collect();
+            if !matched.is_empty() {
+                let names: Vec<&str> = matched.iter().map(|s| s.as_str()).collect();
+                add("skills", 10 * matched.len() as i32, format!("必要なスキル / needed skills: {}", names.join(", ")));
+            }
+            let available: Vec<String> = t
+                .members
+                .iter()
+                .filter(|m| matches!(m.availability, Some(Availability::OnCall | Availability::Available)))
+                .map(|m| m.id.clone())
+                .collect();
+            if t.members.iter().any(|m| m.availability == Some(Availability::OnCall)) {
+                add("availability", 20, "待機中の専門家あり / a responder is on call".into());
+            } else if !available.is_empty() {
+                add("availability", 15, "対応可能な専門家あり / a responder is available".into());
+            } else if t.members.is_empty() {
+                add("availability", -50, "メンバーなし / no responders".into());
+            } else {
+                add("availability", -30, "対応可能な専門家なし / nobody available".into());
+            }
+            if t.load > 0 {
+                add("load", -10 * t.load as i32, format!("対応中の派遣 {} 件 / {} active dispatches", t.load, t.load));
+            }
+            let score = reasons.iter().map(|r| r.points).sum();
+            Suggestion { team: t, score, reasons, available_responder_ids: available }
+        })
+        .collect();
+    out.sort_by(|a, b| b.score.cmp(&a.score).then(a.team.name.cmp(&b.team.name)));
+    out
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SuggestionQuery {
+    pub incident_id: String,
+}
+
+/// Teams ranked for an incident, with reasons (duty officers).
+#[utoipa::path(get, path = "/api/v1/responder-teams/suggestions", tag = "dispatch", security(("bearer" = [])), params(SuggestionQuery),
+    responses((status = 200, body = Vec<Suggestion>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn suggestions(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: web::Query<SuggestionQuery>,
+) -> ApiResult<web::Json<Vec<Suggestion>>> {
+    if !matches!(user.role, Role::DutyOfficer | Role::Admin) {
+        return Err(ApiError::Forbidden("only officers see suggestions".into()));
+    }
+    let incident_id = q.into_inner().incident_id;
+    let list = with_conn(&state, move |conn| {
+        let (i, _) = load_incident(conn, &user, &incident_id)?;
+        let mut needs: Vec<Skill> = skills_for(i.facts.category).to_vec();
+        for s in db::dispatches::support_for_incident(conn, &i.id)? {
+            if s.status != SupportStatus::Declined {
+                for n in s.needs {
+                    if !needs.contains(&n) {
+                        needs.push(n);
+                    }
+                }
+            }
+        }
+        Ok(rank(teams(conn, None)?, i.prefecture, &needs))
+    })
+    .await?;
+    Ok(web::Json(list))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn team(name: &str, prefs: &[&str], skills: &[Skill], avail: &[Availability], load: i64) -> Team {
+        Team {
+            id: name.into(),
+            name: name.into(),
+            prefecture: None,
+            skills: skills.to_vec(),
+            prefectures: prefs.iter().filter_map(|p| Prefecture::parse(p)).collect(),
+            members: avail
+                .iter()
+                .enumerate()
+                .map(|(i, a)| Member { id: format!("{name}-{i}"), name: String::new(), availability: Some(*a) })
+                .collect(),
+            load,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn a_covering_available_team_with_the_skills_ranks_first() {
+        use Availability::*;
+        use Skill::*;
+        let needs = skills_for(Category::Ransomware);
+        let tokyo = Prefecture::parse("13").unwrap();
+        let ranked = rank(
+            vec![
+                team("far-away", &["47"], &[Forensics, ActiveDirectory, BackupRestore], &[OnCall], 0),
+                team("neighbour", &["11"], &[Forensics], &[Available], 0),
+                team("local", &["13"], &[Forensics, ActiveDirectory], &[Available], 0),
+                team("local-busy", &["13"], &[Forensics, ActiveDirectory], &[Busy], 2),
+            ],
+            tokyo,
+            needs,
+        );
+        let order: Vec<&str> = ranked.iter().map(|s| s.team.name.as_str()).collect();
+        assert_eq!(order, ["local", "far-away", "neighbour", "local-busy"]);
+        for s in &ranked {
+            assert_eq!(s.score, s.reasons.iter().map(|r| r.points).sum::<i32>());
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! Outcome statistics and the CSV export, for duty officers: how long reporting, triage, dispatch
+//! and recovery take (the ministry's outcome measure is a shorter time to restore care).
+
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::with_conn;
+use crate::auth::{AuthUser, Scope};
+use crate::db::incidents::{Cursor, Filters, Order};
+use crate::db::stats::{Group, GroupBy};
+use crate::db::{self};
+use crate::domain::{Prefecture, Role};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/stats", web::get().to(stats)).route("/incidents/export.csv", web::get().to(export));
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatsQuery {
+    /// First day (JST, inclusive), default 365 days ago.
+    pub from: Option<NaiveDate>,
+    /// Last day (JST, inclusive), default today.
+    pub to: Option<NaiveDate>,
+    pub group_by: Option<GroupBy>,
+    /// true: drills only (they are excluded by default).
+    pub drill: Option<bool>,
+}
+
+/// Statistics over a period.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Stats {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub group_by: GroupBy,
+    pub drill: bool,
+    pub groups: Vec<StatsGroup>,
+}
+
+/// One group, labelled.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct StatsGroup {
+    #[serde(flatten)]
+    pub group: Group,
+    /// A readable label (prefecture names in Japanese).
+    pub label: String,
+}
+
+/// Midnight JST of a day, as UTC.
+fn jst_midnight(d: NaiveDate) -> DateTime<Utc> {
+    d.and_hms_opt(0, 0, 0).map(|t| t.and_utc() - Duration::hours(9)).unwrap_or_else(Utc::now)
+}
+
+fn require_officer(user: &AuthUser) -> ApiResult<()> {
+    if matches!(user.role, Role::DutyOfficer | Role::Admin) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("statistics are for duty officers".into()))
+    }
+}
+
+fn period(from: Option<NaiveDate>, to: Option<NaiveDate>) -> ApiResult<(NaiveDate, NaiveDate)> {
+    let today = crate::domain::deadlines::jst_date(db::now());
+    let to = to.unwrap_or(today);
+    let from = from.unwrap_or(to - Duration::days(365));
+    if from > to {
+        return Err(ApiError::validation("from", "must not be after to"));
+    }
+    Ok((from, to))
+}
+
+/// Count, median and p90 of each duration per group (drills excluded unless asked).
+#[utoipa::path(get, path = "/api/v1/stats", tag = "stats", security(("bearer" = [])), params(StatsQuery),
+    responses((status = 200, body = Stats), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn stats(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: web::Query<StatsQuery>,
+) -> ApiResult<web::Json<Stats>> {
+    require_officer(&user)?;
+    let q = q.into_inner();
+    let (from, to) = period(q.from, q.to)?;
+    let group_by = q.group_by.unwrap_or(GroupBy::Prefecture);
+    let drill = q.drill.unwrap_or(false);
+    let groups = with_conn(&state, move |conn| {
+        Ok(db::stats::aggregate(conn, group_by, jst_midnight(from), jst_midnight(to + Duration::days(1)), drill)?)
+    })
+    .await?;
+    let groups = groups
+        .into_iter()
+        .map(|g| {
+            let label = match group_by {
+                GroupBy::Prefecture => {
+                    Prefecture::parse(&g.key).map(|p| p.name_ja().to_owned()).unwrap_or(g.key.clone())
+                }
+                _ => g.key.clone(),
+            };
+            StatsGroup { group: g, label }
+        })
+        .collect();
+    Ok(web::Json(Stats { from, to, group_by, drill, groups }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub drill: Option<bool>,
+    /// Drop hospital identity (name, code, id; beds as a band).
+    pub pseudonymize: Option<bool>,
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+fn hours(later: Option<DateTime<Utc>>, earlier: Option<DateTime<Utc>>) -> String {
+    match (later, earlier) {
+        (Some(l), Some(e)) => format!("{:.2}", (l - e).num_seconds() as f64 / 3600.0),
+        _ => String::new(),
+    }
+}
+
+fn band(beds: Option<i32>) -> &'static str {
+    match beds {
+        None => "unknown",
+        Some(b) if b < 20 => "0-19",
+        Some(b) if b < 200 => "20-199",
+        Some(b) if b < 400 => "200-399",
+        Some(_) => "400+",
+    }
+}
+
+/// One row per incident, UTF-8 with BOM (spreadsheet software in Japan opens it as UTF-8).
+#[utoipa::path(get, path = "/api/v1/incidents/export.csv", tag = "stats", security(("bearer" = [])), params(ExportQuery),
+    responses((status = 200, description = "CSV", content_type = "text/csv"), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn export(state: web::Data<AppState>, user: AuthUser, q: web::Query<ExportQuery>) -> ApiResult<HttpResponse> {
+    require_officer(&user)?;
+    let q = q.into_inner();
+    let (from, to) = period(q.from, q.to)?;
+    let pseudo = q.pseudonymize.unwrap_or(false);
+    let drill = q.drill.unwrap_or(false);
+    let (start, end) = (jst_midnight(from), jst_midnight(to + Duration::days(1)));
+    let csv = with_conn(&state, move |conn| {
+        let mut out = String::from("\u{feff}");
+        let head = if pseudo {
+            "reference,prefecture,bed_band"
+        } else {
+            "reference,hospital_id,hospital_name,hospital_code,prefecture,beds,bed_band"
+        };
+        out.push_str(head);
+        out.push_str(
+            ",category,severity,status,care_impact,personal_data,persons_estimate,drill,detected_at,reported_at,\
+            triaged_at,dispatch_accepted_at,on_site_at,emergency_accepting_at,fully_normal_at,hours_to_report,\
+            hours_to_triage,hours_to_dispatch_accepted,hours_to_care_resumed,hours_to_full_recovery\r\n",
+        );
+        let filters = Filters { drill: Some(drill), ..Default::default() };
+        let mut after: Option<Cursor> = None;
+        let mut names = std::collections::HashMap::new();
+        loop {
+            let page = db::incidents::list(conn, &Scope::All, &filters, Order::Recent, after.as_ref(), 1000)?;
+            let Some(last) = page.last() else { break };
+            after = Some(Cursor { score: last.priority.score, reported_at: last.reported_at, id: last.id.clone() });
+            let done = page.len() < 1000;
+            for i in page.into_iter().filter(|i| i.reported_at >= start && i.reported_at < end) {
+                let t = |x: Option<DateTime<Utc>>| {
+                    x.map(|v| v.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default()
+                };
+                let mut row: Vec<String> = vec![i.reference.clone()];
+                if !pseudo {
+                    if !names.contains_key(&i.hospital_id) {
+                        let h = db::orgs::get(conn, &i.hospital_id)?;
+                        names.insert(
+                            i.hospital_id.clone(),
+                            h.map(|h| (h.name, h.code.unwrap_or_default())).unwrap_or_default(),
+                        );
+                    }
+                    let (name, code) = names.get(&i.hospital_id).cloned().unwrap_or_default();
+                    row.extend([
+                        i.hospital_id.clone(),
+                        name,
+                        code,
+                        i.prefecture.code(),
+                        i.beds.map(|b| b.to_string()).unwrap_or_default(),
+                    ]);
+                } else {
+                    row.push(i.prefecture.code());
+                }
+                row.push(band(i.beds).into());
+                let f = &i.facts;
+                row.extend([
+                    f.category.to_string(),
+                    i.severity.to_string(),
+                    i.status.to_string(),
+                    f.care_impact.to_string(),
+                    f.personal_data.status.to_string(),
+                    f.personal_data.persons_estimate.map(|n| n.to_string()).unwrap_or_default(),
+                    f.drill.to_string(),
+                    t(Some(f.detected_at)),
+                    t(Some(i.reported_at)),
+                    t(i.triaged_at),
+                    t(i.dispatch_accepted_at),
+                    t(i.on_site_at),
+                    t(i.milestones.emergency_accepting),
+                    t(i.milestones.fully_normal),
+                    hours(Some(i.reported_at), Some(f.detected_at)),
+                    hours(i.triaged_at, Some(i.reported_at)),
+                    hours(i.dispatch_accepted_at, Some(i.reported_at)),
+                    hours(i.milestones.emergency_accepting, Some(f.detected_at)),
+                    hours(i.milestones.fully_normal, Some(f.detected_at)),
+                ]);
+                out.push_str(&row.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(","));
+                out.push_str("\r\n");
+            }
+            if done {
+                break;
+            }
+        }
+        Ok(out)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", "attachment; filename=\"hikeshi-incidents.csv\""))
+        .body(csv))
+}

@@ -1,0 +1,162 @@
+//! Outcome statistics, aggregated in the database: per group, the count of incidents and the
+//! median and 90th percentile of each duration (linear interpolation, like `percentile_cont`),
+//! with window functions that SQLite and PostgreSQL both have.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Double, Nullable, Text, Timestamp};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{ts, AnyConnection, DbResult};
+
+/// How incidents are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupBy {
+    Category,
+    Prefecture,
+    BedBand,
+    Month,
+}
+
+/// The durations measured per incident: (name, later column, earlier column).
+pub const METRICS: [(&str, &str, &str); 6] = [
+    ("time_to_report", "reported_at", "detected_at"),
+    ("time_to_triage", "triaged_at", "reported_at"),
+    ("time_to_dispatch_accepted", "dispatch_accepted_at", "reported_at"),
+    ("time_to_on_site", "on_site_at", "reported_at"),
+    ("time_to_care_resumed", "emergency_accepting_at", "detected_at"),
+    ("time_to_full_recovery", "fully_normal_at", "detected_at"),
+];
+
+fn group_expr(kind: super::DbKind, g: GroupBy) -> String {
+    match g {
+        GroupBy::Category => "category".into(),
+        GroupBy::Prefecture => "prefecture".into(),
+        GroupBy::BedBand => "CASE WHEN beds IS NULL THEN 'unknown' WHEN beds < 20 THEN '0-19' \
+                             WHEN beds < 200 THEN '20-199' WHEN beds < 400 THEN '200-399' ELSE '400+' END"
+            .into(),
+        GroupBy::Month => kind.jst_month("reported_at"),
+    }
+}
+
+#[derive(QueryableByName, Debug)]
+struct Row {
+    #[diesel(sql_type = Text)]
+    metric: String,
+    #[diesel(sql_type = Text)]
+    g: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+    #[diesel(sql_type = Nullable<Double>)]
+    median: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    p90_lo: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    p90_hi: Option<f64>,
+}
+
+/// Count, median and p90 of one duration in one group, in seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Summary {
+    /// Incidents in the group where both times are known.
+    pub count: i64,
+    pub median_seconds: Option<f64>,
+    pub p90_seconds: Option<f64>,
+}
+
+/// One group's figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Group {
+    pub key: String,
+    /// Incidents reported in the period.
+    pub count: i64,
+    /// Per duration name (`time_to_report`, `time_to_triage`, `time_to_dispatch_accepted`,
+    /// `time_to_on_site`, `time_to_care_resumed`, `time_to_full_recovery`).
+    pub metrics: std::collections::BTreeMap<String, Summary>,
+}
+
+/// Aggregates incidents reported in `[from, to)`; drills only when `drill` is true.
+pub fn aggregate(
+    conn: &mut AnyConnection,
+    group_by: GroupBy,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    drill: bool,
+) -> DbResult<Vec<Group>> {
+    let kind = conn.kind();
+    let g = group_expr(kind, group_by);
+    let values: Vec<String> = METRICS
+        .iter()
+        .map(|(name, later, earlier)| {
+            format!(
+                "SELECT '{name}' AS metric, g, {} AS x FROM base WHERE {later} IS NOT NULL AND {earlier} IS NOT NULL",
+                kind.seconds_between(later, earlier)
+            )
+        })
+        .collect();
+    // `base` is scanned once per duration; `counted` adds each group's count of all incidents.
+    let sql = format!(
+        "WITH base AS (SELECT {g} AS g, detected_at, reported_at, triaged_at, dispatch_accepted_at, on_site_at, \
+                emergency_accepting_at, fully_normal_at FROM incidents \
+                WHERE reported_at >= $1 AND reported_at < $2 AND drill = $3), \
+         v AS ({union} UNION ALL SELECT '_count' AS metric, g, 0.0 AS x FROM base), \
+         r AS (SELECT metric, g, x, ROW_NUMBER() OVER (PARTITION BY metric, g ORDER BY x) AS rn, \
+                COUNT(*) OVER (PARTITION BY metric, g) AS n FROM v) \
+         SELECT metric, g, MAX(n) AS n, \
+                AVG(CASE WHEN rn = (n + 1) / 2 OR rn = (n + 2) / 2 THEN x END) AS median, \
+                MAX(CASE WHEN rn = 1 + (9 * (n - 1)) / 10 THEN x END) AS p90_lo, \
+                MAX(CASE WHEN rn = 1 + (9 * (n - 1) + 9) / 10 THEN x END) AS p90_hi \
+         FROM r GROUP BY metric, g ORDER BY g, metric",
+        union = values.join(" UNION ALL ")
+    );
+    let rows: Vec<Row> = diesel::sql_query(sql)
+        .bind::<Timestamp, _>(ts(from))
+        .bind::<Timestamp, _>(ts(to))
+        .bind::<Bool, _>(drill)
+        .load(conn)?;
+    let mut groups: Vec<Group> = Vec::new();
+    for r in rows {
+        let idx = match groups.iter().position(|x| x.key == r.g) {
+            Some(i) => i,
+            None => {
+                groups.push(Group { key: r.g.clone(), count: 0, metrics: Default::default() });
+                groups.len() - 1
+            }
+        };
+        let group = &mut groups[idx];
+        if r.metric == "_count" {
+            group.count = r.n;
+            continue;
+        }
+        let p90 = match (r.p90_lo, r.p90_hi) {
+            (Some(lo), Some(hi)) => {
+                let frac = ((9 * (r.n - 1)) % 10) as f64 / 10.0;
+                Some(lo + frac * (hi - lo))
+            }
+            (Some(lo), None) => Some(lo),
+            _ => None,
+        };
+        // SQLite's julianday arithmetic carries float noise below the millisecond.
+        let ms = |v: Option<f64>| v.map(|x| (x * 1000.0).round() / 1000.0);
+        group.metrics.insert(r.metric, Summary { count: r.n, median_seconds: ms(r.median), p90_seconds: ms(p90) });
+    }
+    for group in &mut groups {
+        for (name, _, _) in METRICS {
+            group.metrics.entry(name.into()).or_insert(Summary { count: 0, median_seconds: None, p90_seconds: None });
+        }
+    }
+    Ok(groups)
+}
+
+/// The medians a reader would compute by hand, for tests: linear-interpolated percentile of sorted values.
+pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let pos = p * (sorted.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = pos.ceil() as usize;
+    Some(sorted[lo] + (pos - lo as f64) * (sorted[hi] - sorted[lo]))
+}

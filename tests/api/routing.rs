@@ -1,0 +1,296 @@
+//! Routing preview (which authorities, why, deadlines, contacts) and the contact directory
+//! (admin API and `hikeshi contacts import`).
+
+use chrono::Utc;
+use hikeshi::domain::Role;
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_problem, parts, TestApp};
+
+const TOKYO_REPORTER: &str = "reporter@tokyo-chuo.example";
+const MINAMI_REPORTER: &str = "reporter@minami-town.example";
+const ADMIN: &str = "admin@mhlw.example";
+
+/// POST /routing/preview; the routes (panics unless 200).
+async fn preview(app: &TestApp, token: &str, draft: Value) -> Vec<Value> {
+    let (status, _, body) = parts(app.post("/routing/preview", token, &draft).await).await;
+    assert_eq!(status, 200, "preview of {draft}: {body}");
+    body["routes"].as_array().expect("routes").clone()
+}
+
+fn authorities(routes: &[Value]) -> Vec<&str> {
+    routes.iter().map(|r| r["authority"].as_str().expect("authority")).collect()
+}
+
+fn route<'a>(routes: &'a [Value], authority: &str) -> &'a Value {
+    routes.iter().find(|r| r["authority"] == authority).unwrap_or_else(|| panic!("no {authority} route: {routes:?}"))
+}
+
+fn obligation<'a>(route: &'a Value, kind: &str) -> &'a Value {
+    route["obligations"]
+        .as_array()
+        .expect("obligations")
+        .iter()
+        .find(|o| o["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} in {route}"))
+}
+
+fn addresses(route: &Value) -> Vec<&str> {
+    route["contacts"].as_array().expect("contacts").iter().map(|c| c["address"].as_str().expect("address")).collect()
+}
+
+/// Aware on 2026-11-20 (JST): day 5 ends 11-25, day 30 on 12-20, day 60 on 2027-01-19, 23:59:59 JST.
+const AWARE: &str = "2026-11-20T10:00:00+09:00";
+
+db_test!(a_ransomware_draft_routes_to_every_authority_with_reasons_and_the_tokyo_police, |app| async move {
+    let token = app.login(TOKYO_REPORTER).await;
+    let routes = preview(
+        &app,
+        &token,
+        json!({"category": "ransomware", "care_impact": "emergency_suspended", "aware_at": AWARE,
+               "personal_data": {"status": "suspected"}}),
+    )
+    .await;
+    let got = authorities(&routes);
+    for a in ["mhlw", "ppc", "police", "ipa"] {
+        assert!(got.contains(&a), "{a} missing from {got:?}");
+    }
+    assert_eq!(got, ["mhlw", "ppc", "police", "ipa", "vendor", "prefecture"], "order and completeness");
+    for r in &routes {
+        let reasons = r["reasons"].as_array().expect("reasons");
+        assert!(!reasons.is_empty(), "{r}");
+        for reason in reasons {
+            for lang in ["ja", "en", "code"] {
+                assert!(reason[lang].as_str().is_some_and(|s| !s.is_empty()), "{lang} of {reason}");
+            }
+        }
+    }
+    let police = route(&routes, "police");
+    let contacts = police["contacts"].as_array().expect("contacts");
+    assert_eq!(contacts.len(), 1, "the Tokyo police only, not the national window: {contacts:?}");
+    assert_eq!(contacts[0]["address"], "cyber@police.pref13.example");
+    assert!(contacts[0]["name"].as_str().is_some_and(|n| n.contains("警視庁")), "{}", contacts[0]);
+    assert_eq!(addresses(route(&routes, "mhlw")), ["cyber-dx@mhlw.example"], "the post-reorganisation office");
+    assert_eq!(addresses(route(&routes, "prefecture")), ["iryo@pref13.example"]);
+
+    let ppc = route(&routes, "ppc");
+    assert_eq!(obligation(ppc, "ppc_preliminary")["due_at"], "2026-11-25T14:59:59Z");
+    assert_eq!(obligation(ppc, "ppc_preliminary")["reminder_at"], "2026-11-23T00:00:00Z", "day 3, 09:00 JST");
+    assert_eq!(obligation(ppc, "ppc_final")["due_at"], "2027-01-19T14:59:59Z", "60 days: malicious purpose");
+    let codes: Vec<&str> = ppc["reasons"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
+    assert!(codes.contains(&"personal_data_suspected") && codes.contains(&"malicious_purpose"), "{codes:?}");
+});
+
+db_test!(a_misdelivery_of_one_patients_record_goes_to_the_ppc_alone_with_a_30_day_final_report, |app| async move {
+    let token = app.login(TOKYO_REPORTER).await;
+    let routes = preview(
+        &app,
+        &token,
+        json!({"category": "misdelivery", "aware_at": AWARE,
+               "personal_data": {"status": "confirmed", "persons_estimate": 1}}),
+    )
+    .await;
+    assert_eq!(authorities(&routes), ["ppc"]);
+    let ppc = &routes[0];
+    assert_eq!(obligation(ppc, "ppc_preliminary")["due_at"], "2026-11-25T14:59:59Z");
+    assert_eq!(obligation(ppc, "ppc_final")["due_at"], "2026-12-20T14:59:59Z");
+    assert!(obligation(ppc, "patient_notice")["due_at"].is_null());
+    assert_eq!(addresses(ppc), ["roei@ppc.example"]);
+});
+
+db_test!(lost_media_with_strongly_encrypted_data_goes_nowhere, |app| async move {
+    let token = app.login(TOKYO_REPORTER).await;
+    let routes = preview(
+        &app,
+        &token,
+        json!({"category": "lost_media",
+               "personal_data": {"status": "confirmed", "encrypted": true, "persons_estimate": 5000}}),
+    )
+    .await;
+    assert!(routes.is_empty(), "{routes:?}");
+});
+
+db_test!(a_public_body_hospital_reports_a_non_sensitive_leak_above_100_persons_only, |app| async move {
+    let token = app.login(MINAMI_REPORTER).await;
+    let draft = |n: i64| {
+        json!({"category": "misdelivery",
+               "personal_data": {"status": "confirmed", "sensitive": false, "persons_estimate": n}})
+    };
+    let routes = preview(&app, &token, draft(101)).await;
+    assert_eq!(authorities(&routes), ["ppc"]);
+    let codes: Vec<&str> =
+        routes[0]["reasons"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
+    assert!(codes.contains(&"persons_over_threshold"), "{codes:?}");
+    assert!(
+        routes[0]["reasons"].as_array().unwrap().iter().any(|r| r["ja"].as_str().unwrap().contains("100")),
+        "the reason names the public-body threshold: {}",
+        routes[0]
+    );
+    assert!(preview(&app, &token, draft(100)).await.is_empty(), "100 is not more than 100");
+    // The same 101 persons at a private hospital stay under its threshold of 1,000.
+    let tokyo = app.login(TOKYO_REPORTER).await;
+    assert!(preview(&app, &tokyo, draft(101)).await.is_empty());
+});
+
+db_test!(responders_may_not_preview_routing, |app| async move {
+    let token = app.token_for(Role::Responder).await;
+    let res = app.post("/routing/preview", &token, &json!({"category": "ransomware"})).await;
+    assert_problem(res, 403).await;
+});
+
+// ---------------------------------------------------------------------------------------------
+// Contacts
+
+async fn contact_list(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
+    let (status, _, page) = parts(app.get(&format!("/contacts?limit=200{query}"), token).await).await;
+    assert_eq!(status, 200, "{page}");
+    page["items"].as_array().expect("items").clone()
+}
+
+db_test!(admins_add_end_and_filter_contacts_and_an_email_contact_needs_an_email_address, |app| async move {
+    let admin = app.login(ADMIN).await;
+    let body = json!({"authority": "ipa", "name": "IPA 技術相談窓口", "address": "soudan@ipa.example",
+                      "locale": "en", "effective_from": "2026-04-01"});
+    let res = app.post("/contacts", &admin, &body).await;
+    let (status, headers, created) = parts(res).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().expect("id").to_owned();
+    assert_eq!(headers.get("location").and_then(|v| v.to_str().ok()), Some(format!("/api/v1/contacts/{id}").as_str()));
+    assert_eq!(created["version"], 1);
+    assert_eq!(created["channel"], "email", "the default channel");
+    assert!(created["effective_until"].is_null());
+
+    // Ending it needs the current version.
+    let end = json!({"effective_until": "2026-12-31"});
+    assert_problem(app.patch(&format!("/contacts/{id}"), &admin, None, &end).await, 428).await;
+    assert_problem(app.patch(&format!("/contacts/{id}"), &admin, Some(7), &end).await, 412).await;
+    let (status, _, ended) = parts(app.patch(&format!("/contacts/{id}"), &admin, Some(1), &end).await).await;
+    assert_eq!(status, 200, "{ended}");
+    assert_eq!(ended["effective_until"], "2026-12-31");
+    assert_eq!(ended["version"], 2);
+    assert_eq!(ended["address"], "soudan@ipa.example", "a merge patch keeps the rest");
+
+    let ipa = contact_list(&app, &admin, "&authority=ipa").await;
+    assert!(ipa.iter().all(|c| c["authority"] == "ipa"), "{ipa:?}");
+    assert!(ipa.iter().any(|c| c["id"] == id.as_str() && c["effective_until"] == "2026-12-31"), "{ipa:?}");
+    let police = contact_list(&app, &admin, "&authority=police").await;
+    assert!(!police.is_empty() && police.iter().all(|c| c["authority"] == "police"));
+    assert!(police.iter().all(|c| c["id"] != id.as_str()));
+
+    let bad = json!({"authority": "ppc", "name": "PPC", "channel": "email", "address": "not-an-email"});
+    let (_, problem) = assert_problem(app.post("/contacts", &admin, &bad).await, 422).await;
+    assert!(problem["errors"].as_array().is_some_and(|e| e.iter().any(|e| e["field"] == "address")), "{problem}");
+
+    // Officers read; hospitals neither read nor write.
+    let officer = app.token_for(Role::DutyOfficer).await;
+    assert!(!contact_list(&app, &officer, "&authority=ipa").await.is_empty());
+    assert_problem(app.post("/contacts", &officer, &body).await, 403).await;
+    let reporter = app.login(TOKYO_REPORTER).await;
+    assert_problem(app.get("/contacts", &reporter).await, 403).await;
+});
+
+db_test!(an_ended_prefectural_police_contact_falls_back_to_the_national_window, |app| async move {
+    let admin = app.login(ADMIN).await;
+    let tokyo_police = contact_list(&app, &admin, "&authority=police&prefecture=13").await;
+    assert_eq!(tokyo_police.len(), 1, "{tokyo_police:?}");
+    let c = &tokyo_police[0];
+    let yesterday = (hikeshi::domain::deadlines::jst_date(Utc::now()) - chrono::Days::new(1)).to_string();
+    let path = format!("/contacts/{}", c["id"].as_str().unwrap());
+    let res = app.patch(&path, &admin, c["version"].as_i64(), &json!({"effective_until": yesterday})).await;
+    assert_eq!(res.status(), 200);
+    let token = app.login(TOKYO_REPORTER).await;
+    let routes = preview(&app, &token, json!({"category": "ransomware"})).await;
+    assert_eq!(addresses(route(&routes, "police")), ["cyber-soudan@npa.example"]);
+});
+
+/// Runs the real `hikeshi` binary against the test database (blocking, off the async workers).
+async fn cli(app: &TestApp, args: &[&str]) -> (bool, String) {
+    let dir = app.dir.path().to_owned();
+    let url = app.database_url.clone();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_hikeshi"))
+            .args(&args)
+            .current_dir(&dir)
+            .env("HIKESHI_DATABASE_URL", url)
+            .env("HIKESHI_CONFIG", dir.join("absent.toml"))
+            .env("HIKESHI_LOG_FORMAT", "json")
+            .output()
+            .expect("run the hikeshi binary")
+    })
+    .await
+    .expect("cli task");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+db_test!(contacts_import_adds_the_contacts_of_a_toml_file_once, |app| async move {
+    let tokyo_id = app.creds.hospitals[0].0.clone();
+    let file = app.dir.path().join("contacts.toml");
+    std::fs::write(
+        &file,
+        format!(
+            r#"
+[[contacts]]
+authority = "vendor"
+hospital_id = "{tokyo_id}"
+name = "電子カルテ保守 株式会社サンプル"
+address = "support@emr-vendor.example"
+effective_from = "2025-04-01"
+
+[[contacts]]
+authority = "police"
+prefecture = "13"
+name = "警視庁 サイバー犯罪対策課 第二窓口"
+address = "cyber2@police.pref13.example"
+effective_from = "2025-04-01"
+"#
+        ),
+    )
+    .expect("write the contact file");
+    let admin = app.login(ADMIN).await;
+    let before = contact_list(&app, &admin, "").await.len();
+
+    let path = file.to_str().unwrap().to_owned();
+    let (ok, out) = cli(&app, &["contacts", "import", &path]).await;
+    assert!(ok, "{out}");
+    assert!(out.contains("2 added, 0 already present"), "{out}");
+    assert_eq!(contact_list(&app, &admin, "").await.len(), before + 2);
+
+    let (ok, out) = cli(&app, &["contacts", "import", &path]).await;
+    assert!(ok, "{out}");
+    assert!(out.contains("0 added, 2 already present"), "{out}");
+    assert_eq!(contact_list(&app, &admin, "").await.len(), before + 2, "a second import adds none");
+
+    // The imported contacts take part in routing at once.
+    let token = app.login(TOKYO_REPORTER).await;
+    let routes = preview(&app, &token, json!({"category": "ransomware"})).await;
+    assert_eq!(addresses(route(&routes, "vendor")), ["support@emr-vendor.example"]);
+    let mut police = addresses(route(&routes, "police"));
+    police.sort();
+    assert_eq!(police, ["cyber2@police.pref13.example", "cyber@police.pref13.example"]);
+});
+
+/// Fails today: `contacts::import` turns TOML into JSON with `serde_json::to_value`, which renders a TOML
+/// date as `{"$__toml_private_datetime": "2026-04-01"}`, so `effective_from = 2026-04-01` is refused
+/// ("must be a date YYYY-MM-DD"). Un-ignore once `import` converts `toml::Value::Datetime` to a string.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "src bug: contacts import refuses native TOML dates (see the comment)"]
+async fn contacts_import_accepts_native_toml_dates() {
+    let app = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await.expect("a SQLite app");
+    let file = app.dir.path().join("native-dates.toml");
+    std::fs::write(
+        &file,
+        "[[contacts]]\nauthority = \"ipa\"\nname = \"IPA 届出窓口（新）\"\naddress = \"todokede2@ipa.example\"\n\
+         effective_from = 2026-04-01\neffective_until = 2027-03-31\n",
+    )
+    .expect("write the contact file");
+    let (ok, out) = cli(&app, &["contacts", "import", file.to_str().unwrap()]).await;
+    assert!(ok, "a TOML date (effective_from = 2026-04-01) is a date: {out}");
+    assert!(out.contains("1 added"), "{out}");
+    let admin = app.login(ADMIN).await;
+    let ipa = contact_list(&app, &admin, "&authority=ipa").await;
+    let c = ipa.iter().find(|c| c["address"] == "todokede2@ipa.example").expect("imported");
+    assert_eq!(c["effective_from"], "2026-04-01");
+    assert_eq!(c["effective_until"], "2027-03-31");
+}
