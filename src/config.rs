@@ -227,9 +227,11 @@ mod tests {
 
     #[test]
     fn secrets_never_show_in_debug_output() {
-        let mut s = Settings::default();
-        s.jwt_secret = Some(Secret::new("a-very-secret-signing-key-of-32-chars!"));
-        s.mail_url = Secret::new("smtps://user:hunter2@mail.example:465");
+        let s = Settings {
+            jwt_secret: Some(Secret::new("a-very-secret-signing-key-of-32-chars!")),
+            mail_url: Secret::new("smtps://user:hunter2@mail.example:465"),
+            ..Settings::default()
+        };
         let printed = format!("{s:?}");
         assert!(!printed.contains("a-very-secret"), "{printed}");
         assert!(!printed.contains("hunter2"), "{printed}");

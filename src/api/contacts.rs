@@ -162,7 +162,7 @@ pub struct ContactQuery {
 }
 
 /// Authority contacts (admins, officers).
-#[utoipa::path(get, path = "/api/v1/contacts", tag = "routing", security(("bearer" = [])), params(ContactQuery),
+#[utoipa::path(get, path = "/api/v1/contacts", tag = "contacts", security(("bearer" = [])), params(ContactQuery),
     responses((status = 200, body = Page<Contact>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -195,7 +195,7 @@ fn audit_contact(conn: &mut db::AnyConnection, user: &AuthUser, c: &Contact, act
 }
 
 /// Add a contact (admin).
-#[utoipa::path(post, path = "/api/v1/contacts", tag = "routing", security(("bearer" = [])), request_body = ContactInput,
+#[utoipa::path(post, path = "/api/v1/contacts", tag = "contacts", security(("bearer" = [])), request_body = ContactInput,
     responses((status = 201, body = Contact), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(
     state: web::Data<AppState>,
@@ -218,7 +218,7 @@ pub async fn create(
 
 /// Change a contact (admin; `If-Match` required). To replace an office, end it with
 /// `effective_until` and add its successor.
-#[utoipa::path(patch, path = "/api/v1/contacts/{id}", tag = "routing", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v1/contacts/{id}", tag = "contacts", security(("bearer" = [])),
     params(("id" = String, Path), ("If-Match" = String, Header, description = "ETag of the version changed")), request_body = ContactInput,
     responses((status = 200, body = Contact), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 412, body = Problem), (status = 422, body = Problem), (status = 428, body = Problem)))]

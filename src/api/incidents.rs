@@ -1029,9 +1029,8 @@ pub async fn fulfil_obligation(
         }
         i.overdue_obligations = db::obligations::count_overdue(conn, &i.id, now)? as i32;
         i.priority = priority_of(&i, &h, &st.settings, now);
-        i.version += 1;
-        i.updated_at = now;
-        db::incidents::update(conn, &i)?;
+        // Version-free: recording a submission must not fail because someone edited the facts meanwhile.
+        db::incidents::set_overdue(conn, &i.id, i.overdue_obligations, &i.priority, now)?;
         timeline(
             conn,
             &user,

@@ -17,13 +17,31 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Operation ids must be unique: prefix each handler's name with its tag (`incidents_list`).
+struct UniqueOperationIds;
+
+impl Modify for UniqueOperationIds {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            for op in
+                [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten()
+            {
+                let tag = op.tags.as_ref().and_then(|t| t.first().cloned()).unwrap_or_default();
+                if let Some(id) = op.operation_id.take() {
+                    op.operation_id = Some(if id.starts_with(&tag) { id } else { format!("{tag}_{id}") });
+                }
+            }
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "hikeshi API", version = "1.0.0",
         description = "Incident reporting and first-response coordination for hospital cyber incidents in Japan. \
             Errors are RFC 9457 problem+json. Unknown JSON fields in request bodies are refused (422), so a \
             misspelt field never silently loses data."),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &UniqueOperationIds),
     paths(
         health::healthz, health::readyz,
         auth::login, auth::refresh, auth::logout, auth::totp_setup, auth::totp_confirm, auth::totp_disable, auth::me,
@@ -40,7 +58,7 @@ impl Modify for BearerAuth {
         stats::stats, stats::export,
         audit::list,
     ),
-    tags((name = "auth"), (name = "organizations"), (name = "users"), (name = "incidents"), (name = "routing"), (name = "dispatch"), (name = "stats"), (name = "audit"), (name = "operations"))
+    tags((name = "auth"), (name = "organizations"), (name = "users"), (name = "incidents"), (name = "routing"), (name = "contacts"), (name = "dispatch"), (name = "stats"), (name = "audit"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

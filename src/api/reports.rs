@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::incidents::scope_of;
 use super::with_conn;
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, Scope};
 use crate::db::incidents::Incident;
 use crate::db::obligations::Obligation;
 use crate::db::orgs::Organization;
@@ -156,7 +156,8 @@ pub fn ppc_report(
 }
 
 /// The fields of the government common format for ransomware cases (NCO, since 2025-10-01).
-pub fn nco_report(i: &Incident, h: &Organization) -> PreparedReport {
+/// `show_contact` is false for callers who may not see patient-facing contact data (liaisons).
+pub fn nco_report(i: &Incident, h: &Organization, show_contact: bool) -> PreparedReport {
     let f = &i.facts;
     let rw = f.ransomware.as_ref();
     let kinds: Vec<&str> = rw.map(|r| r.kinds.iter().map(|k| k.label_ja()).collect()).unwrap_or_default();
@@ -175,7 +176,16 @@ pub fn nco_report(i: &Incident, h: &Organization) -> PreparedReport {
             ),
         ),
         item(2, "業種", "Sector", "医療".into()),
-        item(3, "連絡先", "Contact", format!("{} {}", f.contact.name, f.contact.phone)),
+        item(
+            3,
+            "連絡先",
+            "Contact",
+            if show_contact {
+                format!("{} {}", f.contact.name, f.contact.phone)
+            } else {
+                "非開示（厚生労働省の当番へお問い合わせください）/ withheld: ask the MHLW duty officer".into()
+            },
+        ),
         item(4, "被害の認知日時", "Discovered", format_jst(f.detected_at)),
         item(5, "ランサムウェアの種別", "Ransomware type", or_unknown(kinds.join("、"))),
         item(
@@ -235,11 +245,11 @@ fn respond(r: PreparedReport, format: Option<ReportFormat>) -> HttpResponse {
     }
 }
 
-fn load(conn: &mut db::AnyConnection, user: &AuthUser, id: &str) -> ApiResult<(Incident, Organization)> {
+fn load(conn: &mut db::AnyConnection, user: &AuthUser, id: &str) -> ApiResult<(Incident, Organization, Scope)> {
     let scope = scope_of(conn, user)?;
     let i = db::incidents::get_visible(conn, id, &scope)?.ok_or(ApiError::NotFound)?;
     let h = db::orgs::get(conn, &i.hospital_id)?.ok_or(ApiError::NotFound)?;
-    Ok((i, h))
+    Ok((i, h, scope))
 }
 
 /// The PPC report text and items (速報 until the preliminary report is recorded, then 確報).
@@ -254,7 +264,7 @@ pub async fn ppc(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let r = with_conn(&state, move |conn| {
-        let (i, h) = load(conn, &user, &id)?;
+        let (i, h, _) = load(conn, &user, &id)?;
         let obligations = db::obligations::for_incident(conn, &i.id)?;
         let status = crate::notify::outbox::latest_status_report(conn, &i.id)?;
         Ok(ppc_report(&i, &h, &obligations, status.as_ref()))
@@ -275,8 +285,8 @@ pub async fn nco(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let r = with_conn(&state, move |conn| {
-        let (i, h) = load(conn, &user, &id)?;
-        Ok(nco_report(&i, &h))
+        let (i, h, scope) = load(conn, &user, &id)?;
+        Ok(nco_report(&i, &h, scope.sees_contact_data()))
     })
     .await?;
     Ok(respond(r, q.format))

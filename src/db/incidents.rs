@@ -387,3 +387,18 @@ pub fn set_priority(conn: &mut AnyConnection, id: &str, p: &Priority) -> DbResul
         .execute(conn)?;
     Ok(())
 }
+
+/// Stores a new overdue count and priority without a version check (a worker's change must not be
+/// lost to a concurrent edit, nor block it); the version still moves so clients see the change.
+pub fn set_overdue(conn: &mut AnyConnection, id: &str, n: i32, p: &Priority, now: DateTime<Utc>) -> DbResult<()> {
+    diesel::update(incidents::table.filter(incidents::id.eq(id)))
+        .set((
+            incidents::overdue_obligations.eq(n),
+            incidents::priority_score.eq(p.score),
+            incidents::priority_factors.eq(to_json(&p.factors)),
+            incidents::version.eq(incidents::version + 1),
+            incidents::updated_at.eq(ts(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::schema::obligations;
+use super::schema::{incidents, obligations};
 use super::{parse_enum, ts, utc, AnyConnection, DbResult};
 use crate::domain::{Authority, ObligationKind};
 
@@ -161,9 +161,20 @@ pub fn fulfil_kind(conn: &mut AnyConnection, incident_id: &str, kind: Obligation
     Ok(())
 }
 
-/// Open obligations whose reminder time has passed and that were not reminded yet.
+/// Incidents whose deadlines still run: a withdrawn report was a false alarm. (A macro, because a
+/// boxed subquery is not a valid fragment on the multi-backend connection.)
+macro_rules! live_incidents {
+    () => {
+        incidents::table.filter(incidents::status.ne("withdrawn")).select(incidents::id)
+    };
+}
+
+/// Open obligations whose reminder time has passed, whose deadline has not, and that were not
+/// reminded yet (past the deadline the overdue notice replaces the reminder).
 pub fn due_for_reminder(conn: &mut AnyConnection, now: DateTime<Utc>, limit: i64) -> DbResult<Vec<Obligation>> {
     obligations::table
+        .filter(obligations::incident_id.eq_any(live_incidents!()))
+        .filter(obligations::due_at.is_null().or(obligations::due_at.ge(ts(now))))
         .filter(obligations::fulfilled_at.is_null())
         .filter(obligations::reminded_at.is_null())
         .filter(obligations::reminder_at.le(ts(now)))
@@ -178,6 +189,7 @@ pub fn due_for_reminder(conn: &mut AnyConnection, now: DateTime<Utc>, limit: i64
 /// Open obligations past due that were not reported overdue yet.
 pub fn newly_overdue(conn: &mut AnyConnection, now: DateTime<Utc>, limit: i64) -> DbResult<Vec<Obligation>> {
     obligations::table
+        .filter(obligations::incident_id.eq_any(live_incidents!()))
         .filter(obligations::fulfilled_at.is_null())
         .filter(obligations::overdue_notified_at.is_null())
         .filter(obligations::due_at.lt(ts(now)))
@@ -212,6 +224,7 @@ pub fn mark_overdue_notified(conn: &mut AnyConnection, id: &str) -> DbResult<boo
 pub fn count_overdue(conn: &mut AnyConnection, incident_id: &str, now: DateTime<Utc>) -> DbResult<i64> {
     Ok(obligations::table
         .filter(obligations::incident_id.eq(incident_id))
+        .filter(obligations::incident_id.eq_any(live_incidents!()))
         .filter(obligations::fulfilled_at.is_null())
         .filter(obligations::due_at.lt(ts(now)))
         .count()
@@ -221,6 +234,7 @@ pub fn count_overdue(conn: &mut AnyConnection, incident_id: &str, now: DateTime<
 /// All open obligations past due (for `/metrics`).
 pub fn count_all_overdue(conn: &mut AnyConnection, now: DateTime<Utc>) -> DbResult<i64> {
     Ok(obligations::table
+        .filter(obligations::incident_id.eq_any(live_incidents!()))
         .filter(obligations::fulfilled_at.is_null())
         .filter(obligations::due_at.lt(ts(now)))
         .count()

@@ -64,7 +64,7 @@ pub fn seed_demo(conn: &mut AnyConnection) -> anyhow::Result<usize> {
 pub fn import(conn: &mut AnyConnection, text: &str, is_toml: bool) -> anyhow::Result<(usize, usize)> {
     let doc: Value = if is_toml {
         let t: toml::Value = toml::from_str(text).map_err(|e| anyhow::anyhow!("TOML: {e}"))?;
-        serde_json::to_value(t)?
+        toml_to_json(t)
     } else {
         serde_json::from_str(text).map_err(|e| anyhow::anyhow!("JSON: {e}"))?
     };
@@ -100,6 +100,19 @@ pub fn import(conn: &mut AnyConnection, text: &str, is_toml: bool) -> anyhow::Re
         }
         Ok((added, skipped))
     })
+}
+
+/// TOML to JSON, with native TOML dates as `YYYY-MM-DD` strings (serde would wrap them in an object).
+fn toml_to_json(v: toml::Value) -> Value {
+    match v {
+        toml::Value::String(s) => Value::String(s),
+        toml::Value::Integer(i) => json!(i),
+        toml::Value::Float(f) => json!(f),
+        toml::Value::Boolean(b) => Value::Bool(b),
+        toml::Value::Datetime(d) => Value::String(d.to_string()),
+        toml::Value::Array(a) => Value::Array(a.into_iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => Value::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect()),
+    }
 }
 
 /// A date for examples and tests.

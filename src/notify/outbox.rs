@@ -46,12 +46,11 @@ pub fn compute_routes(
     )
 }
 
+/// An obligation's kind with its due and reminder times.
+pub type ObligationTimes = (crate::domain::ObligationKind, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 /// Due and reminder times of a route's obligations for an incident aware at `aware`.
-pub fn obligation_times(
-    r: &Route,
-    aware: DateTime<Utc>,
-    settings: &Settings,
-) -> Vec<(crate::domain::ObligationKind, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> {
+pub fn obligation_times(r: &Route, aware: DateTime<Utc>, settings: &Settings) -> Vec<ObligationTimes> {
     r.obligations
         .iter()
         .map(|o| {

@@ -35,12 +35,13 @@ pub fn backoff(attempts: i32, base: i64, max: i64) -> Duration {
     Duration::milliseconds((exp as f64 * 1000.0 * jitter) as i64)
 }
 
-/// Claims and sends one batch; returns how many were claimed.
+/// Claims and sends one batch, recording each result as soon as its send finishes (so a slow
+/// server cannot hold finished results past the lease); returns how many were claimed.
 pub async fn drain_once(state: &web::Data<AppState>, mailer: &Mailer) -> anyhow::Result<usize> {
     let lease = Duration::seconds(state.settings.worker.lease_seconds);
-    let batch = blocking(state, move |c| Ok(notifications::claim_due(c, db::now(), lease, 32)?)).await?;
+    let batch = blocking(state, move |c| Ok(notifications::claim_due(c, db::now(), lease, 16)?)).await?;
     let n = batch.len();
-    let results: Vec<_> = futures_util::stream::iter(batch)
+    let results: Vec<anyhow::Result<()>> = futures_util::stream::iter(batch)
         .map(|claimed| async move {
             let email = OutgoingEmail {
                 message_id: claimed.n.message_id.clone(),
@@ -50,59 +51,67 @@ pub async fn drain_once(state: &web::Data<AppState>, mailer: &Mailer) -> anyhow:
                 html: claimed.body_html,
             };
             let result = mailer.send(&email).await;
-            (claimed.n, result)
+            record(state, claimed.n, result).await
         })
         .buffer_unordered(8)
         .collect()
         .await;
-    for (note, result) in results {
-        let st = state.clone();
-        let w = state.settings.worker.clone();
-        match result {
-            Ok(()) => {
-                state.metrics.notifications_sent.inc();
-                blocking(state, move |c| {
-                    c.write_transaction(|c| {
-                        notifications::mark_sent(c, &note.id)?;
-                        if note.kind == "authority_report" && note.authority == Some(crate::domain::Authority::Mhlw) {
-                            if let Some(i) = &note.incident_id {
-                                db::obligations::fulfil_kind(
-                                    c,
-                                    i,
-                                    crate::domain::ObligationKind::MhlwInitial,
-                                    &note.message_id,
-                                )?;
-                            }
-                        }
-                        Ok::<_, db::DbError>(())
-                    })?;
-                    Ok(())
-                })
-                .await?;
-            }
-            Err(e) => {
-                state.metrics.notifications_failed.inc();
-                tracing::warn!(notification = %note.id, attempts = note.attempts, error = %e, "delivery failed");
-                let dead = e.is_permanent() || note.attempts >= w.max_attempts;
-                let next = db::now() + backoff(note.attempts, w.backoff_base_seconds, w.backoff_max_seconds);
-                let msg = e.to_string();
-                blocking(state, move |c| {
-                    c.write_transaction(|c| {
-                        let status = notifications::mark_failed(c, &note.id, &msg, next, dead)?;
-                        if status == NotificationStatus::Dead {
-                            if let Some(n) = notifications::get(c, &note.id)? {
-                                outbox::dead_letter(c, &st.settings, &n)?;
-                            }
-                        }
-                        Ok::<_, db::DbError>(())
-                    })?;
-                    Ok(())
-                })
-                .await?;
-            }
-        }
+    for r in results {
+        r?;
     }
     Ok(n)
+}
+
+async fn record(
+    state: &web::Data<AppState>,
+    note: notifications::Notification,
+    result: Result<(), crate::notify::mailer::SendError>,
+) -> anyhow::Result<()> {
+    let st = state.clone();
+    let w = state.settings.worker.clone();
+    match result {
+        Ok(()) => {
+            state.metrics.notifications_sent.inc();
+            blocking(state, move |c| {
+                c.write_transaction(|c| {
+                    notifications::mark_sent(c, &note.id)?;
+                    if note.kind == "authority_report" && note.authority == Some(crate::domain::Authority::Mhlw) {
+                        if let Some(i) = &note.incident_id {
+                            db::obligations::fulfil_kind(
+                                c,
+                                i,
+                                crate::domain::ObligationKind::MhlwInitial,
+                                &note.message_id,
+                            )?;
+                        }
+                    }
+                    Ok::<_, db::DbError>(())
+                })?;
+                Ok(())
+            })
+            .await
+        }
+        Err(e) => {
+            state.metrics.notifications_failed.inc();
+            tracing::warn!(notification = %note.id, attempts = note.attempts, error = %e, "delivery failed");
+            let dead = e.is_permanent() || note.attempts >= w.max_attempts;
+            let next = db::now() + backoff(note.attempts, w.backoff_base_seconds, w.backoff_max_seconds);
+            let msg = e.to_string();
+            blocking(state, move |c| {
+                c.write_transaction(|c| {
+                    let status = notifications::mark_failed(c, &note.id, &msg, next, dead)?;
+                    if status == NotificationStatus::Dead {
+                        if let Some(n) = notifications::get(c, &note.id)? {
+                            outbox::dead_letter(c, &st.settings, &n)?;
+                        }
+                    }
+                    Ok::<_, db::DbError>(())
+                })?;
+                Ok(())
+            })
+            .await
+        }
+    }
 }
 
 /// Sends until told to stop; wakes on enqueue (same process) or every poll interval.
@@ -158,9 +167,7 @@ pub fn housekeeping_once(conn: &mut AnyConnection, state: &AppState) -> anyhow::
             let Some(h) = db::orgs::get(c, &i.hospital_id)? else { return Ok(0) };
             i.overdue_obligations = db::obligations::count_overdue(c, &i.id, now)? as i32;
             i.priority = crate::api::incidents::priority_of(&i, &h, settings, now);
-            i.version += 1;
-            i.updated_at = now;
-            db::incidents::update(c, &i)?;
+            db::incidents::set_overdue(c, &i.id, i.overdue_obligations, &i.priority, now)?;
             db::updates::add(
                 c,
                 &i.id,

@@ -466,10 +466,8 @@ fn encoded_subjects_are_decoded() {
     assert_eq!(crate::helpers::decode_rfc2047("plain"), "plain");
 }
 
-/// Fails today: housekeeping reminds and reports overdue the obligations of withdrawn incidents (false
-/// alarms) — `due_for_reminder` / `newly_overdue` / `count_all_overdue` do not look at the incident's status.
+/// Regression: a withdrawn incident (false alarm) has no running deadlines.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "src bug: a withdrawn incident's deadlines stay open (see the comment)"]
 async fn a_withdrawn_incident_gets_no_deadline_reminders_or_overdue_notices() {
     let app = crate::helpers::spawn_app(Backend::Sqlite).await.expect("a SQLite app");
     let token = app.login(TOKYO_REPORTER).await;

@@ -297,7 +297,7 @@ impl TestApp {
     /// Stops the server (also done on drop).
     pub fn stop(&self) {
         // Sending the stop command is synchronous; awaiting completion is not needed.
-        let _ = self.handle.stop(false);
+        drop(self.handle.stop(false));
     }
 
     /// Makes the database disappear under the running server: SQLite deletes the file (and its
@@ -685,7 +685,7 @@ pub fn decode_rfc2047(s: &str) -> String {
         let (before, at) = rest.split_at(i);
         match word(at) {
             Some((bytes, consumed)) => {
-                if !(before.trim().is_empty() && !pending.is_empty()) {
+                if !before.trim().is_empty() || pending.is_empty() {
                     out.push_str(&String::from_utf8_lossy(&pending));
                     pending.clear();
                     out.push_str(before);

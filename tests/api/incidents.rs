@@ -462,6 +462,12 @@ db_test!(the_ppc_liaison_sees_an_incident_routed_to_the_ppc_without_its_contact,
     assert_eq!(seen["title"], routed["title"]);
     assert!(seen.get("contact").is_none(), "the liaison sees the contact: {}", seen["contact"]);
     assert!(fetch(&app, &owner, &id).await.get("contact").is_some(), "the owner must still see the contact");
+    for report in ["nco-ransomware", "ppc"] {
+        let res = app.get(&format!("/incidents/{id}/reports/{report}"), &liaison).await;
+        assert_eq!(res.status(), 200);
+        let text = res.text().await.unwrap();
+        assert!(!text.contains("03-1234-5678"), "the liaison reads the contact phone in the {report} report: {text}");
+    }
 
     let listed = listed_ids(&app, &liaison, "/incidents").await;
     assert_eq!(listed, [id], "the liaison's list is exactly the PPC-routed incident (not {})", hidden["id"]);
@@ -827,7 +833,7 @@ db_test!(a_drill_is_marked_filtered_and_notified_only_to_drill_contacts, |app| a
 
 // Roles inside one's own scope.
 
-db_test!(the_owning_reporter_may_add_notes_but_not_resend_notifications, |app| async move {
+db_test!(only_an_officer_may_resend_a_notification_of_a_reporters_incident, |app| async move {
     let reporter = app.login(TOKYO_REPORTER).await;
     let officer = app.login(OFFICER).await;
     let id = id_of(&file_ok(&app, &reporter, &ransomware_filing()).await);

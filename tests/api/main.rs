@@ -5,9 +5,12 @@ mod helpers;
 
 mod audit_trail;
 mod auth;
+mod contract;
 mod delivery;
+mod dispatch;
 mod errors;
 mod health;
 mod incidents;
 mod routing;
 mod schema;
+mod stats;

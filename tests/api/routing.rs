@@ -271,11 +271,8 @@ effective_from = "2025-04-01"
     assert_eq!(police, ["cyber2@police.pref13.example", "cyber@police.pref13.example"]);
 });
 
-/// Fails today: `contacts::import` turns TOML into JSON with `serde_json::to_value`, which renders a TOML
-/// date as `{"$__toml_private_datetime": "2026-04-01"}`, so `effective_from = 2026-04-01` is refused
-/// ("must be a date YYYY-MM-DD"). Un-ignore once `import` converts `toml::Value::Datetime` to a string.
+/// Regression: native TOML dates (`effective_from = 2026-04-01`) import as dates.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "src bug: contacts import refuses native TOML dates (see the comment)"]
 async fn contacts_import_accepts_native_toml_dates() {
     let app = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await.expect("a SQLite app");
     let file = app.dir.path().join("native-dates.toml");
