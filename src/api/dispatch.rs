@@ -150,8 +150,12 @@ pub async fn request_support(
         if !matches!(user.role, Role::Reporter | Role::DutyOfficer) {
             return Err(ApiError::Forbidden("only the hospital or a duty officer requests support".into()));
         }
-        let mut needs = b.needs.clone();
-        needs.dedup();
+        let mut needs: Vec<Skill> = Vec::new();
+        for n in &b.needs {
+            if !needs.contains(n) {
+                needs.push(*n);
+            }
+        }
         let s = SupportRequest {
             id: db::new_id(),
             incident_id: i.id.clone(),
@@ -415,11 +419,8 @@ pub async fn list_dispatches(
                 db::incidents::get_visible(conn, iid, &scope)?.ok_or(ApiError::NotFound)?;
             }
         }
-        let mut rows = db::dispatches::list(conn, &f, after.as_deref(), limit + 1)?;
-        if q.mine == Some(true) {
-            rows.retain(|d| d.responder_ids.contains(&user.id));
-        }
-        Ok(rows)
+        f.responder_id = (q.mine == Some(true)).then(|| user.id.clone());
+        Ok(db::dispatches::list(conn, &f, after.as_deref(), limit + 1)?)
     })
     .await?;
     Ok(web::Json(paginate(rows, limit, |d| d.id.clone(), |d| d)))
@@ -482,8 +483,9 @@ pub async fn dispatch_status(
             detail: e.to_string(),
             allowed: e.allowed.iter().map(|s| s.as_str().to_owned()).collect(),
         })?;
-        if at < d.assigned_at {
-            return Err(ApiError::validation("at", "must not be before the dispatch was assigned"));
+        let latest = [Some(d.assigned_at), d.accepted_at, d.en_route_at, d.on_site_at].into_iter().flatten().max();
+        if latest.is_some_and(|l| at < l) {
+            return Err(ApiError::validation("at", "must not be before the dispatch's previous step"));
         }
         let from = d.status;
         d.stamp(b.status, at);

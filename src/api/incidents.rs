@@ -103,6 +103,10 @@ pub struct IncidentView {
     pub reported_via: ReportedVia,
     pub reported_by: String,
     pub triaged_at: Option<DateTime<Utc>>,
+    /// When the first dispatch was accepted.
+    pub dispatch_accepted_at: Option<DateTime<Utc>>,
+    /// When responders first arrived on site.
+    pub on_site_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
 }
@@ -192,6 +196,8 @@ fn view(conn: &mut AnyConnection, i: &Incident, hospital: &Organization) -> ApiR
         reported_via: i.reported_via,
         reported_by: i.reported_by.clone(),
         triaged_at: i.triaged_at,
+        dispatch_accepted_at: i.dispatch_accepted_at,
+        on_site_at: i.on_site_at,
         closed_at: i.closed_at,
         updated_at: i.updated_at,
     })

@@ -137,6 +137,8 @@ pub fn update(conn: &mut AnyConnection, d: &Dispatch) -> DbResult<bool> {
 pub struct DispatchFilter {
     pub team_id: Option<String>,
     pub incident_id: Option<String>,
+    /// Only dispatches naming this responder.
+    pub responder_id: Option<String>,
     pub active_only: bool,
 }
 
@@ -151,6 +153,10 @@ pub fn list(conn: &mut AnyConnection, f: &DispatchFilter, after: Option<&str>, l
     }
     if f.active_only {
         q = q.filter(dispatches::status.eq_any(ACTIVE));
+    }
+    if let Some(r) = &f.responder_id {
+        // responder_ids is a JSON array of quoted uuids: match the quoted id exactly.
+        q = q.filter(dispatches::responder_ids.like(format!("%\"{r}\"%")));
     }
     if let Some(a) = after {
         q = q.filter(dispatches::id.lt(a.to_owned()));

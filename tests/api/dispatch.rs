@@ -217,13 +217,13 @@ db_test!(
             assert_eq!(s["score"].as_i64(), Some(sum), "the score is the sum of its reasons: {s}");
         }
         assert!(top["score"].as_i64() > ranked[1]["score"].as_i64(), "{ranked:?}");
-        assert_eq!(strings(&top["available_responder_ids"]), [responder_id.clone()], "{top}");
+        assert_eq!(strings(&top["available_responder_ids"]), std::slice::from_ref(&responder_id), "{top}");
 
         // The officer sends it.
         let team_id = id_of(&top["team"]);
         let d = dispatch(&app, &officer, &id, &team_id, &[&responder_id]).await;
         let did = id_of(&d);
-        assert_eq!(strings(&d["responder_ids"]), [responder_id.clone()]);
+        assert_eq!(strings(&d["responder_ids"]), std::slice::from_ref(&responder_id));
         let assigned = time(&d["assigned_at"]);
         let (accepted_at, en_route_at, on_site_at) =
             (assigned + Duration::seconds(10), assigned + Duration::seconds(20), assigned + Duration::seconds(30));
@@ -232,7 +232,7 @@ db_test!(
         let (status, _, mine) = parts(app.get("/dispatches?mine=true", &responder).await).await;
         assert_eq!(status, 200, "{mine}");
         let mine: Vec<String> = mine["items"].as_array().unwrap().iter().map(id_of).collect();
-        assert_eq!(mine, [did.clone()]);
+        assert_eq!(mine, std::slice::from_ref(&did));
 
         let a = move_ok(&app, &responder, &did, json!({"status": "accepted", "at": jst(accepted_at)})).await;
         assert_eq!(time(&a["accepted_at"]), accepted_at, "{a}");
@@ -518,7 +518,7 @@ db_test!(responders_set_their_own_availability_and_the_roster_shows_it_with_each
     assert_eq!(reason(es, "load").unwrap()["points"], -20, "two active dispatches: {es}");
     assert!(reason(ws, "availability").unwrap()["points"].as_i64().unwrap() < 0, "nobody available: {ws}");
     assert!(reason(ws, "load").is_none(), "declined dispatches are no load: {ws}");
-    assert_eq!(strings(&es["available_responder_ids"]), [east_id.clone()]);
+    assert_eq!(strings(&es["available_responder_ids"]), std::slice::from_ref(&east_id));
     assert!(strings(&ws["available_responder_ids"]).is_empty(), "{ws}");
     assert_problem(app.get(&format!("/responder-teams/suggestions?incident_id={a}"), &east).await, 403).await;
 });

@@ -354,7 +354,7 @@ db_test!(a_thousand_generated_incidents_give_the_medians_and_p90s_computed_from_
     let template_id = file(&app, &tokyo, &filing("malware", 30, false)).await["id"].as_str().unwrap().to_owned();
 
     const PREFECTURES: [&str; 5] = ["01", "13", "27", "36", "47"];
-    let mut rng = Lcg(0x6869_6b65_7368_69);
+    let mut rng = Lcg(0x0068_696b_6573_6869);
     let period_start = at("2025-05-01T00:00:00Z"); // 09:00 JST on 1 May
     let mut rows = Vec::new();
     for _ in 0..1000 {
