@@ -47,6 +47,11 @@ enum Command {
     },
     /// Print the OpenAPI document (YAML).
     Openapi,
+    /// Exit 0 when an HTTP endpoint answers 2xx (container health checks need no curl).
+    Probe {
+        #[arg(default_value = "http://127.0.0.1:8080/readyz")]
+        url: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -103,8 +108,36 @@ enum AuditCommand {
     Verify,
 }
 
+/// A plain HTTP/1.0 GET over loopback; true on a 2xx status.
+fn probe(url: &str) -> anyhow::Result<bool> {
+    use std::io::Write;
+    use std::net::ToSocketAddrs;
+    let rest = url.strip_prefix("http://").ok_or_else(|| anyhow::anyhow!("only http:// URLs are probed"))?;
+    let (authority, path) = rest.split_once('/').map(|(a, p)| (a, format!("/{p}"))).unwrap_or((rest, "/".into()));
+    let addr = authority.to_socket_addrs()?.next().ok_or_else(|| anyhow::anyhow!("cannot resolve {authority}"))?;
+    let timeout = std::time::Duration::from_secs(3);
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {authority}\r\nConnection: close\r\n\r\n")?;
+    let mut head = [0u8; 64];
+    let n = stream.read(&mut head)?;
+    let status_line = String::from_utf8_lossy(&head[..n]);
+    Ok(status_line.split_whitespace().nth(1).is_some_and(|code| code.starts_with('2')))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Probe { url } = &cli.command {
+        // No configuration or logging needed: this runs every few seconds inside the container.
+        return match probe(url) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(e) => {
+                eprintln!("probe failed: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let settings = match Settings::load() {
         Ok(s) => s,
         Err(e) => {
@@ -234,5 +267,6 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             print!("{}", hikeshi::api::openapi::yaml());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Probe { .. } => Ok(ExitCode::SUCCESS),
     }
 }

@@ -12,5 +12,6 @@ mod errors;
 mod health;
 mod incidents;
 mod routing;
+mod scaleout;
 mod schema;
 mod stats;
