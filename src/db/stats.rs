@@ -1,6 +1,6 @@
 //! Outcome statistics, aggregated in the database: per group, the count of incidents and the
 //! median and 90th percentile of each duration (linear interpolation, like `percentile_cont`),
-//! with window functions that SQLite and PostgreSQL both have.
+//! with PostgreSQL's `percentile_cont` and, on SQLite, window functions.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -86,6 +86,150 @@ pub fn aggregate(
     drill: bool,
 ) -> DbResult<Vec<Group>> {
     let kind = conn.kind();
+    let rows = match kind {
+        super::DbKind::Postgres => aggregate_pg(conn, group_by, from, to, drill)?,
+        super::DbKind::Sqlite => aggregate_windowed(conn, group_by, from, to, drill)?,
+    };
+    let mut groups: Vec<Group> = Vec::new();
+    for (metric, key, summary) in rows {
+        let idx = match groups.iter().position(|x| x.key == key) {
+            Some(i) => i,
+            None => {
+                groups.push(Group { key: key.clone(), count: 0, metrics: Default::default() });
+                groups.len() - 1
+            }
+        };
+        let group = &mut groups[idx];
+        if metric == "_count" {
+            group.count = summary.count;
+        } else {
+            group.metrics.insert(metric, summary);
+        }
+    }
+    for group in &mut groups {
+        for (name, _, _) in METRICS {
+            group.metrics.entry(name.into()).or_insert(Summary { count: 0, median_seconds: None, p90_seconds: None });
+        }
+    }
+    groups.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(groups)
+}
+
+/// SQLite's julianday arithmetic carries float noise below the millisecond.
+fn ms(v: Option<f64>) -> Option<f64> {
+    v.map(|x| (x * 1000.0).round() / 1000.0)
+}
+
+type MetricRow = (String, String, Summary);
+
+/// PostgreSQL: one scan, one group-by, ordered-set aggregates (`percentile_cont`) per duration.
+fn aggregate_pg(
+    conn: &mut AnyConnection,
+    group_by: GroupBy,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    drill: bool,
+) -> DbResult<Vec<MetricRow>> {
+    let kind = conn.kind();
+    let g = group_expr(kind, group_by);
+    let xs: Vec<String> = METRICS
+        .iter()
+        .enumerate()
+        .map(|(i, (_, later, earlier))| format!("{} AS x{i}", kind.seconds_between(later, earlier)))
+        .collect();
+    let aggs: Vec<String> = (0..METRICS.len())
+        .map(|i| {
+            format!(
+                "COUNT(x{i}) AS n{i}, percentile_cont(0.5) WITHIN GROUP (ORDER BY x{i}) AS m{i}, \
+                 percentile_cont(0.9) WITHIN GROUP (ORDER BY x{i}) AS p{i}"
+            )
+        })
+        .collect();
+    let sql = format!(
+        "SELECT g, COUNT(*) AS n, {aggs} FROM (SELECT {g} AS g, {xs} FROM incidents \
+         WHERE reported_at >= $1 AND reported_at < $2 AND drill = $3) s GROUP BY g",
+        aggs = aggs.join(", "),
+        xs = xs.join(", ")
+    );
+    #[derive(QueryableByName)]
+    struct PgRow {
+        #[diesel(sql_type = Text)]
+        g: String,
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+        #[diesel(sql_type = BigInt)]
+        n0: i64,
+        #[diesel(sql_type = Nullable<Double>)]
+        m0: Option<f64>,
+        #[diesel(sql_type = Nullable<Double>)]
+        p0: Option<f64>,
+        #[diesel(sql_type = BigInt)]
+        n1: i64,
+        #[diesel(sql_type = Nullable<Double>)]
+        m1: Option<f64>,
+        #[diesel(sql_type = Nullable<Double>)]
+        p1: Option<f64>,
+        #[diesel(sql_type = BigInt)]
+        n2: i64,
+        #[diesel(sql_type = Nullable<Double>)]
+        m2: Option<f64>,
+        #[diesel(sql_type = Nullable<Double>)]
+        p2: Option<f64>,
+        #[diesel(sql_type = BigInt)]
+        n3: i64,
+        #[diesel(sql_type = Nullable<Double>)]
+        m3: Option<f64>,
+        #[diesel(sql_type = Nullable<Double>)]
+        p3: Option<f64>,
+        #[diesel(sql_type = BigInt)]
+        n4: i64,
+        #[diesel(sql_type = Nullable<Double>)]
+        m4: Option<f64>,
+        #[diesel(sql_type = Nullable<Double>)]
+        p4: Option<f64>,
+        #[diesel(sql_type = BigInt)]
+        n5: i64,
+        #[diesel(sql_type = Nullable<Double>)]
+        m5: Option<f64>,
+        #[diesel(sql_type = Nullable<Double>)]
+        p5: Option<f64>,
+    }
+    let rows: Vec<PgRow> = diesel::sql_query(sql)
+        .bind::<Timestamp, _>(ts(from))
+        .bind::<Timestamp, _>(ts(to))
+        .bind::<Bool, _>(drill)
+        .load(conn)?;
+    let mut out = Vec::new();
+    for r in rows {
+        let per = [
+            (r.n0, r.m0, r.p0),
+            (r.n1, r.m1, r.p1),
+            (r.n2, r.m2, r.p2),
+            (r.n3, r.m3, r.p3),
+            (r.n4, r.m4, r.p4),
+            (r.n5, r.m5, r.p5),
+        ];
+        out.push(("_count".to_owned(), r.g.clone(), Summary { count: r.n, median_seconds: None, p90_seconds: None }));
+        for ((name, _, _), (n, m, p)) in METRICS.iter().zip(per) {
+            out.push((
+                (*name).to_owned(),
+                r.g.clone(),
+                Summary { count: n, median_seconds: ms(m), p90_seconds: ms(p) },
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// SQLite (no ordered-set aggregates): the same percentiles from window functions.
+fn aggregate_windowed(
+    conn: &mut AnyConnection,
+    group_by: GroupBy,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    drill: bool,
+) -> DbResult<Vec<MetricRow>> {
+    let kind = conn.kind();
     let g = group_expr(kind, group_by);
     let values: Vec<String> = METRICS
         .iter()
@@ -96,7 +240,7 @@ pub fn aggregate(
             )
         })
         .collect();
-    // `base` is scanned once per duration; `counted` adds each group's count of all incidents.
+    // `base` is scanned once per duration; `_count` adds each group's count of all incidents.
     let sql = format!(
         "WITH base AS (SELECT {g} AS g, detected_at, reported_at, triaged_at, dispatch_accepted_at, on_site_at, \
                 emergency_accepting_at, fully_normal_at FROM incidents \
@@ -116,38 +260,20 @@ pub fn aggregate(
         .bind::<Timestamp, _>(ts(to))
         .bind::<Bool, _>(drill)
         .load(conn)?;
-    let mut groups: Vec<Group> = Vec::new();
-    for r in rows {
-        let idx = match groups.iter().position(|x| x.key == r.g) {
-            Some(i) => i,
-            None => {
-                groups.push(Group { key: r.g.clone(), count: 0, metrics: Default::default() });
-                groups.len() - 1
-            }
-        };
-        let group = &mut groups[idx];
-        if r.metric == "_count" {
-            group.count = r.n;
-            continue;
-        }
-        let p90 = match (r.p90_lo, r.p90_hi) {
-            (Some(lo), Some(hi)) => {
-                let frac = ((9 * (r.n - 1)) % 10) as f64 / 10.0;
-                Some(lo + frac * (hi - lo))
-            }
-            (Some(lo), None) => Some(lo),
-            _ => None,
-        };
-        // SQLite's julianday arithmetic carries float noise below the millisecond.
-        let ms = |v: Option<f64>| v.map(|x| (x * 1000.0).round() / 1000.0);
-        group.metrics.insert(r.metric, Summary { count: r.n, median_seconds: ms(r.median), p90_seconds: ms(p90) });
-    }
-    for group in &mut groups {
-        for (name, _, _) in METRICS {
-            group.metrics.entry(name.into()).or_insert(Summary { count: 0, median_seconds: None, p90_seconds: None });
-        }
-    }
-    Ok(groups)
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let p90 = match (r.p90_lo, r.p90_hi) {
+                (Some(lo), Some(hi)) => {
+                    let frac = ((9 * (r.n - 1)) % 10) as f64 / 10.0;
+                    Some(lo + frac * (hi - lo))
+                }
+                (Some(lo), None) => Some(lo),
+                _ => None,
+            };
+            (r.metric, r.g, Summary { count: r.n, median_seconds: ms(r.median), p90_seconds: ms(p90) })
+        })
+        .collect())
 }
 
 /// The medians a reader would compute by hand, for tests: linear-interpolated percentile of sorted values.
