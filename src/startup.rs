@@ -108,6 +108,7 @@ impl Application {
                 .route("/healthz", web::get().to(health::healthz))
                 .route("/readyz", web::get().to(health::readyz))
                 .configure(api::configure)
+                .configure(crate::web::configure)
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
                 .default_service(web::to(not_found))
         })

@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod organizations;
 pub mod reports;
 pub mod routing;
+pub mod session;
 pub mod stats;
 pub mod users;
 
@@ -120,6 +121,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
             .configure(auth::routes)
+            .configure(session::routes)
             .configure(organizations::routes)
             .configure(users::routes)
             .configure(stats::routes)

@@ -3,7 +3,10 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, auth, contacts, dispatch, health, incidents, organizations, reports, routing, stats, users};
+use super::session::RefreshCookie;
+use super::{
+    audit, auth, contacts, dispatch, health, incidents, organizations, reports, routing, session, stats, users,
+};
 
 struct BearerAuth;
 
@@ -41,10 +44,11 @@ impl Modify for UniqueOperationIds {
         description = "Incident reporting and first-response coordination for hospital cyber incidents in Japan. \
             Errors are RFC 9457 problem+json. Unknown JSON fields in request bodies are refused (422), so a \
             misspelt field never silently loses data."),
-    modifiers(&BearerAuth, &UniqueOperationIds),
+    modifiers(&BearerAuth, &RefreshCookie, &UniqueOperationIds),
     paths(
         health::healthz, health::readyz,
         auth::login, auth::refresh, auth::logout, auth::totp_setup, auth::totp_confirm, auth::totp_disable, auth::me,
+        session::create, session::refresh, session::delete,
         organizations::list, organizations::create, organizations::get, organizations::update,
         users::list, users::create, users::update, users::get_policy, users::put_policy,
         incidents::file, incidents::list, incidents::get, incidents::update, incidents::transition,

@@ -14,4 +14,5 @@ mod incidents;
 mod routing;
 mod scaleout;
 mod schema;
+mod session;
 mod stats;

@@ -1,0 +1,527 @@
+// End-to-end tests of the hikeshi web interface in headless Chromium (Debian's /usr/bin/chromium,
+// driven by playwright-core), against a release server this script starts on a fresh SQLite
+// database with the demo data.
+//
+//   node run.mjs            (HIKESHI_BIN defaults to target/release/hikeshi, CHROMIUM to /usr/bin/chromium)
+//
+// Screenshots of every page at phone (360x740) and desktop (1280x800) sizes go to
+// target/screenshots/ (SCREENSHOT_DIR overrides). Exit status 1 when any check fails.
+
+import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(here, '..', '..');
+const BIN = process.env.HIKESHI_BIN || path.join(ROOT, 'target', 'release', 'hikeshi');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const SHOTS = process.env.SCREENSHOT_DIR || path.join(ROOT, 'target', 'screenshots');
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const PHONE = { width: 360, height: 740 };
+const DESKTOP = { width: 1280, height: 800 };
+const CSP = "script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+const results = [];
+const axeReport = [];
+const problems = []; // CSP violations and page errors seen by any page
+let failed = false;
+
+function log(...a) { console.log(...a); }
+
+function check(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+async function step(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    results.push({ name, ok: true });
+    log(`  ✔ ${name} (${Date.now() - t0} ms)`);
+    return true;
+  } catch (e) {
+    failed = true;
+    results.push({ name, ok: false, error: String(e && e.stack || e) });
+    log(`  ✘ ${name}\n    ${String(e && e.message || e).split('\n').join('\n    ')}`);
+    return false;
+  }
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+// --- the server --------------------------------------------------------------------------------
+
+async function startServer() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'hikeshi-e2e-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env = {
+    ...process.env,
+    HIKESHI_BIND: `127.0.0.1:${port}`,
+    HIKESHI_PUBLIC_URL: base,
+    HIKESHI_DATABASE_URL: `sqlite://${path.join(dir, 'hikeshi.db')}`,
+    HIKESHI_MAIL_URL: `file://${path.join(dir, 'outbox')}`,
+    HIKESHI_LOG_FORMAT: 'json',
+    HIKESHI_AUTH__LOGIN_PER_MINUTE: '1000',
+    HIKESHI_CONFIG: path.join(dir, 'none.toml'),
+  };
+  const child = spawn(BIN, ['serve', '--demo'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  let err = '';
+  child.stderr.on('data', (d) => { err += d; });
+  const deadline = Date.now() + 60000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}):\n${out}\n${err}`);
+    try {
+      const r = await fetch(`${base}/readyz`);
+      if (r.ok && /passwords are shown only once/.test(out)) break;
+    } catch { /* not yet */ }
+    if (Date.now() > deadline) throw new Error(`server did not become ready:\n${out}\n${err.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const passwords = {};
+  for (const line of out.split('\n')) {
+    const m = line.match(/^\s+(\w+)\s+(\S+@\S+)\s+(\S+)\s+\(/);
+    if (m) passwords[m[2]] = m[3];
+  }
+  return { child, dir, base, passwords, logs: () => err };
+}
+
+// --- helpers -------------------------------------------------------------------------------------
+
+function base32Decode(s) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of s.replace(/=+$/, '').toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const bytes = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
+  return Buffer.from(bytes);
+}
+
+/** RFC 6238 (SHA-1, 6 digits, 30 s) for `step` steps after now. */
+function totp(secret, step = 0) {
+  const counter = Math.floor(Date.now() / 1000 / 30) + step;
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(counter));
+  const mac = createHmac('sha1', base32Decode(secret)).update(msg).digest();
+  const off = mac[mac.length - 1] & 0xf;
+  const code = ((mac.readUInt32BE(off) & 0x7fffffff) % 1000000).toString().padStart(6, '0');
+  return code;
+}
+
+async function apiCall(base, method, p, token, body, headers = {}) {
+  const res = await fetch(`${base}/api/v1${p}`, {
+    method,
+    headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body ? { 'Content-Type': 'application/json' } : {}), ...headers },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { json = text; }
+  return { status: res.status, body: json, headers: res.headers };
+}
+
+async function apiLogin(srv, email, otp) {
+  const r = await apiCall(srv.base, 'POST', '/auth/login', null, { email, password: srv.passwords[email], ...(otp ? { otp } : {}) });
+  check(r.status === 200, `API login of ${email}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.access_token;
+}
+
+function watch(page, who) {
+  page.on('console', (msg) => {
+    const text = msg.text();
+    if (/Content.Security.Policy|Refused to (load|execute|apply)/i.test(text)) problems.push(`${who}: CSP: ${text}`);
+  });
+  page.on('pageerror', (e) => problems.push(`${who}: page error: ${e.message}`));
+}
+
+async function axeScan(page, name) {
+  const has = await page.evaluate(() => typeof window.axe !== 'undefined');
+  if (!has) await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length, targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+  });
+  axeReport.push({ page: name, violations });
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const minor = violations.filter((v) => !(v.impact === 'serious' || v.impact === 'critical'));
+  if (minor.length) log(`    axe ${name}: minor: ${minor.map((v) => `${v.id}(${v.impact})`).join(', ')}`);
+  check(bad.length === 0, `axe on ${name}: ${JSON.stringify(bad, null, 1)}`);
+}
+
+/** Full-page screenshots at phone and desktop sizes; the viewport is restored afterwards. */
+async function shots(page, name) {
+  const original = page.viewportSize();
+  for (const [label, size] of [['phone', PHONE], ['desktop', DESKTOP]]) {
+    await page.setViewportSize(size);
+    await page.waitForTimeout(150);
+    await page.screenshot({ path: path.join(SHOTS, `${name}-${label}.png`), fullPage: true });
+  }
+  await page.setViewportSize(original);
+}
+
+/** Both checks of every page: the axe scan (at the page's own size) and the screenshots. */
+async function pageChecks(page, name) {
+  await axeScan(page, name);
+  await shots(page, name);
+}
+
+async function signIn(page, srv, email, { otp } = {}) {
+  await page.goto(`${srv.base}/`);
+  await page.waitForURL('**/login');
+  await page.fill('input[name=email]', email);
+  await page.fill('input[name=password]', srv.passwords[email]);
+  await page.click('form button[type=submit]');
+  if (otp) {
+    await page.waitForSelector('input[name=otp]:visible');
+    await page.fill('input[name=otp]', otp());
+    await page.click('form button[type=submit]');
+  }
+  await page.waitForFunction(() => !location.pathname.startsWith('/login'));
+  await page.waitForSelector('main h1');
+}
+
+// --- the scenario ----------------------------------------------------------------------------------
+
+async function main() {
+  rmSync(SHOTS, { recursive: true, force: true });
+  mkdirSync(SHOTS, { recursive: true });
+  log(`hikeshi e2e: ${BIN}`);
+  const srv = await startServer();
+  log(`server at ${srv.base}`);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  const phoneCtx = () => browser.newContext({ viewport: PHONE, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'ja-JP', timezoneId: 'Europe/London' });
+  const desktopCtx = () => browser.newContext({ viewport: DESKTOP, locale: 'ja-JP', timezoneId: 'America/New_York' });
+  const state = {};
+  const R_EMAIL = 'reporter@tokyo-chuo.example';
+  const R2_EMAIL = 'reporter@minami-town.example';
+  const O_EMAIL = 'officer@mhlw.example';
+  const S_EMAIL = 'responder@east-team.example';
+
+  try {
+    await step('UI responses carry a strict Content-Security-Policy and the shell has no inline script', async () => {
+      for (const p of ['/', '/login', '/incidents/00000000-0000-0000-0000-000000000000', '/assets/app.js', '/assets/app.css']) {
+        const r = await fetch(`${srv.base}${p}`);
+        check(r.status === 200, `${p}: ${r.status}`);
+        const csp = r.headers.get('content-security-policy') || '';
+        for (const part of CSP.split('; ')) check(csp.includes(part), `${p}: CSP ${csp} lacks ${part}`);
+        if (p === '/') {
+          const html = await r.text();
+          check(!/<script(?![^>]*\bsrc=)/.test(html) && !/\sstyle=/.test(html), 'inline script or style in index.html');
+        }
+      }
+    });
+
+    // Reporter on a phone.
+    const rctx = await phoneCtx();
+    await rctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: srv.base });
+    const rp = await rctx.newPage();
+    watch(rp, 'reporter');
+
+    await step('sign-in page (phone): accessible, Japanese by default', async () => {
+      await rp.goto(`${srv.base}/`);
+      await rp.waitForURL('**/login');
+      await rp.waitForSelector('main h1');
+      check((await rp.textContent('main h1')) === 'サインイン', 'Japanese heading');
+      check((await rp.getAttribute('html', 'lang')) === 'ja', 'lang=ja');
+      await pageChecks(rp, '01-login');
+    });
+
+    await step('reporter signs in; the refresh token is an HttpOnly SameSite=Strict cookie scripts cannot read', async () => {
+      await signIn(rp, srv, R_EMAIL);
+      check(new URL(rp.url()).pathname === '/incidents', `landed on ${rp.url()}`);
+      const cookies = await rctx.cookies();
+      const c = cookies.find((x) => x.name === 'hikeshi_refresh');
+      check(c, 'refresh cookie set');
+      check(c.httpOnly && c.sameSite === 'Strict' && c.path === '/api/v1/auth/session', `cookie flags ${JSON.stringify(c)}`);
+      const visible = await rp.evaluate(() => ({ cookie: document.cookie, local: JSON.stringify(localStorage), session: JSON.stringify(sessionStorage) }));
+      check(!visible.cookie.includes('hikeshi_refresh'), 'document.cookie shows the refresh token');
+      check(!/eyJ|refresh|access_token/.test(visible.local + visible.session), `token in web storage: ${visible.local} ${visible.session}`);
+    });
+
+    await step('the session survives a reload', async () => {
+      await rp.reload();
+      await rp.waitForSelector('main h1');
+      check(new URL(rp.url()).pathname === '/incidents', `after reload at ${rp.url()}`);
+      check((await rp.textContent('main h1')).includes('自院'), 'reporter list heading');
+      await pageChecks(rp, '02-reporter-incidents-empty');
+    });
+
+    await step('filing form at 360 px: the draft survives a reload', async () => {
+      await rp.click('main a[href="/file"]');
+      await rp.waitForSelector('#filing-form');
+      const width = await rp.evaluate(() => document.documentElement.scrollWidth);
+      check(width <= 360, `no horizontal scrolling at 360 px (scrollWidth ${width})`);
+      await rp.fill('input[name=title]', '電子カルテのランサムウェア感染');
+      await rp.selectOption('select[name=category]', 'ransomware');
+      await rp.check('input[name=care_impact][value=emergency_suspended]');
+      await rp.check('input[name=affected_systems][value=emr]');
+      await rp.check('input[name=personal_data][value=suspected]');
+      await rp.fill('input[name=persons_estimate]', '40000');
+      await rp.check('input[name=ransomware_kinds][value=encryption]');
+      await rp.check('input[name=ransom_demand]');
+      await rp.fill('input[name=contact_phone]', '03-1234-5678');
+      await rp.waitForTimeout(900); // the draft is saved 600 ms after typing stops
+      await rp.reload();
+      await rp.waitForSelector('#filing-form');
+      check((await rp.inputValue('input[name=title]')) === '電子カルテのランサムウェア感染', 'title restored');
+      check((await rp.inputValue('select[name=category]')) === 'ransomware', 'category restored');
+      check(await rp.isChecked('input[name=care_impact][value=emergency_suspended]'), 'care impact restored');
+      check((await rp.inputValue('input[name=persons_estimate]')) === '40000', 'persons restored');
+      check(await rp.isVisible('.notice'), 'draft-restored notice');
+    });
+
+    await step('the routing preview shows authorities, reasons and deadlines before submitting', async () => {
+      await rp.click('#file-action');
+      await rp.waitForSelector('#preview .route');
+      const text = await rp.textContent('#preview');
+      for (const want of ['厚生労働省', '個人情報保護委員会', '警察', 'PPC 速報', '期限']) check(text.includes(want), `preview lacks ${want}: ${text.slice(0, 400)}`);
+      check((await rp.textContent('#file-action')).includes('この内容で報告する'), 'the button now submits');
+      const box = await rp.locator('#file-action').boundingBox();
+      check(box && box.width >= 300 && box.height >= 48, `a large thumb-reachable button (${JSON.stringify(box)})`);
+      await pageChecks(rp, '03-file-form-preview');
+    });
+
+    await step('a double press files once (button disabled + Idempotency-Key)', async () => {
+      await rp.locator('#file-action').dblclick();
+      await rp.waitForURL(/\/incidents\/[0-9a-f-]{36}$/);
+      state.incidentId = rp.url().split('/').pop();
+      const token = await apiLogin(srv, R_EMAIL);
+      const list = await apiCall(srv.base, 'GET', '/incidents', token);
+      check(list.body.items.length === 1, `filed ${list.body.items.length} incidents`);
+      const draft = await rp.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('hikeshi:draft')));
+      check(draft.length === 0, 'the draft is gone after filing');
+    });
+
+    await step('incident detail (reporter): status, obligations counting down, PPC text with copy, timeline', async () => {
+      await rp.waitForSelector('.obligations');
+      const text = await rp.textContent('main');
+      for (const want of ['報告済み', 'PPC 速報', 'あと', '経過', '復旧のマイルストーン', '支援要請']) check(text.includes(want), `detail lacks ${want}`);
+      const ppc = await rp.inputValue('textarea.report');
+      check(ppc.includes('個人情報保護委員会') && ppc.includes('HK-'), 'PPC text');
+      await rp.click('button:has-text("コピー")');
+      await rp.waitForSelector('text=コピーしました');
+      const clip = await rp.evaluate(() => navigator.clipboard.readText());
+      check(clip === ppc, 'the clipboard holds the PPC text');
+      // Request on-site forensics support.
+      await rp.click('summary:has-text("支援を要請")');
+      await rp.check('input[name=needs][value=forensics]');
+      await rp.click('button:has-text("支援を要請")');
+      await rp.waitForSelector('.support li');
+      await pageChecks(rp, '04-incident-reporter');
+    });
+
+    await step('a reporter cannot reach another hospital’s incident by editing the URL', async () => {
+      const other = await apiLogin(srv, R2_EMAIL);
+      const r = await apiCall(srv.base, 'POST', '/incidents', other, {
+        title: 'みなみ町立病院の秘密の事案', category: 'unauthorized_access', detected_at: new Date().toISOString(),
+        care_impact: 'partial', contact: { name: '事務長 田中', phone: '0884-00-0000' },
+      });
+      check(r.status === 201, `other hospital filed: ${r.status} ${JSON.stringify(r.body)}`);
+      state.otherId = r.body.id;
+      await rp.goto(`${srv.base}/incidents/${state.otherId}`);
+      await rp.waitForSelector('main .error');
+      const text = await rp.textContent('main');
+      check(text.includes('見つかりません'), 'not-found message');
+      check(!text.includes('秘密の事案'), 'the other hospital’s title leaked');
+      const list = await rp.goto(`${srv.base}/incidents`).then(() => rp.waitForSelector('.incidents')).then(() => rp.textContent('main'));
+      check(!list.includes('秘密の事案'), 'the other hospital’s incident is listed');
+      await pageChecks(rp, '05-reporter-incidents');
+    });
+
+    // Duty officer on a desktop, with two-factor authentication.
+    await step('duty officer enrols TOTP (API) and signs in with password and one-time password', async () => {
+      const token = await apiLogin(srv, O_EMAIL);
+      const setup = await apiCall(srv.base, 'POST', '/auth/totp/setup', token);
+      check(setup.status === 200, `totp setup ${setup.status}`);
+      const confirm = await apiCall(srv.base, 'POST', '/auth/totp/confirm', token, { code: totp(setup.body.secret) });
+      check(confirm.status === 200, `totp confirm ${confirm.status} ${JSON.stringify(confirm.body)}`);
+      state.officerSecret = setup.body.secret;
+      const octx = await desktopCtx();
+      state.octx = octx;
+      state.op = await octx.newPage();
+      watch(state.op, 'officer');
+      await signIn(state.op, srv, O_EMAIL, { otp: () => totp(setup.body.secret, 1) });
+      check(new URL(state.op.url()).pathname === '/queue', `officer landed on ${state.op.url()}`);
+    });
+
+    await step('triage queue: priority order with explanations, filters, auto-refresh', async () => {
+      const op = state.op;
+      await op.waitForSelector('#queue-list .incident');
+      const first = await op.textContent('#queue-list .incident');
+      check(first.includes('電子カルテのランサムウェア感染'), 'the ransomware incident heads the queue');
+      await op.click('#queue-list .incident summary');
+      const factors = await op.textContent('#queue-list .incident .factors');
+      check(factors.includes('診療への影響') && factors.includes('救急受入を停止'), `priority explanation: ${factors}`);
+      check(await op.isChecked('input[name=auto]'), 'auto-refresh on');
+      await op.selectOption('select[name=category]', 'unauthorized_access');
+      await op.click('form.filters button[type=submit]');
+      await op.waitForFunction(() => document.querySelector('#queue-list') && !document.querySelector('#queue-list').textContent.includes('電子カルテ'));
+      check((await op.textContent('#queue-list')).includes('秘密の事案'), 'filter shows the other incident');
+      await op.selectOption('select[name=category]', '');
+      await op.click('form.filters button[type=submit]');
+      await op.waitForFunction(() => document.querySelector('#queue-list')?.textContent.includes('電子カルテ'));
+      await pageChecks(op, '06-officer-queue');
+    });
+
+    await step('language switch: English, remembered across a reload, times in Japan time', async () => {
+      const op = state.op;
+      await op.click('button.lang');
+      await op.waitForSelector('text=Triage queue');
+      await op.reload();
+      await op.waitForSelector('#queue-list .incident');
+      check((await op.textContent('main h1')) === 'Triage queue', 'English after reload');
+      check((await op.getAttribute('html', 'lang')) === 'en', 'lang=en');
+      const meta = await op.locator('#queue-list .incident').first().textContent();
+      check(/JST/.test(meta), `times say JST: ${meta}`);
+      await shots(op, '07-officer-queue-english');
+      await op.click('button.lang');
+      await op.waitForSelector('text=トリアージ待ち行列');
+    });
+
+    await step('incident detail (officer): triage, severity override, notifications, support decision, ranked dispatch', async () => {
+      const op = state.op;
+      await op.click(`#queue-list a[href="/incidents/${state.incidentId}"]`);
+      await op.waitForSelector('.suggestions');
+      await op.click('button[data-to=triaged]');
+      await op.waitForSelector('.badge.status-triaged');
+      // Notifications per authority, with resend.
+      const notes = await op.textContent('.notifications');
+      check(notes.includes('厚生労働省') && notes.includes('再送'), 'notifications with resend');
+      // Approve the support request.
+      await op.fill('.support input', '現地フォレンジック支援を承認');
+      await op.click('.support button:has-text("承認")');
+      await op.waitForFunction(() => document.querySelector('.support')?.textContent.includes('承認済み'));
+      // Override severity with a reason.
+      const sev = op.locator('section:has(h2:has-text("重大度の変更"))');
+      await sev.locator('select').selectOption('high');
+      await sev.locator('input').fill('電話で状況を確認し、救急は近隣で受入可能');
+      await sev.locator('button[type=submit]').click();
+      await op.waitForSelector('.head .badge.severity-high');
+      // Ranked suggestions: the east team first, with reasons; dispatch it.
+      const top = await op.textContent('.suggestions > li:first-child h3');
+      check(top.startsWith('1.') && top.includes('東日本'), `top suggestion ${top}`);
+      await op.click('.suggestions > li:first-child summary');
+      await op.click('.suggestions > li:first-child button[type=submit]');
+      await op.waitForSelector('.dispatches li');
+      check((await op.textContent('.dispatches')).includes('割当済み'), 'dispatch assigned');
+      await pageChecks(op, '08-incident-officer');
+    });
+
+    await step('proxy filing form (officer, after a phone call)', async () => {
+      const op = state.op;
+      await op.click('nav a[href="/file?proxy=1"]');
+      await op.waitForSelector('select[name=hospital_id]');
+      await pageChecks(op, '09-officer-proxy-filing');
+    });
+
+    // Responder on a phone.
+    await step('responder: my dispatches with large next-step buttons; on site; care resumed recorded', async () => {
+      const sctx = await phoneCtx();
+      const sp = await sctx.newPage();
+      watch(sp, 'responder');
+      await signIn(sp, srv, S_EMAIL);
+      check(new URL(sp.url()).pathname === '/dispatches', `responder landed on ${sp.url()}`);
+      await sp.waitForSelector('button[data-to=accepted]');
+      const box = await sp.locator('button[data-to=accepted]').boundingBox();
+      check(box.height >= 56 && box.width >= 300, `large step button ${JSON.stringify(box)}`);
+      await pageChecks(sp, '10-responder-dispatches');
+      await sp.click('button[data-to=accepted]');
+      await sp.waitForSelector('button[data-to=on_site]');
+      await sp.fill('textarea[name^=note-]', '現地に到着、サーバー室を確認中');
+      await sp.click('button[data-to=on_site]');
+      await sp.waitForSelector('.badge.dispatch_status-on_site');
+      await sp.click('button[data-milestone=emergency_accepting]');
+      await sp.waitForFunction(() => document.querySelector('.milestones')?.textContent.includes('救急受入再開:'));
+      await pageChecks(sp, '11-responder-on-site');
+      const token = await apiLogin(srv, S_EMAIL);
+      const d = await apiCall(srv.base, 'GET', '/dispatches?mine=true', token);
+      check(d.body.items[0].status === 'on_site', `dispatch ${d.body.items[0].status}`);
+      const i = await apiCall(srv.base, 'GET', `/incidents/${state.incidentId}`, token);
+      check(i.body.milestones.emergency_accepting, 'emergency_accepting recorded');
+      check(i.body.status === 'responding', `incident ${i.body.status}`);
+      await sp.click(`a[href="/incidents/${state.incidentId}"]`);
+      await sp.waitForSelector('.timeline');
+      await pageChecks(sp, '12-incident-responder');
+      await sctx.close();
+    });
+
+    await step('statistics: charts drawn in SVG and the CSV export', async () => {
+      const op = state.op;
+      await op.click('nav a[href="/stats"]');
+      await op.waitForSelector('svg.chart');
+      const charts = await op.locator('svg.chart').count();
+      check(charts === 3, `${charts} charts`);
+      check((await op.textContent('#charts')).includes('東京都'), 'Tokyo in the charts');
+      const bars = await op.locator('svg.chart rect.bar').count();
+      check(bars >= 3, `${bars} bars`);
+      await pageChecks(op, '13-officer-stats');
+      const [download] = await Promise.all([op.waitForEvent('download'), op.click('#export-csv')]);
+      const file = await download.path();
+      const csv = readFileSync(file, 'utf8');
+      check(csv.split('\n').length >= 2 && csv.includes(','), `CSV: ${csv.slice(0, 200)}`);
+    });
+
+    await step('sign-out ends the browser session (a reload stays signed out)', async () => {
+      const op = state.op;
+      await op.click('button:has-text("サインアウト")');
+      await op.waitForURL('**/login');
+      await op.reload();
+      await op.waitForSelector('input[name=email]');
+      check(new URL(op.url()).pathname === '/login', 'signed out after reload');
+      const c = (await state.octx.cookies()).find((x) => x.name === 'hikeshi_refresh');
+      check(!c || !c.value, 'cookie cleared');
+    });
+
+    await step('the cookie endpoints refuse cross-site requests (CSRF)', async () => {
+      const noHeader = await fetch(`${srv.base}/api/v1/auth/session/refresh`, { method: 'POST' });
+      check(noHeader.status === 403, `without X-Hikeshi-CSRF: ${noHeader.status}`);
+      const evil = await fetch(`${srv.base}/api/v1/auth/session/refresh`, { method: 'POST', headers: { 'X-Hikeshi-CSRF': '1', Origin: 'https://evil.example' } });
+      check(evil.status === 403, `foreign Origin: ${evil.status}`);
+    });
+
+    await step('no Content-Security-Policy violation or script error on any page', async () => {
+      check(problems.length === 0, problems.join('\n'));
+    });
+  } finally {
+    await browser.close().catch(() => {});
+    srv.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    if (failed) writeFileSync(path.join(SHOTS, 'server.log'), srv.logs());
+    rmSync(srv.dir, { recursive: true, force: true });
+  }
+  writeFileSync(path.join(SHOTS, 'axe-report.json'), JSON.stringify(axeReport, null, 2));
+  writeFileSync(path.join(SHOTS, 'results.json'), JSON.stringify(results, null, 2));
+  const passed = results.filter((r) => r.ok).length;
+  log(`\n${passed}/${results.length} checks passed; screenshots in ${SHOTS}`);
+  const worst = axeReport.flatMap((p) => p.violations.map((v) => `${p.page}: ${v.id} (${v.impact})`));
+  log(worst.length ? `axe (all impacts): ${worst.join('; ')}` : 'axe: no violations on any page');
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,549 @@
+// Japanese first, English by a remembered switch; all times in Japan time (Asia/Tokyo).
+
+const KEY = 'hikeshi:lang';
+
+const ja = {
+  app: 'hikeshi 火消し',
+  tagline: '医療機関サイバー事案の報告と初動支援',
+  skip: '本文へ移動',
+  lang_switch: 'English',
+  lang_switch_label: 'Switch to English',
+  sign_in: 'サインイン',
+  sign_out: 'サインアウト',
+  email: 'メールアドレス',
+  password: 'パスワード',
+  otp: 'ワンタイムパスワード（6桁）',
+  otp_needed: '認証アプリの6桁のコードを入力してください。',
+  signing_in: 'サインイン中…',
+  signed_out: 'サインアウトしました。',
+  session_expired: 'セッションが切れました。もう一度サインインしてください。',
+  totp_title: '二要素認証の設定',
+  totp_intro: 'この役割では二要素認証が必要です。認証アプリに次の秘密鍵を登録し、表示された6桁のコードを入力してください。',
+  totp_secret: '秘密鍵',
+  totp_url: '登録用 URL',
+  totp_confirm: '登録を完了',
+  nav_incidents: '事案一覧',
+  nav_file: '新規報告',
+  nav_queue: 'トリアージ',
+  nav_proxy: '代理報告',
+  nav_stats: '統計',
+  nav_dispatches: '派遣',
+  main_nav: 'メインメニュー',
+  loading: '読み込み中…',
+  not_found: '見つかりません。この事案は存在しないか、閲覧する権限がありません。',
+  error: 'エラー',
+  offline: '通信できません。接続を確認してください。入力内容は下書きとして保存されています。',
+  retry: '再試行',
+  none: 'なし',
+  yes: 'はい',
+  no: 'いいえ',
+  save: '保存',
+  cancel: '取消',
+  reason: '理由',
+  note: 'メモ',
+  at: '日時（日本時間）',
+  now: '今',
+  unknown: '不明',
+  // filing
+  file_title: 'インシデントを報告',
+  proxy_title: '電話による代理報告',
+  file_intro: '分かっていることだけで構いません。★は必須です。入力内容は下書きとして自動保存されます。',
+  draft_restored: '保存された下書きを復元しました。',
+  draft_saved: '下書きを保存しました',
+  discard_draft: '下書きを破棄',
+  hospital: '医療機関',
+  f_title: '件名 ★',
+  f_title_hint: '例: 電子カルテのランサムウェア感染',
+  f_category: '種別 ★',
+  f_detected_at: '検知日時（日本時間） ★',
+  f_care_impact: '診療への影響 ★',
+  f_affected_systems: '影響を受けたシステム',
+  f_attack_vector: '侵入経路',
+  f_personal_data: '個人情報の漏えい等',
+  f_persons: '対象人数（推定）',
+  f_ransom_demand: '身代金の要求がある',
+  f_ransomware_kinds: 'ランサムウェアの手口',
+  f_note_text: '脅迫文（抜粋）',
+  f_extension: '暗号化ファイルの拡張子',
+  f_offline_backup: 'オフラインバックアップ',
+  f_bcp: 'BCP（事業継続計画）を発動した',
+  f_description: '状況の説明',
+  f_contact: '連絡先（病院のメールが使えない場合に備えて電話番号を）',
+  f_contact_name: '担当者名 ★',
+  f_contact_phone: '電話番号 ★',
+  f_contact_email: 'メールアドレス（任意）',
+  f_drill: '訓練として報告する',
+  f_reported_via: '受付方法',
+  preview: '報告先を確認',
+  preview_title: '報告先と期限（送信前の確認）',
+  preview_stale: '入力が変わりました。送信前にもう一度「報告先を確認」を押してください。',
+  preview_first: '送信する前に「報告先を確認」を押して、どこに報告されるかを確認してください。',
+  submit: 'この内容で報告する',
+  submitting: '送信中…',
+  submitted: '報告しました',
+  required_missing: '★の項目を入力してください: ',
+  why: '理由',
+  deadline: '期限',
+  contacts: '送付先',
+  required: '必須',
+  recommended: '推奨',
+  no_deadline: '期限なし（速やかに）',
+  // list / detail
+  my_incidents: '自院の事案',
+  no_incidents: '事案はありません。',
+  reference: '受付番号',
+  status: '状態',
+  severity: '重大度',
+  priority: '優先度',
+  reported_at: '報告日時',
+  overdue: '期限超過',
+  delivery_failed: '送信失敗（電話で連絡を）',
+  drill: '訓練',
+  obligations: '報告義務と期限',
+  due: '期限',
+  remaining: 'あと',
+  days: '日',
+  hours: '時間',
+  minutes: '分',
+  overdue_by: '超過',
+  fulfilled: '提出済み',
+  fulfil: '提出済みにする',
+  receipt: '受付番号（任意）',
+  ppc_text: '個人情報保護委員会への報告文（貼り付け用）',
+  copy: 'コピー',
+  copied: 'コピーしました',
+  timeline: '経過',
+  add_note: 'メモを追加',
+  status_report: '状況報告（第二報以降）',
+  sr_damage: '被害状況',
+  sr_response: '対応状況',
+  sr_recovery: '復旧状況',
+  sr_prevention: '再発防止策',
+  send_report: '状況報告を送る',
+  support: '支援要請',
+  request_support: '支援を要請',
+  needs: '必要な支援',
+  mode: '形態',
+  approve: '承認',
+  decline: '却下',
+  decision_reason: '判断の理由',
+  milestones: '復旧のマイルストーン',
+  record: '記録',
+  record_now: '今の時刻で記録',
+  recorded: '記録しました',
+  transitions: '状態の変更',
+  move_to: '次の状態へ',
+  severity_override: '重大度の変更',
+  severity_reason: '変更の理由 ★',
+  notifications: '関係機関への通知',
+  resend: '再送',
+  resent: '再送を予約しました',
+  attempts: '試行回数',
+  sent_at: '送信日時',
+  dispatch: '専門家の派遣',
+  suggestions: '推奨チーム（順位順）',
+  dispatch_team: 'このチームを派遣',
+  dispatched: '派遣しました',
+  responders: '専門家',
+  score: '点',
+  dispatches_of_incident: 'この事案の派遣',
+  factors: '優先度の内訳',
+  points: '点',
+  hospital_info: '医療機関',
+  beds: '病床数',
+  roles: '地域の役割',
+  contact: '連絡先',
+  // queue
+  queue_title: 'トリアージ待ち行列',
+  filters: '絞り込み',
+  all: 'すべて',
+  apply: '適用',
+  auto_refresh: '自動更新（30秒ごと）',
+  last_updated: '最終更新',
+  prefecture: '都道府県',
+  category: '種別',
+  drills: '訓練',
+  real_only: '実事案のみ',
+  drill_only: '訓練のみ',
+  open: '開く',
+  more: 'さらに表示',
+  // stats
+  stats_title: '対応状況の統計',
+  group_by: '集計単位',
+  from: '開始日',
+  to: '終了日',
+  show: '表示',
+  export_csv: 'CSV を出力',
+  pseudonymize: '医療機関名を伏せる',
+  chart_care: '診療再開までの時間（中央値・90%点）',
+  chart_full: '完全復旧までの時間（中央値・90%点）',
+  chart_count: '件数',
+  median: '中央値',
+  p90: '90%点',
+  hours_unit: '時間',
+  no_data: 'データがありません。',
+  count: '件数',
+  group: '区分',
+  // dispatches
+  my_dispatches: '担当する派遣',
+  no_dispatches: '担当する派遣はありません。',
+  next_step: '次の手順',
+  dispatch_status_set: '派遣状況を更新しました',
+  incident_detail: '事案の詳細',
+  optional_note: 'メモ（任意）',
+};
+
+const en = {
+  app: 'hikeshi',
+  tagline: 'Hospital cyber-incident reporting and first response',
+  skip: 'Skip to content',
+  lang_switch: '日本語',
+  lang_switch_label: '日本語に切り替え',
+  sign_in: 'Sign in',
+  sign_out: 'Sign out',
+  email: 'E-mail',
+  password: 'Password',
+  otp: 'One-time password (6 digits)',
+  otp_needed: 'Enter the six-digit code from your authenticator app.',
+  signing_in: 'Signing in…',
+  signed_out: 'Signed out.',
+  session_expired: 'Your session ended. Please sign in again.',
+  totp_title: 'Set up two-factor authentication',
+  totp_intro: 'Your role requires two-factor authentication. Add this secret to your authenticator app and enter the six-digit code it shows.',
+  totp_secret: 'Secret',
+  totp_url: 'Enrolment URL',
+  totp_confirm: 'Finish enrolment',
+  nav_incidents: 'Incidents',
+  nav_file: 'Report',
+  nav_queue: 'Triage',
+  nav_proxy: 'Proxy filing',
+  nav_stats: 'Statistics',
+  nav_dispatches: 'Dispatches',
+  main_nav: 'Main menu',
+  loading: 'Loading…',
+  not_found: 'Not found. This incident does not exist or you may not see it.',
+  error: 'Error',
+  offline: 'Cannot reach hikeshi. Check the connection; what you typed is kept as a draft.',
+  retry: 'Retry',
+  none: 'None',
+  yes: 'Yes',
+  no: 'No',
+  save: 'Save',
+  cancel: 'Cancel',
+  reason: 'Reason',
+  note: 'Note',
+  at: 'Time (Japan time)',
+  now: 'Now',
+  unknown: 'Unknown',
+  file_title: 'Report an incident',
+  proxy_title: 'Proxy filing after a phone call',
+  file_intro: 'Tell what you know; ★ marks required fields. What you type is saved as a draft automatically.',
+  draft_restored: 'Your saved draft was restored.',
+  draft_saved: 'Draft saved',
+  discard_draft: 'Discard draft',
+  hospital: 'Hospital',
+  f_title: 'Title ★',
+  f_title_hint: 'e.g. Ransomware on the electronic medical records',
+  f_category: 'Category ★',
+  f_detected_at: 'Detected at (Japan time) ★',
+  f_care_impact: 'Impact on care ★',
+  f_affected_systems: 'Affected systems',
+  f_attack_vector: 'Attack vector',
+  f_personal_data: 'Personal data leak',
+  f_persons: 'Persons affected (estimate)',
+  f_ransom_demand: 'A ransom was demanded',
+  f_ransomware_kinds: 'Ransomware behaviour',
+  f_note_text: 'Ransom note (excerpt)',
+  f_extension: 'Extension of encrypted files',
+  f_offline_backup: 'Offline backup',
+  f_bcp: 'The business continuity plan was activated',
+  f_description: 'Description',
+  f_contact: 'Contact (a phone number, in case the hospital e-mail is down)',
+  f_contact_name: 'Name ★',
+  f_contact_phone: 'Phone ★',
+  f_contact_email: 'E-mail (optional)',
+  f_drill: 'File as a drill',
+  f_reported_via: 'Received by',
+  preview: 'Check where this goes',
+  preview_title: 'Authorities and deadlines (before you submit)',
+  preview_stale: 'You changed the form. Press “Check where this goes” again before submitting.',
+  preview_first: 'Before submitting, press “Check where this goes” to see who will be notified.',
+  submit: 'Submit this report',
+  submitting: 'Submitting…',
+  submitted: 'Reported',
+  required_missing: 'Fill in the fields marked ★: ',
+  why: 'Why',
+  deadline: 'Deadline',
+  contacts: 'Sent to',
+  required: 'Required',
+  recommended: 'Recommended',
+  no_deadline: 'No fixed deadline (promptly)',
+  my_incidents: 'Your hospital’s incidents',
+  no_incidents: 'No incidents.',
+  reference: 'Reference',
+  status: 'Status',
+  severity: 'Severity',
+  priority: 'Priority',
+  reported_at: 'Reported',
+  overdue: 'Overdue',
+  delivery_failed: 'Delivery failed (phone them)',
+  drill: 'Drill',
+  obligations: 'Obligations and deadlines',
+  due: 'Due',
+  remaining: '',
+  days: 'd',
+  hours: 'h',
+  minutes: 'min',
+  overdue_by: 'overdue',
+  fulfilled: 'Submitted',
+  fulfil: 'Mark as submitted',
+  receipt: 'Receipt number (optional)',
+  ppc_text: 'Report text for the PPC (to paste)',
+  copy: 'Copy',
+  copied: 'Copied',
+  timeline: 'Timeline',
+  add_note: 'Add note',
+  status_report: 'Status report',
+  sr_damage: 'Damage',
+  sr_response: 'Response',
+  sr_recovery: 'Recovery',
+  sr_prevention: 'Prevention',
+  send_report: 'Send status report',
+  support: 'Support requests',
+  request_support: 'Request support',
+  needs: 'Needs',
+  mode: 'Mode',
+  approve: 'Approve',
+  decline: 'Decline',
+  decision_reason: 'Reason for the decision',
+  milestones: 'Recovery milestones',
+  record: 'Record',
+  record_now: 'Record now',
+  recorded: 'Recorded',
+  transitions: 'Change status',
+  move_to: 'Move to',
+  severity_override: 'Override severity',
+  severity_reason: 'Reason ★',
+  notifications: 'Notifications to authorities',
+  resend: 'Resend',
+  resent: 'Resend queued',
+  attempts: 'Attempts',
+  sent_at: 'Sent',
+  dispatch: 'Dispatch experts',
+  suggestions: 'Suggested teams (ranked)',
+  dispatch_team: 'Dispatch this team',
+  dispatched: 'Dispatched',
+  responders: 'Responders',
+  score: 'pts',
+  dispatches_of_incident: 'Dispatches for this incident',
+  factors: 'Why this priority',
+  points: 'pts',
+  hospital_info: 'Hospital',
+  beds: 'Beds',
+  roles: 'Regional roles',
+  contact: 'Contact',
+  queue_title: 'Triage queue',
+  filters: 'Filters',
+  all: 'All',
+  apply: 'Apply',
+  auto_refresh: 'Refresh every 30 s',
+  last_updated: 'Updated',
+  prefecture: 'Prefecture',
+  category: 'Category',
+  drills: 'Drills',
+  real_only: 'Real incidents only',
+  drill_only: 'Drills only',
+  open: 'Open',
+  more: 'Show more',
+  stats_title: 'Outcome statistics',
+  group_by: 'Group by',
+  from: 'From',
+  to: 'To',
+  show: 'Show',
+  export_csv: 'Export CSV',
+  pseudonymize: 'Hide hospital identity',
+  chart_care: 'Time to care resumed (median and 90th percentile)',
+  chart_full: 'Time to full recovery (median and 90th percentile)',
+  chart_count: 'Incidents',
+  median: 'Median',
+  p90: '90th pct',
+  hours_unit: 'h',
+  no_data: 'No data.',
+  count: 'Count',
+  group: 'Group',
+  my_dispatches: 'My dispatches',
+  no_dispatches: 'You have no dispatches.',
+  next_step: 'Next step',
+  dispatch_status_set: 'Dispatch updated',
+  incident_detail: 'Incident detail',
+  optional_note: 'Note (optional)',
+};
+
+// Enumerations: [ja, en].
+const enums = {
+  status: { reported: ['報告済み', 'Reported'], triaged: ['トリアージ済み', 'Triaged'], responding: ['対応中', 'Responding'],
+    recovering: ['復旧中', 'Recovering'], recovered: ['復旧', 'Recovered'], closed: ['終了', 'Closed'], withdrawn: ['取り下げ（誤報）', 'Withdrawn'] },
+  severity: { low: ['低', 'Low'], moderate: ['中', 'Moderate'], high: ['高', 'High'], critical: ['重大', 'Critical'] },
+  category: { ransomware: ['ランサムウェア', 'Ransomware'], unauthorized_access: ['不正アクセス', 'Unauthorized access'],
+    malware: ['マルウェア', 'Malware'], dos: ['DoS 攻撃', 'Denial of service'], supply_chain: ['サプライチェーン攻撃', 'Supply chain'],
+    web_defacement: ['Web 改ざん', 'Web defacement'], account_compromise: ['アカウント乗っ取り', 'Account compromise'],
+    misdelivery: ['誤送信', 'Misdelivery'], lost_media: ['媒体の紛失', 'Lost media'], theft: ['盗難', 'Theft'],
+    insider_misuse: ['内部不正', 'Insider misuse'], system_failure: ['システム障害', 'System failure'], other: ['その他', 'Other'] },
+  care_impact: { none: ['影響なし', 'None'], partial: ['一部の診療に影響', 'Partial'],
+    outpatient_suspended: ['外来を停止', 'Outpatients suspended'], emergency_suspended: ['救急受入を停止', 'Emergency care suspended'],
+    full_suspension: ['診療を全面停止', 'All care suspended'] },
+  attack_vector: { vpn: ['VPN 機器', 'VPN'], rdp: ['リモートデスクトップ', 'RDP'], vendor_remote_maintenance: ['保守業者のリモート回線', 'Vendor remote maintenance'],
+    email: ['メール', 'E-mail'], web: ['Web', 'Web'], usb: ['USB 等の媒体', 'USB'], insider: ['内部者', 'Insider'], unknown: ['不明（調査中）', 'Unknown'], other: ['その他', 'Other'] },
+  system: { emr: ['電子カルテ', 'EMR'], ordering: ['オーダリング', 'Ordering'], pacs: ['画像（PACS）', 'PACS'], lab: ['検査', 'Laboratory'],
+    pharmacy: ['薬剤', 'Pharmacy'], billing: ['医事会計', 'Billing'], nurse_call: ['ナースコール', 'Nurse call'], network: ['院内ネットワーク', 'Network'],
+    email: ['メール', 'E-mail'], website: ['Web サイト', 'Website'], other: ['その他', 'Other'] },
+  personal_data: { none: ['なし', 'None'], suspected: ['おそれあり', 'Suspected'], confirmed: ['確認済み', 'Confirmed'] },
+  ransomware_kind: { encryption: ['暗号化', 'Encryption'], leak_threat: ['データ公開の脅迫', 'Leak threat'], ransom_demand: ['身代金要求', 'Ransom demand'] },
+  offline_backup: { intact: ['無事', 'Intact'], affected: ['被害あり', 'Affected'], none: ['なし', 'None'], unknown: ['不明', 'Unknown'] },
+  milestone: { emr_restored: ['電子カルテ復旧', 'EMR restored'], emergency_accepting: ['救急受入再開', 'Emergency care resumed'],
+    new_outpatients_accepting: ['新規外来再開', 'New outpatients accepted'], fully_normal: ['通常診療に完全復帰', 'Fully normal'],
+    report_published: ['調査報告書の公表', 'Report published'] },
+  authority: { mhlw: ['厚生労働省', 'MHLW'], ppc: ['個人情報保護委員会', 'PPC'], police: ['警察', 'Police'], ipa: ['IPA', 'IPA'],
+    vendor: ['保守事業者', 'Vendor'], prefecture: ['都道府県', 'Prefecture'] },
+  obligation: { mhlw_initial: ['厚生労働省への第一報', 'MHLW initial report'], police_report: ['警察への相談・通報', 'Police report'],
+    ipa_report: ['IPA への届出', 'IPA report'], ppc_preliminary: ['PPC 速報', 'PPC preliminary report'], ppc_final: ['PPC 確報', 'PPC final report'],
+    patient_notice: ['本人への通知', 'Notice to patients'] },
+  dispatch_status: { assigned: ['割当済み', 'Assigned'], accepted: ['受諾', 'Accepted'], en_route: ['移動中', 'En route'], on_site: ['現地到着', 'On site'],
+    released: ['撤収', 'Released'], declined: ['辞退', 'Declined'], cancelled: ['取消', 'Cancelled'] },
+  skill: { forensics: ['フォレンジック', 'Forensics'], network: ['ネットワーク', 'Network'], active_directory: ['Active Directory', 'Active Directory'],
+    backup_restore: ['バックアップ復元', 'Backup restore'], emr_vendor_liaison: ['電子カルテ事業者との調整', 'EMR vendor liaison'],
+    communications: ['広報・連絡', 'Communications'] },
+  mode: { remote: ['遠隔', 'Remote'], on_site: ['現地', 'On site'] },
+  support_status: { pending: ['承認待ち', 'Pending'], approved: ['承認済み', 'Approved'], declined: ['却下', 'Declined'] },
+  availability: { on_call: ['待機', 'On call'], available: ['対応可', 'Available'], busy: ['対応中', 'Busy'], off: ['不在', 'Off'] },
+  requirement: { required: ['必須', 'Required'], recommended: ['推奨', 'Recommended'] },
+  notification_status: { pending: ['送信待ち', 'Pending'], sent: ['送信済み', 'Sent'], failed: ['再試行中', 'Retrying'], dead: ['送信失敗', 'Failed'] },
+  update: { note: ['メモ', 'Note'], status_report: ['状況報告', 'Status report'], status_change: ['状態変更', 'Status change'],
+    severity_change: ['重大度変更', 'Severity change'], milestone: ['マイルストーン', 'Milestone'], filed: ['報告受付', 'Filed'],
+    facts_changed: ['内容の変更', 'Facts changed'], support: ['支援要請', 'Support'], dispatch: ['派遣', 'Dispatch'],
+    obligation: ['報告義務', 'Obligation'], notification: ['通知', 'Notification'] },
+  role: { reporter: ['医療機関 報告者', 'Hospital reporter'], duty_officer: ['当番', 'Duty officer'], responder: ['初動対応専門家', 'Responder'],
+    liaison: ['関係機関 連絡担当', 'Liaison'], admin: ['管理者', 'Administrator'] },
+  regional_role: { disaster_base: ['災害拠点病院', 'Disaster base hospital'], remote_area_base: ['へき地医療拠点病院', 'Remote-area base hospital'],
+    emergency_center: ['救命救急センター', 'Emergency centre'], perinatal_center: ['周産期母子医療センター', 'Perinatal centre'],
+    advanced_treatment: ['特定機能病院', 'Advanced treatment hospital'] },
+  factor: { care_impact: ['診療への影響', 'Impact on care'], regional_role: ['地域の役割', 'Regional role'], beds: ['病床数', 'Beds'],
+    offline_backup: ['オフラインバックアップ', 'Offline backup'], personal_data: ['個人情報', 'Personal data'],
+    untriaged_hours: ['未トリアージの経過時間', 'Hours untriaged'], overdue_obligations: ['期限超過の報告義務', 'Overdue obligations'] },
+  group_by: { prefecture: ['都道府県', 'Prefecture'], bed_band: ['病床規模', 'Bed band'], month: ['月', 'Month'], category: ['種別', 'Category'] },
+  reported_via: { web: ['Web', 'Web'], phone: ['電話', 'Phone'] },
+};
+
+let lang = 'ja';
+try {
+  const saved = localStorage.getItem(KEY);
+  if (saved === 'en' || saved === 'ja') lang = saved;
+} catch { /* storage may be blocked */ }
+
+export function getLang() { return lang; }
+
+export function setLang(l) {
+  lang = l === 'en' ? 'en' : 'ja';
+  try { localStorage.setItem(KEY, lang); } catch { /* ignore */ }
+  document.documentElement.lang = lang;
+}
+
+export function t(key) {
+  const d = lang === 'en' ? en : ja;
+  return d[key] ?? ja[key] ?? key;
+}
+
+/** The label of an enumeration value, e.g. label('status', 'reported'). */
+export function label(kind, value) {
+  if (value === null || value === undefined) return t('none');
+  const e = enums[kind] && enums[kind][value];
+  if (!e) return String(value);
+  return lang === 'en' ? e[1] : e[0];
+}
+
+export function enumValues(kind) { return Object.keys(enums[kind] || {}); }
+
+/** A priority factor such as `care_impact:emergency_suspended` in words. */
+export function factorLabel(factor) {
+  const [name, value] = String(factor).split(':');
+  if (value === undefined) return label('category', name);
+  const kindOf = { care_impact: 'care_impact', regional_role: 'regional_role', offline_backup: 'offline_backup', personal_data: 'personal_data' };
+  const v = kindOf[name] ? label(kindOf[name], value) : value;
+  return `${label('factor', name)}: ${v}`;
+}
+
+/** A problem document's reason in the current language (titles are "日本語 / English"). */
+export function problemText(p) {
+  if (!p) return t('error');
+  const title = String(p.title || t('error'));
+  const parts = title.split(' / ');
+  const head = lang === 'en' ? (parts[1] || parts[0]) : parts[0];
+  const fields = Array.isArray(p.errors) ? p.errors.map((e) => `${e.field}: ${e.message}`).join('; ') : '';
+  return [head, fields || p.detail].filter(Boolean).join(' — ');
+}
+
+const TZ = 'Asia/Tokyo';
+
+/** An instant shown in Japan time: 2026/11/22 06:10. */
+export function fmtTime(iso) {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  const s = new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : 'ja-JP', {
+    timeZone: TZ, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false,
+  }).format(d);
+  return `${s} JST`;
+}
+
+/** The parts of an instant in Japan time. */
+function jstParts(d) {
+  const p = {};
+  for (const x of new Intl.DateTimeFormat('en-CA', {
+    timeZone: TZ, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false,
+  }).formatToParts(d)) p[x.type] = x.value;
+  if (p.hour === '24') p.hour = '00';
+  return p;
+}
+
+/** A value for <input type="datetime-local"> showing `d` in Japan time. */
+export function toJstInput(d = new Date()) {
+  const p = jstParts(d);
+  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`;
+}
+
+/** The value of a datetime-local input, read as Japan time, as RFC 3339 with +09:00. */
+export function fromJstInput(v) {
+  if (!v) return null;
+  const withSeconds = v.length === 16 ? `${v}:00` : v;
+  return `${withSeconds}+09:00`;
+}
+
+/** Today in Japan as YYYY-MM-DD. */
+export function jstDate(d = new Date()) {
+  const p = jstParts(d);
+  return `${p.year}-${p.month}-${p.day}`;
+}
+
+/** "あと 3日 4時間" / "3d 4h" until `iso`, or the time overdue. */
+export function countdown(iso, now = Date.now()) {
+  if (!iso) return { text: t('no_deadline'), overdue: false };
+  let ms = new Date(iso).getTime() - now;
+  const overdue = ms < 0;
+  ms = Math.abs(ms);
+  const d = Math.floor(ms / 86400000);
+  const h = Math.floor((ms % 86400000) / 3600000);
+  const m = Math.floor((ms % 3600000) / 60000);
+  const span = d > 0 ? `${d}${t('days')} ${h}${t('hours')}` : `${h}${t('hours')} ${m}${t('minutes')}`;
+  if (overdue) return { text: lang === 'en' ? `${span} ${t('overdue_by')}` : `${span}${t('overdue_by')}`, overdue };
+  return { text: lang === 'en' ? `${span} left` : `${t('remaining')} ${span}`, overdue };
+}
+
+/** Seconds as hours with one decimal. */
+export function hoursOf(seconds) {
+  return seconds === null || seconds === undefined ? null : Math.round((seconds / 3600) * 10) / 10;
+}
+
+export const PREFECTURES = ['北海道', '青森県', '岩手県', '宮城県', '秋田県', '山形県', '福島県', '茨城県', '栃木県', '群馬県',
+  '埼玉県', '千葉県', '東京都', '神奈川県', '新潟県', '富山県', '石川県', '福井県', '山梨県', '長野県', '岐阜県', '静岡県',
+  '愛知県', '三重県', '滋賀県', '京都府', '大阪府', '兵庫県', '奈良県', '和歌山県', '鳥取県', '島根県', '岡山県', '広島県',
+  '山口県', '徳島県', '香川県', '愛媛県', '高知県', '福岡県', '佐賀県', '長崎県', '熊本県', '大分県', '宮崎県', '鹿児島県', '沖縄県'];

@@ -1,0 +1,126 @@
+// Outcome statistics as charts drawn here in SVG (no library), each with a data table, and the
+// CSV export.
+
+import * as api from './api.js';
+import { t, label, enumValues, hoursOf, jstDate, problemText } from './i18n.js';
+import { h, s, select, field, checkbox, section, clear, errorBox, busy, uid } from './ui.js';
+
+function groupLabel(groupBy, g) {
+  if (groupBy === 'category') return label('category', g.key);
+  return g.label || g.key;
+}
+
+/** A horizontal bar chart: one row per group, one bar per series. */
+function barChart(title, rows, series, unit) {
+  const titleId = uid('chart');
+  const descId = uid('desc');
+  const max = Math.max(1, ...rows.flatMap((r) => series.map((x) => r.values[x.key] || 0)));
+  const labelW = 170;
+  const barH = 14;
+  const rowH = series.length * (barH + 4) + 12;
+  const width = 640;
+  const plotW = width - labelW - 70;
+  const height = rows.length * rowH + 40;
+  const svg = s('svg', { viewBox: `0 0 ${width} ${height}`, width: '100%', role: 'img', 'aria-labelledby': `${titleId} ${descId}`, class: 'chart' },
+    s('title', { id: titleId, text: title }),
+    s('desc', { id: descId, text: rows.map((r) => `${r.label}: ${series.map((x) => `${x.name} ${r.values[x.key] ?? '—'}${unit}`).join(', ')}`).join('; ') }));
+  // Grid lines at quarters.
+  for (let q = 0; q <= 4; q += 1) {
+    const x = labelW + (plotW * q) / 4;
+    svg.append(s('line', { x1: x, x2: x, y1: 20, y2: height - 10, class: 'grid' }),
+      s('text', { x, y: 14, 'text-anchor': 'middle', class: 'axis', text: `${Math.round((max * q) / 4 * 10) / 10}${unit}` }));
+  }
+  rows.forEach((r, i) => {
+    const y0 = 24 + i * rowH;
+    svg.append(s('text', { x: labelW - 8, y: y0 + rowH / 2, 'text-anchor': 'end', 'dominant-baseline': 'middle', class: 'label', text: r.label }));
+    series.forEach((x, j) => {
+      const v = r.values[x.key];
+      const y = y0 + j * (barH + 4);
+      if (v === null || v === undefined) {
+        svg.append(s('text', { x: labelW + 4, y: y + barH - 3, class: 'axis', text: '—' }));
+        return;
+      }
+      const w = Math.max(1, (plotW * v) / max);
+      svg.append(s('rect', { x: labelW, y, width: w, height: barH, class: `bar ${x.cls}` }),
+        s('text', { x: labelW + w + 4, y: y + barH - 3, class: 'value', text: `${v}${unit}` }));
+    });
+  });
+  const legend = h('p', { class: 'legend' }, series.map((x) => h('span', { class: 'legend-item' },
+    h('span', { class: `swatch ${x.cls}`, 'aria-hidden': 'true' }), x.name)));
+  const table = h('table', {},
+    h('caption', { class: 'visually-hidden' }, title),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('group')), series.map((x) => h('th', { scope: 'col' }, `${x.name}（${unit}）`)))),
+    h('tbody', {}, rows.map((r) => h('tr', {}, h('th', { scope: 'row' }, r.label), series.map((x) => h('td', {}, r.values[x.key] ?? '—'))))));
+  return section(title, rows.length ? [svg, legend, h('details', {}, h('summary', {}, t('show')), h('div', { class: 'table-wrap' }, table))] : h('p', { class: 'muted' }, t('no_data')));
+}
+
+export async function statsPage() {
+  const params = new URLSearchParams(location.search);
+  const yearAgo = new Date(Date.now() - 365 * 86400000);
+  const groupBy = select(t('group_by'), enumValues('group_by').map((g) => [g, label('group_by', g)]), { value: params.get('group_by') || 'prefecture' });
+  const from = field(t('from'), { type: 'date', value: params.get('from') || jstDate(yearAgo) });
+  const to = field(t('to'), { type: 'date', value: params.get('to') || jstDate() });
+  const drill = checkbox(t('drill_only'), { checked: params.get('drill') === 'true' });
+  const pseudo = checkbox(t('pseudonymize'), { checked: true });
+  const out = h('div', { id: 'charts' });
+  const msg = h('div', { class: 'messages' });
+
+  function q() {
+    const x = new URLSearchParams();
+    if (from.input.value) x.set('from', from.input.value);
+    if (to.input.value) x.set('to', to.input.value);
+    if (drill.input.checked) x.set('drill', 'true');
+    return x;
+  }
+
+  async function load() {
+    const x = q();
+    x.set('group_by', groupBy.input.value);
+    history.replaceState(null, '', `/stats?${x}`);
+    try {
+      const st = await api.get(`/stats?${x}`);
+      const rows = (metric) => st.groups.map((g) => ({
+        label: groupLabel(st.group_by, g),
+        values: { median: hoursOf(g.metrics[metric].median_seconds), p90: hoursOf(g.metrics[metric].p90_seconds) },
+      }));
+      const series = [{ key: 'median', name: t('median'), cls: 'median' }, { key: 'p90', name: t('p90'), cls: 'p90' }];
+      clear(out).append(
+        barChart(t('chart_count'), st.groups.map((g) => ({ label: groupLabel(st.group_by, g), values: { count: g.count } })),
+          [{ key: 'count', name: t('count'), cls: 'count' }], ''),
+        barChart(t('chart_care'), rows('time_to_care_resumed'), series, t('hours_unit')),
+        barChart(t('chart_full'), rows('time_to_full_recovery'), series, t('hours_unit')));
+    } catch (e) {
+      clear(out).append(errorBox(e instanceof api.NetworkError ? t('offline') : problemText(e.problem)));
+    }
+  }
+
+  const exportLink = h('a', { href: '/api/v1/incidents/export.csv', class: 'button secondary', id: 'export-csv' }, t('export_csv'));
+  exportLink.addEventListener('click', (ev) => {
+    ev.preventDefault();
+    busy(exportLink, async () => {
+      msg.replaceChildren();
+      const x = q();
+      if (pseudo.input.checked) x.set('pseudonymize', 'true');
+      try {
+        const res = await api.api('GET', `/incidents/export.csv?${x}`, undefined, { raw: true });
+        const blob = await res.blob();
+        const url = URL.createObjectURL(blob);
+        const a = h('a', { href: url, download: `hikeshi-incidents-${jstDate()}.csv`, class: 'visually-hidden' }, 'csv');
+        document.body.append(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 10000);
+      } catch (e) {
+        msg.append(errorBox(e instanceof api.NetworkError ? t('offline') : problemText(e.problem)));
+      }
+    });
+  });
+
+  const form = h('form', { class: 'card filters' },
+    h('div', { class: 'filter-grid' }, groupBy.el, from.el, to.el), drill.el,
+    h('p', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, t('show'))));
+  form.addEventListener('submit', (ev) => { ev.preventDefault(); load(); });
+  await load();
+  return h('div', { class: 'page' }, h('h1', {}, t('stats_title')), form,
+    h('div', { class: 'card' }, h('p', { class: 'buttons' }, exportLink), pseudo.el, msg), out);
+}
