@@ -144,7 +144,7 @@ fn refuse(settings: &Settings, e: ApiError) -> HttpResponse {
 }
 
 /// Browser sign-in: like `/auth/login`, but the refresh token is set as an HttpOnly cookie.
-#[utoipa::path(post, path = "/api/v1/auth/session", tag = "auth", request_body = LoginRequest, security(()),
+#[utoipa::path(post, path = "/api/v1/auth/session", operation_id = "session_create", tag = "auth", request_body = LoginRequest, security(()),
     params(("X-Hikeshi-CSRF" = String, Header, description = "Must be `1`")),
     responses((status = 200, description = "Signed in; `Set-Cookie: hikeshi_refresh=...; HttpOnly; SameSite=Strict`", body = SessionResponse),
         (status = 401, description = "Wrong credentials, locked account, or `otp` missing (type otp-required)", body = Problem),
@@ -162,7 +162,7 @@ pub async fn create(
 }
 
 /// Browser refresh: exchanges the refresh cookie for a new access token and rotates the cookie.
-#[utoipa::path(post, path = "/api/v1/auth/session/refresh", tag = "auth", security(("refresh_cookie" = [])),
+#[utoipa::path(post, path = "/api/v1/auth/session/refresh", operation_id = "session_refresh", tag = "auth", security(("refresh_cookie" = [])),
     params(("X-Hikeshi-CSRF" = String, Header, description = "Must be `1`")),
     responses((status = 200, description = "A new access token; the cookie is rotated", body = SessionResponse),
         (status = 401, description = "No cookie, or its session ended; the cookie is cleared", body = Problem),
@@ -180,11 +180,10 @@ pub async fn refresh(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<
     }
 }
 
-/// Browser sign-out: revokes the cookie's session and clears the cookie.
-#[utoipa::path(delete, path = "/api/v1/auth/session", tag = "auth", security(("refresh_cookie" = [])),
+/// Browser sign-out: revokes the cookie's session and clears the cookie (204 without a session too).
+#[utoipa::path(delete, path = "/api/v1/auth/session", operation_id = "session_delete", tag = "auth", security((), ("refresh_cookie" = [])),
     params(("X-Hikeshi-CSRF" = String, Header, description = "Must be `1`")),
     responses((status = 204, description = "Signed out; the cookie is cleared"),
-        (status = 401, description = "Never: signing out without a session succeeds", body = Problem),
         (status = 403, description = "Missing X-Hikeshi-CSRF header or a cross-site request", body = Problem)))]
 pub async fn delete(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     check_csrf(&req, &state.settings)?;
