@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::incidents::{apply_transition, priority_of, scope_of};
 use super::{decode_cursor, etag, if_match, in_tx, page_limit, paginate, with_conn, Page};
+use crate::auth::policy::{allows, require, sees_dispatch, Action};
 use crate::auth::{AuthUser, Scope};
 use crate::db::audit::{self, AuditEvent};
 use crate::db::dispatches::{Dispatch, DispatchFilter, SupportRequest, SupportStatus};
@@ -147,9 +148,7 @@ pub async fn request_support(
     let id = id.into_inner();
     let s = in_tx(&state, move |conn| {
         let (i, _) = load_incident(conn, &user, &id)?;
-        if !matches!(user.role, Role::Reporter | Role::DutyOfficer) {
-            return Err(ApiError::Forbidden("only the hospital or a duty officer requests support".into()));
-        }
+        require(&user, Action::RequestSupport)?;
         let mut needs: Vec<Skill> = Vec::new();
         for n in &b.needs {
             if !needs.contains(n) {
@@ -239,9 +238,7 @@ pub async fn decide_support(
     let s = in_tx(&state, move |conn| {
         let mut s = db::dispatches::get_support(conn, &id)?.ok_or(ApiError::NotFound)?;
         let (i, _) = load_incident(conn, &user, &s.incident_id)?;
-        if user.role != Role::DutyOfficer {
-            return Err(ApiError::Forbidden("only duty officers decide on support".into()));
-        }
+        require(&user, Action::DecideSupport)?;
         s.status = if b.approve { SupportStatus::Approved } else { SupportStatus::Declined };
         s.decided_by = Some(user.id.clone());
         s.decided_at = Some(db::now());
@@ -306,9 +303,7 @@ pub async fn dispatch(
     let st = state.clone();
     let d = in_tx(&state, move |conn| {
         let (i, h) = load_incident(conn, &user, &id)?;
-        if user.role != Role::DutyOfficer {
-            return Err(ApiError::Forbidden("only duty officers dispatch".into()));
-        }
+        require(&user, Action::Dispatch)?;
         if matches!(i.status, IncidentStatus::Closed | IncidentStatus::Withdrawn | IncidentStatus::Recovered) {
             return Err(ApiError::Conflict(format!("the incident is {}", i.status)));
         }
@@ -392,7 +387,8 @@ pub struct DispatchQuery {
 
 /// Dispatches: responders see their team's; officers and admins all; hospitals those to their incidents.
 #[utoipa::path(get, path = "/api/v1/dispatches", tag = "dispatch", security(("bearer" = [])), params(DispatchQuery),
-    responses((status = 200, body = Page<Dispatch>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = Page<Dispatch>), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, description = "`incident_id` names no incident visible to you", body = Problem), (status = 422, body = Problem)))]
 pub async fn list_dispatches(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -451,6 +447,7 @@ pub async fn dispatch_status(
     let b = body.into_inner();
     let id = id.into_inner();
     let now = db::now();
+    let explicit_at = b.at.is_some();
     let at = b.at.map(|t| chrono::SubsecRound::trunc_subsecs(t.with_timezone(&Utc), 6)).unwrap_or(now);
     if at > now + Duration::minutes(5) {
         return Err(ApiError::validation("at", "must not be in the future"));
@@ -463,27 +460,20 @@ pub async fn dispatch_status(
     let d = in_tx(&state, move |conn| {
         let mut d = db::dispatches::get(conn, &id)?.ok_or(ApiError::NotFound)?;
         // Responders of another team cannot see this dispatch at all.
-        let visible = match user.role {
-            Role::Responder => d.team_id == user.org_id,
-            Role::DutyOfficer | Role::Admin => true,
-            _ => false,
-        };
-        if !visible {
+        if !sees_dispatch(&user, &d.team_id) {
             return Err(ApiError::NotFound);
         }
-        let allowed_for_role = match user.role {
-            Role::Responder => b.status != DispatchStatus::Cancelled,
-            Role::DutyOfficer => b.status == DispatchStatus::Cancelled,
-            _ => false,
-        };
-        if !allowed_for_role {
-            return Err(ApiError::Forbidden(format!("the role {} may not set a dispatch to {}", user.role, b.status)));
-        }
+        require(
+            &user,
+            if b.status == DispatchStatus::Cancelled { Action::CancelDispatch } else { Action::MoveDispatch },
+        )?;
         check_dispatch_transition(d.status, b.status).map_err(|e| ApiError::IllegalTransition {
             detail: e.to_string(),
             allowed: e.allowed.iter().map(|s| s.as_str().to_owned()).collect(),
         })?;
         let latest = [Some(d.assigned_at), d.accepted_at, d.en_route_at, d.on_site_at].into_iter().flatten().max();
+        // Without an explicit time, "now" never precedes a step recorded a moment ahead of this clock.
+        let at = if explicit_at { at } else { latest.map_or(at, |l| at.max(l)) };
         if latest.is_some_and(|l| at < l) {
             return Err(ApiError::validation("at", "must not be before the dispatch's previous step"));
         }
@@ -622,10 +612,10 @@ fn teams(conn: &mut AnyConnection, only: Option<&str>) -> ApiResult<Vec<Team>> {
 #[utoipa::path(get, path = "/api/v1/responder-teams", tag = "dispatch", security(("bearer" = [])),
     responses((status = 200, body = Vec<Team>), (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub async fn list_teams(state: web::Data<AppState>, user: AuthUser) -> ApiResult<web::Json<Vec<Team>>> {
-    let list = with_conn(&state, move |conn| match user.role {
-        Role::DutyOfficer | Role::Admin => teams(conn, None),
-        Role::Responder => teams(conn, Some(&user.org_id)),
-        _ => Err(ApiError::Forbidden("only officers, admins and responders see teams".into())),
+    require(&user, Action::ReadTeams)?;
+    let list = with_conn(&state, move |conn| {
+        // Responders see their own team only.
+        teams(conn, (user.role == Role::Responder).then_some(user.org_id.as_str()))
     })
     .await?;
     Ok(web::Json(list))
@@ -652,9 +642,7 @@ pub async fn update_team(
     id: web::Path<String>,
     body: web::Json<Map<String, Value>>,
 ) -> ApiResult<HttpResponse> {
-    if !matches!(user.role, Role::DutyOfficer | Role::Admin) {
-        return Err(ApiError::Forbidden("only officers and admins change teams".into()));
-    }
+    require(&user, Action::ManageTeams)?;
     let version = if_match(&req)?;
     let id = id.into_inner();
     let body = body.into_inner();
@@ -734,11 +722,7 @@ pub async fn update_responder(
     let availability = body.availability;
     let m = in_tx(&state, move |conn| {
         let mut u = db::users::get(conn, &id)?.filter(|u| u.role == Role::Responder).ok_or(ApiError::NotFound)?;
-        let may = match user.role {
-            Role::Responder => u.id == user.id,
-            Role::DutyOfficer | Role::Admin => true,
-            _ => false,
-        };
+        let may = u.id == user.id || allows(user.role, Action::SetAnyAvailability);
         if !may {
             return Err(if user.role == Role::Responder {
                 ApiError::Forbidden("responders set only their own availability".into())
@@ -867,9 +851,7 @@ pub async fn suggestions(
     user: AuthUser,
     q: web::Query<SuggestionQuery>,
 ) -> ApiResult<web::Json<Vec<Suggestion>>> {
-    if !matches!(user.role, Role::DutyOfficer | Role::Admin) {
-        return Err(ApiError::Forbidden("only officers see suggestions".into()));
-    }
+    require(&user, Action::SuggestTeams)?;
     let incident_id = q.into_inner().incident_id;
     let list = with_conn(&state, move |conn| {
         let (i, _) = load_incident(conn, &user, &incident_id)?;

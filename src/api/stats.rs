@@ -11,7 +11,7 @@ use crate::auth::{AuthUser, Scope};
 use crate::db::incidents::{Cursor, Filters, Order};
 use crate::db::stats::{Group, GroupBy};
 use crate::db::{self};
-use crate::domain::{Prefecture, Role};
+use crate::domain::Prefecture;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
 
@@ -56,11 +56,7 @@ fn jst_midnight(d: NaiveDate) -> DateTime<Utc> {
 }
 
 fn require_officer(user: &AuthUser) -> ApiResult<()> {
-    if matches!(user.role, Role::DutyOfficer | Role::Admin) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden("statistics are for duty officers".into()))
-    }
+    crate::auth::policy::require(user, crate::auth::policy::Action::ReadStats)
 }
 
 fn period(from: Option<NaiveDate>, to: Option<NaiveDate>) -> ApiResult<(NaiveDate, NaiveDate)> {

@@ -26,6 +26,16 @@ pub enum Action {
     PreviewRouting,
     ReadContacts,
     ManageContacts,
+    RequestSupport,
+    DecideSupport,
+    Dispatch,
+    MoveDispatch,
+    CancelDispatch,
+    ReadTeams,
+    ManageTeams,
+    SuggestTeams,
+    SetAnyAvailability,
+    ReadStats,
 }
 
 /// The policy table: one row per action, the roles allowed.
@@ -46,6 +56,11 @@ pub fn allows(role: Role, action: Action) -> bool {
         PreviewRouting => matches!(role, Reporter | DutyOfficer),
         ReadContacts => matches!(role, Admin | DutyOfficer),
         ManageContacts => role == Admin,
+        RequestSupport => matches!(role, Reporter | DutyOfficer),
+        DecideSupport | Dispatch | CancelDispatch => role == DutyOfficer,
+        MoveDispatch => role == Responder,
+        ReadTeams => matches!(role, DutyOfficer | Admin | Responder),
+        ManageTeams | SuggestTeams | SetAnyAvailability | ReadStats => matches!(role, DutyOfficer | Admin),
     }
 }
 
@@ -55,6 +70,16 @@ pub fn require(user: &AuthUser, action: Action) -> Result<(), ApiError> {
         Ok(())
     } else {
         Err(ApiError::Forbidden(format!("the role {} may not do this", user.role)))
+    }
+}
+
+/// Whether the caller can see a dispatch of `team_id` at all (others get 404): responders see
+/// their own team's, officers and admins all.
+pub fn sees_dispatch(user: &AuthUser, team_id: &str) -> bool {
+    match user.role {
+        Role::Responder => team_id == user.org_id,
+        Role::DutyOfficer | Role::Admin => true,
+        _ => false,
     }
 }
 
@@ -118,6 +143,15 @@ mod tests {
             (DutyOfficer, ManageUsers, false),
             (Reporter, ReadAudit, false),
             (Admin, ReadAudit, true),
+            (Responder, MoveDispatch, true),
+            (DutyOfficer, MoveDispatch, false),
+            (Responder, CancelDispatch, false),
+            (DutyOfficer, CancelDispatch, true),
+            (Reporter, Dispatch, false),
+            (Reporter, RequestSupport, true),
+            (Responder, RequestSupport, false),
+            (Reporter, ReadStats, false),
+            (Admin, ReadStats, true),
         ];
         for (role, action, allowed) in rows {
             assert_eq!(allows(*role, *action), *allowed, "{role} {action:?}");
