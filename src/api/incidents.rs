@@ -169,7 +169,7 @@ fn priority_input(i: &Incident, hospital: &Organization, now: DateTime<Utc>) -> 
 }
 
 /// Recomputes routing, priority and (unless overridden) severity after the facts changed.
-fn refresh_derived(i: &mut Incident, hospital: &Organization, settings: &Settings, now: DateTime<Utc>) {
+pub fn refresh_derived(i: &mut Incident, hospital: &Organization, settings: &Settings, now: DateTime<Utc>) {
     i.routing = outbox::compute_routes(&i.facts, hospital, settings);
     i.priority = priority_of(i, hospital, settings, now);
     if !i.severity_overridden {
