@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The benchmark suite (issue 8): bench/run.sh [--tiny] [--no-wait]
 #   --tiny     smoke run: 200 incidents (2,000 for the "big" statistics), 3-second runs, one round
-#   --no-wait  do not wait for the machine to be quiet (full runs wait up to 40 minutes)
+#   --no-wait  do not wait for the machine to be quiet (full runs wait up to 40 minutes, before
+#              building and again before measuring)
+#   --reuse-seed  (development) measure again on the databases of the previous run
 # Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth), pgbench, wrk and python3-aiosmtpd.
-# Writes bench/results/latest.json and latest.md and prints the table.
+# Prints the table and writes it to bench/results/latest.json and latest.md (--tiny: latest-tiny.*).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,7 +14,8 @@ for a in "$@"; do
   case "$a" in
     --tiny) tiny=true ;;
     --no-wait) wait=false ;;
-    *) echo "usage: bench/run.sh [--tiny] [--no-wait]" >&2; exit 2 ;;
+    --reuse-seed) ;;
+    *) echo "usage: bench/run.sh [--tiny] [--no-wait] [--reuse-seed]" >&2; exit 2 ;;
   esac
 done
 
@@ -46,8 +49,8 @@ fi
 
 cargo build --release --locked --bin hikeshi --example bench_seed
 mkdir -p bench/results
-if $tiny; then
-  exec /usr/bin/python3 bench/bench.py --tiny
-else
-  exec /usr/bin/python3 bench/bench.py
-fi
+args=()
+$tiny && args+=(--tiny)
+$wait || args+=(--no-wait)
+for a in "$@"; do [ "$a" = --reuse-seed ] && args+=(--reuse-seed); done
+exec /usr/bin/python3 bench/bench.py "${args[@]}"
