@@ -140,6 +140,12 @@ pub struct Settings {
     pub trusted_proxy_header: Option<String>,
     /// Largest accepted JSON body, in bytes.
     pub max_body_bytes: usize,
+    /// Origins allowed to call the API from a browser (CORS), e.g. `["https://portal.example.jp"]`;
+    /// empty (the default) allows none.
+    pub cors_allowed_origins: Vec<String>,
+    /// Requests per client address per minute under `/api/v1` (0: unlimited). The client address
+    /// is the peer, or `trusted_proxy_header` behind a reverse proxy.
+    pub rate_limit_per_minute: u32,
     pub auth: AuthSettings,
     pub worker: WorkerSettings,
     pub priority: PriorityWeights,
@@ -159,6 +165,8 @@ impl Default for Settings {
             pool_size: 8,
             trusted_proxy_header: None,
             max_body_bytes: 256 * 1024,
+            cors_allowed_origins: Vec::new(),
+            rate_limit_per_minute: 1200,
             auth: AuthSettings::default(),
             worker: WorkerSettings::default(),
             priority: PriorityWeights::default(),
@@ -188,6 +196,16 @@ impl Settings {
         }
         if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
             problems.push(format!("HIKESHI_PUBLIC_URL {:?} must start with http:// or https://", self.public_url));
+        }
+        for origin in &self.cors_allowed_origins {
+            let ok = (origin.starts_with("https://") || origin.starts_with("http://"))
+                && !origin.trim_end_matches('/').contains(['*', ' '])
+                && origin.split("://").nth(1).is_some_and(|h| !h.is_empty() && !h.trim_end_matches('/').contains('/'));
+            if !ok {
+                problems.push(format!(
+                    "HIKESHI_CORS_ALLOWED_ORIGINS: {origin:?} is not an origin such as https://portal.example.jp"
+                ));
+            }
         }
         if self.database_url.expose().trim().is_empty() {
             problems.push("HIKESHI_DATABASE_URL is empty".into());

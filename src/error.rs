@@ -43,6 +43,8 @@ pub enum ApiError {
     Forbidden(String),
     #[error("not found")]
     NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: &'static str },
     #[error("conflict: {0}")]
     Conflict(String),
     #[error("illegal transition: {detail}")]
@@ -76,6 +78,9 @@ impl ApiError {
             ApiError::OtpRequired => ("otp-required", "ワンタイムパスワードが必要です / One-time password required"),
             ApiError::Forbidden(_) => ("forbidden", "権限がありません / Forbidden"),
             ApiError::NotFound => ("not-found", "見つかりません / Not found"),
+            ApiError::MethodNotAllowed { .. } => {
+                ("method-not-allowed", "このメソッドは使えません / Method not allowed")
+            }
             ApiError::Conflict(_) => ("conflict", "競合しています / Conflict"),
             ApiError::IllegalTransition { .. } => {
                 ("illegal-transition", "この状態には移行できません / Transition not allowed")
@@ -107,6 +112,7 @@ impl ApiError {
             ApiError::IllegalTransition { detail, .. } => detail.clone(),
             ApiError::OtpRequired => "this account uses two-factor authentication: send `otp`".into(),
             ApiError::NotFound => "the resource does not exist or is not visible to you".into(),
+            ApiError::MethodNotAllowed { allow } => format!("this path answers {allow}"),
             ApiError::PreconditionRequired => "send If-Match with the ETag of the version you changed".into(),
             ApiError::PreconditionFailed => "the resource changed since you read it: reload and retry".into(),
             ApiError::PayloadTooLarge => "the request body exceeds the size limit".into(),
@@ -146,6 +152,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized(_) | ApiError::OtpRequired => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) | ApiError::IllegalTransition { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
@@ -174,6 +181,9 @@ impl ResponseError for ApiError {
             }
             ApiError::Unavailable(_) => {
                 res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+            }
+            ApiError::MethodNotAllowed { allow } => {
+                res.insert_header((header::ALLOW, HeaderValue::from_static(allow)));
             }
             _ => {}
         }

@@ -54,8 +54,12 @@ pub struct Application {
     workers: Vec<tokio::task::JoinHandle<()>>,
 }
 
-async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound)
+/// Unrouted requests: 405 with `Allow` for a documented path asked with another method, else 404.
+async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
+    match api::openapi::allowed_methods(req.path()) {
+        Some(allow) => Err(ApiError::MethodNotAllowed { allow }),
+        None => Err(ApiError::NotFound),
+    }
 }
 
 impl Application {
@@ -89,8 +93,16 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
         let max_body = settings.max_body_bytes;
         let app_state = state.clone();
+        let per_minute = settings.rate_limit_per_minute;
+        let api_limit = web::Data::new(api::ApiRateLimit(RateLimiter::new(per_minute, Duration::from_secs(60))));
+        let hsts = settings.public_url.starts_with("https://");
+        let cors_settings = settings.clone();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::Condition::new(
+                    per_minute > 0,
+                    actix_web::middleware::from_fn(api::rate_limit),
+                ))
                 .wrap(
                     DefaultHeaders::new()
                         .add(("X-Content-Type-Options", "nosniff"))
@@ -98,9 +110,18 @@ impl Application {
                         .add(("Referrer-Policy", "no-referrer"))
                         .add(("Cache-Control", "no-store")),
                 )
+                .wrap(actix_web::middleware::Condition::new(
+                    hsts,
+                    DefaultHeaders::new().add(("Strict-Transport-Security", "max-age=31536000")),
+                ))
+                .wrap(actix_web::middleware::Condition::new(
+                    !cors_settings.cors_allowed_origins.is_empty(),
+                    api::cors(&cors_settings),
+                ))
                 .wrap(prometheus.clone())
                 .wrap(TracingLogger::default())
                 .app_data(app_state.clone())
+                .app_data(api_limit.clone())
                 .app_data(web::JsonConfig::default().limit(max_body).error_handler(error::json_error))
                 .app_data(web::PayloadConfig::default().limit(max_body))
                 .app_data(web::QueryConfig::default().error_handler(error::query_error))

@@ -272,11 +272,126 @@ fn idempotency_key(req: &HttpRequest) -> ApiResult<Option<String>> {
     }
 }
 
+/// Personal data as filed (defaults apply to omitted fields).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // documents the body; it is read field by field
+pub struct PersonalDataInput {
+    pub status: crate::domain::PersonalDataStatus,
+    /// Number of persons affected, as far as known.
+    #[schema(minimum = 0, maximum = 200000000, example = 40000)]
+    pub persons_estimate: Option<i64>,
+    /// 要配慮個人情報 (medical records always are). Default true.
+    pub sensitive: Option<bool>,
+    /// Risk of financial damage (e.g. card data). Default false.
+    pub financial_risk: Option<bool>,
+    /// Protected by strong encryption (then no PPC report is needed). Default false.
+    pub encrypted: Option<bool>,
+    /// Affected data items, e.g. "氏名", "病名" (1–100 characters each).
+    #[schema(max_items = 50)]
+    pub data_items: Option<Vec<DataItem>>,
+}
+
+/// One affected data item.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(min_length = 1, max_length = 100, pattern = "@line")]
+#[allow(dead_code)] // documents the body
+pub struct DataItem(String);
+
+/// Ransomware facts as filed (government common format).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // documents the body; it is read field by field
+pub struct RansomwareInput {
+    /// Text of the ransom note.
+    #[schema(max_length = 20000, pattern = "@text")]
+    pub note_text: Option<String>,
+    /// Extension of encrypted files, e.g. ".lockbit".
+    #[schema(max_length = 50, pattern = "@text")]
+    pub encrypted_extension: Option<String>,
+    /// Ransomware family if known.
+    #[schema(max_length = 100, pattern = "@text")]
+    pub family: Option<String>,
+    #[schema(max_items = 3)]
+    pub kinds: Option<Vec<crate::domain::RansomwareKind>>,
+}
+
+/// An indicator of compromise as filed.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // documents the body; it is read field by field
+pub struct IocInput {
+    #[serde(rename = "type")]
+    pub ioc_type: crate::domain::incident::IocType,
+    #[schema(min_length = 1, max_length = 2000, pattern = "@line")]
+    pub value: String,
+}
+
+/// Who to call back: a phone, because the hospital's e-mail may be down.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // documents the body; it is read field by field
+pub struct IncidentContactInput {
+    #[schema(min_length = 1, max_length = 100, pattern = "@line", example = "情報システム室 佐藤")]
+    pub name: String,
+    /// 9–15 digits; spaces, hyphens, parentheses and a leading + allowed.
+    #[schema(min_length = 1, max_length = 40, pattern = "@phone", example = "03-1234-5678")]
+    pub phone: String,
+    /// Empty or absent: none.
+    #[schema(max_length = 254, pattern = "@email")]
+    pub email: Option<String>,
+}
+
+/// A filing: the incident facts a hospital reports. Omitted optional fields take their defaults;
+/// text is trimmed; unknown fields are refused (422).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // documents the body; it is read field by field
+pub struct IncidentInput {
+    #[schema(min_length = 1, max_length = 200, pattern = "@line")]
+    pub title: String,
+    pub category: Category,
+    /// RFC 3339 with offset; not in the future (5 minutes of clock skew are tolerated).
+    pub detected_at: DateTime<Utc>,
+    /// When the hospital became aware that it is reportable (default: `detected_at`; not before
+    /// it, not in the future). Deadlines count from here.
+    pub aware_at: Option<DateTime<Utc>>,
+    /// Default empty.
+    #[schema(max_length = 10000, pattern = "@text")]
+    pub description: Option<String>,
+    /// Default `unknown`.
+    pub attack_vector: Option<crate::domain::AttackVector>,
+    /// Duplicates are ignored.
+    #[schema(max_items = 20)]
+    pub affected_systems: Option<Vec<crate::domain::AffectedSystem>>,
+    pub care_impact: crate::domain::CareImpact,
+    /// Default: status `none`.
+    pub personal_data: Option<PersonalDataInput>,
+    /// Default false.
+    pub ransom_demand: Option<bool>,
+    pub ransomware: Option<RansomwareInput>,
+    #[schema(max_items = 200)]
+    pub iocs: Option<Vec<IocInput>>,
+    /// Default `unknown`.
+    pub offline_backup: Option<crate::domain::OfflineBackup>,
+    /// Default false.
+    pub bcp_activated: Option<bool>,
+    /// Default false.
+    pub support_requested: Option<bool>,
+    pub contact: IncidentContactInput,
+    /// A training exercise (default false): routed only to drill contacts, excluded from statistics.
+    pub drill: Option<bool>,
+    /// Duty officers (required for them): the hospital filed for. Reporters: absent, null or their own hospital.
+    pub hospital_id: Option<String>,
+    /// Default `web` for reporters, `phone` for officers.
+    pub reported_via: Option<ReportedVia>,
+}
+
 /// File an incident: a reporter for its own hospital, or a duty officer on a hospital's behalf
 /// after a phone call (`hospital_id`, `reported_via: "phone"`).
 #[utoipa::path(post, path = "/api/v1/incidents", tag = "incidents", security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a filing safely: the same key and body replay the first response")),
-    request_body(content = IncidentFacts, description = "Incident facts; officers add `hospital_id` and `reported_via`",
+    request_body(content = IncidentInput, description = "Incident facts; officers add `hospital_id` and `reported_via`",
         example = json!({"title": "電子カルテのランサムウェア感染", "category": "ransomware", "detected_at": "2026-11-20T06:10:00+09:00",
             "description": "電子カルテサーバーが暗号化され、脅迫文が表示された", "attack_vector": "vpn", "affected_systems": ["emr", "pacs"],
             "care_impact": "emergency_suspended", "personal_data": {"status": "suspected", "persons_estimate": 40000},
@@ -811,26 +926,29 @@ fn e_to_string(from: IncidentStatus, to: IncidentStatus, allowed: &[IncidentStat
 
 /// A timeline entry to add: a note, or a status report under the four headings.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 #[allow(dead_code)] // documents the body; it is read field by field
-pub struct NewUpdate {
-    /// `note` or `status_report`.
-    #[schema(example = "status_report")]
-    pub kind: String,
-    /// Notes: the text.
-    #[schema(max_length = 10000)]
-    pub body: Option<String>,
-    /// 被害状況 (status reports).
-    #[schema(max_length = 10000)]
-    pub damage: Option<String>,
-    /// 対応状況.
-    #[schema(max_length = 10000)]
-    pub response: Option<String>,
-    /// 復旧状況.
-    #[schema(max_length = 10000)]
-    pub recovery: Option<String>,
-    /// 再発防止策.
-    #[schema(max_length = 10000)]
-    pub prevention: Option<String>,
+pub enum NewUpdate {
+    /// A note.
+    Note {
+        #[schema(min_length = 1, max_length = 10000, pattern = "@line")]
+        body: String,
+    },
+    /// A status report under the four headings.
+    StatusReport {
+        /// 被害状況.
+        #[schema(min_length = 1, max_length = 10000, pattern = "@line")]
+        damage: String,
+        /// 対応状況.
+        #[schema(min_length = 1, max_length = 10000, pattern = "@line")]
+        response: String,
+        /// 復旧状況.
+        #[schema(min_length = 1, max_length = 10000, pattern = "@line")]
+        recovery: String,
+        /// 再発防止策.
+        #[schema(min_length = 1, max_length = 10000, pattern = "@line")]
+        prevention: String,
+    },
 }
 
 /// The timeline, oldest first.

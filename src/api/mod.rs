@@ -116,10 +116,56 @@ pub fn etag(version: i32) -> String {
     format!("\"{version}\"")
 }
 
+/// The per-client request allowance under `/api/v1` (`rate_limit_per_minute`).
+pub struct ApiRateLimit(pub crate::auth::ratelimit::RateLimiter);
+
+/// Middleware: counts each `/api/` request against its client's allowance; 429 with
+/// `Retry-After` when it is spent. The client is the peer, or the trusted proxy header.
+pub async fn rate_limit(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    if req.path().starts_with("/api/") {
+        if let (Some(limit), Some(state)) =
+            (req.app_data::<web::Data<ApiRateLimit>>(), req.app_data::<web::Data<AppState>>())
+        {
+            let header = state.settings.trusted_proxy_header.as_deref();
+            if let Some(ip) = crate::auth::ratelimit::client_ip(req.request(), header) {
+                limit.0.check(ip).map_err(|s| ApiError::TooManyRequests { retry_after_seconds: s })?;
+            }
+        }
+    }
+    next.call(req).await
+}
+
+/// CORS for the origins in `cors_allowed_origins` (and the service's own `public_url`, whose
+/// pages send `Origin` too): the API's methods and headers, `ETag`/`Location`/`Retry-After`
+/// readable. Without configured origins the middleware is off and browsers allow none.
+pub fn cors(settings: &crate::config::Settings) -> actix_cors::Cors {
+    use actix_web::http::header;
+    let own = settings.public_url.trim_end_matches('/').to_owned();
+    settings
+        .cors_allowed_origins
+        .iter()
+        .map(|o| o.trim_end_matches('/').to_owned())
+        .chain(std::iter::once(own))
+        .fold(actix_cors::Cors::default(), |c, o| c.allowed_origin(&o))
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::IF_MATCH, header::ACCEPT])
+        .allowed_header("Idempotency-Key")
+        .expose_headers([header::ETAG, header::LOCATION, header::RETRY_AFTER])
+        .max_age(600)
+}
+
 /// Registers every `/api/v1` route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
+            // JSON only: nothing here may be rendered or framed by a browser.
+            .wrap(
+                actix_web::middleware::DefaultHeaders::new()
+                    .add(("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")),
+            )
             .configure(auth::routes)
             .configure(session::routes)
             .configure(organizations::routes)

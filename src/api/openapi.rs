@@ -1,6 +1,11 @@
 //! The OpenAPI document, generated from the handlers' annotations; `openapi.yaml` is its committed copy.
 
+use utoipa::openapi::header::Header;
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::response::Response;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Content, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use super::session::RefreshCookie;
@@ -38,13 +43,172 @@ impl Modify for UniqueOperationIds {
     }
 }
 
+const PROBLEM_JSON: &str = "application/problem+json";
+
+/// What an error status means on any operation (used where a handler documents none of its own).
+fn standard_description(status: &str) -> &'static str {
+    match status {
+        "200" => "OK",
+        "201" => "Created",
+        "204" => "No content",
+        "400" => "Malformed request: the body is not JSON, or not a JSON object",
+        "401" => "No valid access token (`WWW-Authenticate: Bearer`)",
+        "403" => "Your role may not do this",
+        "404" => "No such resource, or not visible to you",
+        "409" => "Conflicts with the current state (already exists or decided, incident closed or withdrawn, ...)",
+        "412" => "If-Match does not name the current version",
+        "413" => "The body exceeds the size limit",
+        "415" => "The body must be sent as `Content-Type: application/json`",
+        "422" => "Validation failed: `errors` lists every invalid field (unknown fields included)",
+        "428" => "If-Match is required",
+        "429" => "Too many requests from this client: wait `Retry-After` seconds",
+        "503" => "The database is unreachable: retry after `Retry-After` seconds",
+        _ => "",
+    }
+}
+
+fn problem_response(status: &str) -> Response {
+    let mut r = Response::new(standard_description(status));
+    r.content.insert(PROBLEM_JSON.into(), RefOr::T(Content::new(Some(Ref::from_schema_name("Problem")))));
+    r
+}
+
+fn string_header(description: &str) -> RefOr<Header> {
+    let mut h = Header::new(ObjectBuilder::new().schema_type(Type::String));
+    h.description = Some(description.into());
+    RefOr::T(h)
+}
+
+fn integer_header(description: &str) -> RefOr<Header> {
+    let mut h = Header::new(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)));
+    h.description = Some(description.into());
+    RefOr::T(h)
+}
+
+/// Makes the document say what the server does for every operation: errors are
+/// `application/problem+json` (utoipa would say `application/json`), every response has a
+/// description, and the statuses any request can meet (401 without a token, 400/413/415/422 for
+/// a body, 404 for an unknown id, 422 for a bad query, 429 and 503) are listed everywhere.
+struct StandardResponses;
+
+impl StandardResponses {
+    fn operation(path: &str, writes: bool, op: &mut Operation) {
+        let api = path.starts_with("/api/");
+        let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+        let has_body = op.request_body.is_some();
+        let params = op.parameters.as_deref().unwrap_or_default();
+        let in_path = params.iter().any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Path));
+        let in_query = params.iter().any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query));
+        let mut wanted: Vec<&str> = Vec::new();
+        if api {
+            wanted.extend(["429", "503"]);
+        }
+        if api && writes {
+            // Unique keys, decided requests, closed or withdrawn incidents, ...
+            wanted.push("409");
+        }
+        if secured {
+            wanted.push("401");
+        }
+        if has_body {
+            wanted.extend(["400", "413", "415", "422"]);
+        }
+        if in_path {
+            wanted.push("404");
+        }
+        if in_query {
+            wanted.push("422");
+        }
+        let responses = &mut op.responses.responses;
+        for status in wanted {
+            responses.entry(status.to_owned()).or_insert_with(|| RefOr::T(problem_response(status)));
+        }
+        for (status, r) in responses.iter_mut() {
+            let RefOr::T(r) = r else { continue };
+            if r.description.is_empty() {
+                r.description = standard_description(status).to_owned();
+            }
+            if let Some(c) = r.content.shift_remove("application/json") {
+                let is_problem = matches!(&c, RefOr::T(Content { schema: Some(RefOr::Ref(s)), .. })
+                    if s.ref_location.ends_with("/Problem"));
+                r.content.insert(if is_problem { PROBLEM_JSON } else { "application/json" }.to_owned(), c);
+            }
+            match status.as_str() {
+                "401" => {
+                    r.headers
+                        .entry("WWW-Authenticate".into())
+                        .or_insert_with(|| string_header("`Bearer realm=\"hikeshi\"`"));
+                }
+                "429" | "503" => {
+                    r.headers.entry("Retry-After".into()).or_insert_with(|| integer_header("Seconds to wait"));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+impl Modify for StandardResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if let Some(op) = item.get.as_mut() {
+                Self::operation(path, false, op);
+            }
+            for op in [&mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten() {
+                Self::operation(path, true, op);
+            }
+        }
+    }
+}
+
+/// Replaces the pattern placeholders of `#[schema(pattern = "@…")]` (utoipa only takes literals)
+/// with the patterns the parser enforces, so the contract and the checks share one definition.
+struct Patterns;
+
+fn substitute_patterns(v: &mut serde_json::Value) {
+    use crate::domain::parse::{EMAIL_PATTERN, LINE_PATTERN, PHONE_PATTERN, TEXT_PATTERN};
+    match v {
+        serde_json::Value::Object(m) => {
+            if let Some(serde_json::Value::String(p)) = m.get_mut("pattern") {
+                match p.as_str() {
+                    "@text" => *p = TEXT_PATTERN.into(),
+                    "@line" => *p = LINE_PATTERN.into(),
+                    "@phone" => *p = PHONE_PATTERN.into(),
+                    "@email" => *p = EMAIL_PATTERN.into(),
+                    _ => {}
+                }
+            }
+            m.values_mut().for_each(substitute_patterns);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(substitute_patterns),
+        _ => {}
+    }
+}
+
+impl Modify for Patterns {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(components) = openapi.components.as_mut() else { return };
+        for (name, schema) in components.schemas.iter_mut() {
+            let Ok(mut v) = serde_json::to_value(&*schema) else { continue };
+            let before = v.clone();
+            substitute_patterns(&mut v);
+            if v != before {
+                match serde_json::from_value(v) {
+                    Ok(s) => *schema = s,
+                    Err(e) => panic!("schema {name} does not round-trip through JSON: {e}"),
+                }
+            }
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "hikeshi API", version = "1.0.0",
         description = "Incident reporting and first-response coordination for hospital cyber incidents in Japan. \
             Errors are RFC 9457 problem+json. Unknown JSON fields in request bodies are refused (422), so a \
             misspelt field never silently loses data."),
-    modifiers(&BearerAuth, &RefreshCookie, &UniqueOperationIds),
+    modifiers(&BearerAuth, &RefreshCookie, &UniqueOperationIds, &StandardResponses, &Patterns),
     paths(
         health::healthz, health::readyz,
         auth::login, auth::refresh, auth::logout, auth::totp_setup, auth::totp_confirm, auth::totp_disable, auth::me,
@@ -62,9 +226,50 @@ impl Modify for UniqueOperationIds {
         stats::stats, stats::export,
         audit::list,
     ),
+    components(schemas(crate::domain::Milestone, crate::db::incidents::Order, reports::ReportFormat)),
     tags((name = "auth"), (name = "organizations"), (name = "users"), (name = "incidents"), (name = "routing"), (name = "contacts"), (name = "dispatch"), (name = "stats"), (name = "audit"), (name = "operations"))
 )]
 pub struct ApiDoc;
+
+/// The methods the document lists for a request path (`None`: no such path), so that a known
+/// path asked with another method answers 405 with `Allow` rather than 404.
+pub fn allowed_methods(path: &str) -> Option<&'static str> {
+    static TABLE: std::sync::OnceLock<Vec<(Vec<String>, String)>> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        ApiDoc::openapi()
+            .paths
+            .paths
+            .iter()
+            .map(|(template, item)| {
+                let segments = template.split('/').map(str::to_owned).collect();
+                let methods: Vec<&str> = [
+                    ("GET", item.get.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(m, present)| present.then_some(m))
+                .collect();
+                (segments, methods.join(", "))
+            })
+            .collect()
+    });
+    let segments: Vec<&str> = path.split('/').collect();
+    // A literal template (`/responder-teams/suggestions`) wins over a parameter (`/{id}`).
+    let matches = |t: &Vec<String>, literal_only: bool| {
+        t.len() == segments.len()
+            && t.iter()
+                .zip(&segments)
+                .all(|(t, s)| t == s || (!literal_only && t.starts_with('{') && t.ends_with('}') && !s.is_empty()))
+    };
+    table
+        .iter()
+        .find(|(t, _)| matches(t, true))
+        .or_else(|| table.iter().find(|(t, _)| matches(t, false)))
+        .map(|(_, m)| m.as_str())
+}
 
 /// The document as YAML (what `openapi.yaml` must contain).
 pub fn yaml() -> String {

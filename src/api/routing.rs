@@ -76,9 +76,60 @@ const OTHER_FILING_KEYS: &[&str] = &[
     "reported_via",
 ];
 
+/// The id of a hospital, as sent.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(min_length = 1, max_length = 64, pattern = "@line")]
+#[allow(dead_code)] // documents the body
+pub struct HospitalIdInput(String);
+
+/// Personal data of a draft (all optional).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // documents the body; it is read field by field
+pub struct PersonalDataDraft {
+    pub status: Option<PersonalDataStatus>,
+    #[schema(minimum = 0, maximum = 200000000)]
+    pub persons_estimate: Option<i64>,
+    pub sensitive: Option<bool>,
+    pub financial_risk: Option<bool>,
+    pub encrypted: Option<bool>,
+    #[schema(max_items = 50)]
+    pub data_items: Option<Vec<super::incidents::DataItem>>,
+}
+
+/// An incident draft: what routing depends on. The other fields of a filing are accepted and
+/// ignored (they are checked when the incident is filed).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // documents the body; it is read field by field
+pub struct RoutingDraft {
+    pub category: crate::domain::Category,
+    pub care_impact: Option<CareImpact>,
+    /// Not in the future.
+    pub detected_at: Option<DateTime<Utc>>,
+    /// Deadlines count from here (default `detected_at`, else now); not in the future.
+    pub aware_at: Option<DateTime<Utc>>,
+    pub personal_data: Option<PersonalDataDraft>,
+    pub drill: Option<bool>,
+    /// Duty officers: required, the hospital the draft is for. Reporters: ignored (their own).
+    pub hospital_id: Option<HospitalIdInput>,
+    pub title: Option<serde_json::Value>,
+    pub description: Option<serde_json::Value>,
+    pub attack_vector: Option<serde_json::Value>,
+    pub affected_systems: Option<serde_json::Value>,
+    pub ransom_demand: Option<serde_json::Value>,
+    pub ransomware: Option<serde_json::Value>,
+    pub iocs: Option<serde_json::Value>,
+    pub offline_backup: Option<serde_json::Value>,
+    pub bcp_activated: Option<serde_json::Value>,
+    pub support_requested: Option<serde_json::Value>,
+    pub contact: Option<serde_json::Value>,
+    pub reported_via: Option<serde_json::Value>,
+}
+
 /// Preview the routing of an incident draft (only `category` is required).
 #[utoipa::path(post, path = "/api/v1/routing/preview", tag = "routing", security(("bearer" = [])),
-    request_body(content = Object, description = "An incident draft: the fields of POST /incidents, all optional but `category`",
+    request_body(content = RoutingDraft, description = "An incident draft: the fields of POST /incidents, all optional but `category`",
         example = json!({"category": "ransomware", "care_impact": "emergency_suspended", "personal_data": {"status": "suspected"}})),
     responses((status = 200, body = RoutingPreview), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn preview(

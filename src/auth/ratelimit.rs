@@ -40,11 +40,13 @@ impl RateLimiter {
     }
 }
 
-/// The client address: from `header` (first entry) when configured, else the TCP peer.
+/// The client address: from `header` when configured, else the TCP peer. Of a list such as
+/// `X-Forwarded-For: <client-supplied>, <client>`, the last entry is the one the trusted proxy
+/// appended; earlier entries are whatever the client sent and are never trusted.
 pub fn client_ip(req: &HttpRequest, header: Option<&str>) -> Option<IpAddr> {
     if let Some(h) = header {
         if let Some(v) = req.headers().get(h).and_then(|v| v.to_str().ok()) {
-            if let Some(ip) = v.split(',').next().and_then(|s| s.trim().parse().ok()) {
+            if let Some(ip) = v.rsplit(',').next().and_then(|s| s.trim().parse().ok()) {
                 return Some(ip);
             }
         }
@@ -66,5 +68,15 @@ mod tests {
         }
         assert!(l.check(a).is_err());
         assert!(l.check(b).is_ok());
+    }
+
+    #[test]
+    fn behind_a_proxy_the_address_it_appended_counts_and_a_spoofed_one_does_not() {
+        let req = actix_web::test::TestRequest::default()
+            .peer_addr("10.0.0.1:4000".parse().unwrap())
+            .insert_header(("X-Forwarded-For", "198.51.100.7, 203.0.113.9"))
+            .to_http_request();
+        assert_eq!(client_ip(&req, Some("x-forwarded-for")), Some("203.0.113.9".parse().unwrap()));
+        assert_eq!(client_ip(&req, None), Some("10.0.0.1".parse().unwrap()));
     }
 }

@@ -106,6 +106,8 @@ pub struct IncidentFacts {
     pub offline_backup: OfflineBackup,
     pub bcp_activated: bool,
     pub support_requested: bool,
+    /// Absent for callers who may not see patient-facing contact data (liaisons).
+    #[schema(required = false)]
     pub contact: IncidentContact,
     /// A training exercise: routed only to drill contacts, excluded from statistics.
     pub drill: bool,

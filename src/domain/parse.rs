@@ -44,7 +44,9 @@ impl<'a> Reader<'a> {
         self.error(key, "is required");
     }
 
-    /// A string trimmed, with a length range in characters.
+    /// A string, stored trimmed. Its length in characters (as sent) must be within `min..=max`,
+    /// it must not be blank when `min > 0`, and it must not contain control characters other
+    /// than tab and line breaks: exactly what [`TEXT_PATTERN`] / [`LINE_PATTERN`] say in the contract.
     pub fn string(&mut self, key: &'static str, required: bool, min: usize, max: usize) -> Option<String> {
         match self.value(key) {
             None => {
@@ -53,29 +55,13 @@ impl<'a> Reader<'a> {
                 }
                 None
             }
-            Some(Value::String(s)) => {
-                let s = s.trim();
-                let n = s.chars().count();
-                if n < min {
-                    self.error(
-                        key,
-                        if min == 1 {
-                            "must not be empty".to_owned()
-                        } else {
-                            format!("must be at least {min} characters")
-                        },
-                    );
+            Some(Value::String(s)) => match check_text(s, min, max) {
+                Ok(t) => Some(t),
+                Err(m) => {
+                    self.error(key, m);
                     None
-                } else if n > max {
-                    self.error(key, format!("must be at most {max} characters"));
-                    None
-                } else if s.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
-                    self.error(key, "must not contain control characters");
-                    None
-                } else {
-                    Some(s.to_owned())
                 }
-            }
+            },
             Some(_) => {
                 self.error(key, "must be a string");
                 None
@@ -134,16 +120,16 @@ impl<'a> Reader<'a> {
         out
     }
 
-    /// A list of short strings.
+    /// A list of short strings (each as [`Reader::string`] with `min` 1).
     pub fn strings(&mut self, key: &'static str, max_items: usize, max_len: usize) -> Vec<String> {
         let mut out = Vec::new();
         match self.value(key) {
             None => {}
             Some(Value::Array(items)) if items.len() <= max_items => {
                 for (i, item) in items.iter().enumerate() {
-                    match item.as_str().map(str::trim) {
-                        Some(s) if !s.is_empty() && s.chars().count() <= max_len => out.push(s.to_owned()),
-                        Some(_) => self.error(&format!("{key}[{i}]"), format!("must be 1 to {max_len} characters")),
+                    match item.as_str().map(|s| check_text(s, 1, max_len)) {
+                        Some(Ok(s)) => out.push(s),
+                        Some(Err(m)) => self.error(&format!("{key}[{i}]"), m),
                         None => self.error(&format!("{key}[{i}]"), "must be a string"),
                     }
                 }
@@ -283,13 +269,43 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// A phone number as people write it: digits with optional `+`, spaces, hyphens and parentheses,
-/// 9 to 15 digits.
+/// Control characters other than tab, line feed and carriage return (Unicode Cc).
+fn forbidden_control(c: char) -> bool {
+    c.is_control() && c != '\n' && c != '\r' && c != '\t'
+}
+
+/// Checks a text value as sent and returns it trimmed.
+pub fn check_text(s: &str, min: usize, max: usize) -> Result<String, String> {
+    let n = s.chars().count();
+    let t = s.trim();
+    if n < min || (min > 0 && t.is_empty()) {
+        Err(if min <= 1 { "must not be empty".to_owned() } else { format!("must be at least {min} characters") })
+    } else if n > max {
+        Err(format!("must be at most {max} characters"))
+    } else if s.chars().any(forbidden_control) {
+        Err("must not contain control characters".to_owned())
+    } else {
+        Ok(t.to_owned())
+    }
+}
+
+/// The contract's pattern for free text: no control characters but tab and line breaks.
+pub const TEXT_PATTERN: &str = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$";
+/// Free text that must not be blank: [`TEXT_PATTERN`] with at least one non-space character.
+pub const LINE_PATTERN: &str = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$";
+/// [`looks_like_phone`] as a pattern (white space around it is trimmed).
+pub const PHONE_PATTERN: &str = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*\+?[ ()-]*(?:[0-9][ ()-]*){9,15}[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$";
+
+/// [`looks_like_email`] as a pattern, or empty (white space around it is trimmed).
+pub const EMAIL_PATTERN: &str = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*(?:[^@\s<>,\u0000-\u001F\u007F-\u009F]+@[^\s<>,.\u0000-\u001F\u007F-\u009F][^\s<>,\u0000-\u001F\u007F-\u009F]*\.[^\s<>,\u0000-\u001F\u007F-\u009F]*[^\s<>,.\u0000-\u001F\u007F-\u009F])?[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$";
+
+/// A phone number as people write it: an optional leading `+`, then digits with spaces, hyphens
+/// and parentheses, 9 to 15 digits.
 pub fn looks_like_phone(s: &str) -> bool {
-    let allowed = s.chars().all(|c| c.is_ascii_digit() || " -+()".contains(c));
-    let digits = s.chars().filter(char::is_ascii_digit).count();
-    let plus_ok = s.trim_start().starts_with('+') || !s.contains('+');
-    allowed && plus_ok && (9..=15).contains(&digits)
+    let rest = s.strip_prefix('+').unwrap_or(s);
+    let allowed = rest.chars().all(|c| c.is_ascii_digit() || " -()".contains(c));
+    let digits = rest.chars().filter(char::is_ascii_digit).count();
+    allowed && (9..=15).contains(&digits)
 }
 
 /// A plausible e-mail address (the mail server is the real judge).
@@ -301,7 +317,7 @@ pub fn looks_like_email(s: &str) -> bool {
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
                 && !s.chars().any(|c| c.is_whitespace() || c == '<' || c == '>' || c == ',')
-                && s.len() <= 254
+                && s.chars().count() <= 254
         }
         None => false,
     }

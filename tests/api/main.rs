@@ -9,6 +9,7 @@ mod contract;
 mod delivery;
 mod dispatch;
 mod errors;
+mod hardening;
 mod health;
 mod incidents;
 mod routing;
