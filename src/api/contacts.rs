@@ -9,7 +9,6 @@ use utoipa::{IntoParams, ToSchema};
 use super::{decode_cursor, etag, if_match, in_tx, page_limit, paginate, with_conn, Page};
 use crate::auth::policy::{require, Action};
 use crate::auth::AuthUser;
-use crate::db::audit::{self, AuditEvent};
 use crate::db::contacts::{Contact, ContactFilter};
 use crate::db::{self};
 use crate::domain::parse::{looks_like_email, Reader};
@@ -178,20 +177,8 @@ pub async fn list(
 }
 
 fn audit_contact(conn: &mut db::AnyConnection, user: &AuthUser, c: &Contact, action: &str) -> ApiResult<()> {
-    audit::append(
-        conn,
-        &AuditEvent {
-            actor_id: Some(&user.id),
-            actor_label: user.role.as_str(),
-            action,
-            target_type: "contact",
-            target_id: &c.id,
-            incident_id: None,
-            request_id: user.request_id.as_deref(),
-            details: serde_json::to_value(c).unwrap_or(Value::Null),
-        },
-    )?;
-    Ok(())
+    let details = serde_json::to_value(c).unwrap_or(Value::Null);
+    super::audit_by(conn, user, action, ("contact", &c.id), None, details)
 }
 
 /// Add a contact (admin).

@@ -11,7 +11,6 @@ use super::incidents::{apply_transition, priority_of, scope_of};
 use super::{decode_cursor, etag, if_match, in_tx, page_limit, paginate, with_conn, Page};
 use crate::auth::policy::{allows, require, sees_dispatch, Action};
 use crate::auth::{AuthUser, Scope};
-use crate::db::audit::{self, AuditEvent};
 use crate::db::dispatches::{Dispatch, DispatchFilter, SupportRequest, SupportStatus};
 use crate::db::incidents::Incident;
 use crate::db::notifications::{self, NewNotification};
@@ -48,20 +47,7 @@ fn audit_event(
     target: (&str, &str),
     details: Value,
 ) -> ApiResult<()> {
-    audit::append(
-        conn,
-        &AuditEvent {
-            actor_id: Some(&user.id),
-            actor_label: user.role.as_str(),
-            action,
-            target_type: target.0,
-            target_id: target.1,
-            incident_id: Some(incident_id),
-            request_id: user.request_id.as_deref(),
-            details,
-        },
-    )?;
-    Ok(())
+    super::audit_by(conn, user, action, target, Some(incident_id), details)
 }
 
 fn timeline(
@@ -71,16 +57,11 @@ fn timeline(
     kind: UpdateKind,
     data: Value,
 ) -> ApiResult<()> {
-    let name = db::users::get(conn, &user.id)?.map(|u| u.name).unwrap_or_else(|| user.role.to_string());
-    db::updates::add(conn, incident_id, kind, None, data, Some((&user.id, &name)))?;
-    Ok(())
+    super::incidents::timeline(conn, user, incident_id, kind, None, data).map(|_| ())
 }
 
 fn load_incident(conn: &mut AnyConnection, user: &AuthUser, id: &str) -> ApiResult<(Incident, Organization)> {
-    let scope = scope_of(conn, user)?;
-    let i = db::incidents::get_visible(conn, id, &scope)?.ok_or(ApiError::NotFound)?;
-    let h = db::orgs::get(conn, &i.hospital_id)?.ok_or(ApiError::NotFound)?;
-    Ok((i, h))
+    super::incidents::load(conn, user, id).map(|(i, h, _)| (i, h))
 }
 
 fn enqueue_mail(
@@ -682,18 +663,13 @@ pub async fn update_team(
         if !db::orgs::update(conn, &o)? {
             return Err(ApiError::PreconditionFailed);
         }
-        audit::append(
+        super::audit_by(
             conn,
-            &AuditEvent {
-                actor_id: Some(&user.id),
-                actor_label: user.role.as_str(),
-                action: "team.update",
-                target_type: "organization",
-                target_id: &o.id,
-                incident_id: None,
-                request_id: user.request_id.as_deref(),
-                details: json!({"skills": o.skills, "prefectures": o.coverage}),
-            },
+            &user,
+            "team.update",
+            ("organization", &o.id),
+            None,
+            json!({"skills": o.skills, "prefectures": o.coverage}),
         )?;
         teams(conn, Some(&o.id))?.pop().ok_or(ApiError::NotFound)
     })
@@ -733,18 +709,13 @@ pub async fn update_responder(
         u.availability = Some(availability);
         u.updated_at = db::now();
         db::users::save(conn, &u)?;
-        audit::append(
+        super::audit_by(
             conn,
-            &AuditEvent {
-                actor_id: Some(&user.id),
-                actor_label: user.role.as_str(),
-                action: "responder.availability",
-                target_type: "user",
-                target_id: &u.id,
-                incident_id: None,
-                request_id: user.request_id.as_deref(),
-                details: json!({"availability": availability}),
-            },
+            &user,
+            "responder.availability",
+            ("user", &u.id),
+            None,
+            json!({"availability": availability}),
         )?;
         Ok(Member { id: u.id, name: u.name, availability: u.availability })
     })

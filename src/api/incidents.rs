@@ -12,7 +12,6 @@ use super::{decode_cursor, etag, if_match, in_tx, page_limit, paginate, with_con
 use crate::auth::policy::{incident_scope, require, Action};
 use crate::auth::{AuthUser, Scope};
 use crate::config::Settings;
-use crate::db::audit::{self, AuditEvent};
 use crate::db::incidents::{Cursor, Filters, Incident, Milestones, Order};
 use crate::db::notifications::Notification;
 use crate::db::obligations::Obligation;
@@ -143,7 +142,7 @@ pub fn scope_of(conn: &mut AnyConnection, user: &AuthUser) -> ApiResult<Scope> {
 }
 
 /// A visible incident and its hospital, or 404.
-fn load(conn: &mut AnyConnection, user: &AuthUser, id: &str) -> ApiResult<(Incident, Organization, Scope)> {
+pub(crate) fn load(conn: &mut AnyConnection, user: &AuthUser, id: &str) -> ApiResult<(Incident, Organization, Scope)> {
     let scope = scope_of(conn, user)?;
     let incident = db::incidents::get_visible(conn, id, &scope)?.ok_or(ApiError::NotFound)?;
     let hospital = db::orgs::get(conn, &incident.hospital_id)?.ok_or(ApiError::NotFound)?;
@@ -225,27 +224,15 @@ fn audit_incident(
     action: &str,
     details: Value,
 ) -> ApiResult<()> {
-    audit::append(
-        conn,
-        &AuditEvent {
-            actor_id: Some(&user.id),
-            actor_label: user.role.as_str(),
-            action,
-            target_type: "incident",
-            target_id: incident_id,
-            incident_id: Some(incident_id),
-            request_id: user.request_id.as_deref(),
-            details,
-        },
-    )?;
-    Ok(())
+    super::audit_by(conn, user, action, ("incident", incident_id), Some(incident_id), details)
 }
 
 fn author_name(conn: &mut AnyConnection, user: &AuthUser) -> ApiResult<String> {
     Ok(db::users::get(conn, &user.id)?.map(|u| u.name).unwrap_or_else(|| user.role.to_string()))
 }
 
-fn timeline(
+/// Adds a timeline entry written by the signed-in user.
+pub(crate) fn timeline(
     conn: &mut AnyConnection,
     user: &AuthUser,
     incident_id: &str,

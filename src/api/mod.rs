@@ -48,6 +48,32 @@ where
     with_conn(state, move |conn| conn.write_transaction(f)).await
 }
 
+/// Records, in the caller's transaction, an audit entry for something the signed-in user did to
+/// `target` (`(type, id)`), chained to its incident when it concerns one.
+pub fn audit_by(
+    conn: &mut AnyConnection,
+    user: &crate::auth::AuthUser,
+    action: &str,
+    target: (&str, &str),
+    incident_id: Option<&str>,
+    details: serde_json::Value,
+) -> ApiResult<()> {
+    crate::db::audit::append(
+        conn,
+        &crate::db::audit::AuditEvent {
+            actor_id: Some(&user.id),
+            actor_label: user.role.as_str(),
+            action,
+            target_type: target.0,
+            target_id: target.1,
+            incident_id,
+            request_id: user.request_id.as_deref(),
+            details,
+        },
+    )?;
+    Ok(())
+}
+
 /// `?limit=&cursor=` of every list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -8,7 +8,6 @@ use utoipa::{IntoParams, ToSchema};
 use super::{decode_cursor, etag, if_match, in_tx, page_limit, paginate, with_conn, Page};
 use crate::auth::policy::{require, Action};
 use crate::auth::AuthUser;
-use crate::db::audit::{self, AuditEvent};
 use crate::db::orgs::Organization;
 use crate::db::{self};
 use crate::domain::parse::Reader;
@@ -192,20 +191,8 @@ pub async fn create(
 }
 
 fn audit_org(conn: &mut db::AnyConnection, user: &AuthUser, org: &Organization, action: &str) -> ApiResult<()> {
-    audit::append(
-        conn,
-        &AuditEvent {
-            actor_id: Some(&user.id),
-            actor_label: user.role.as_str(),
-            action,
-            target_type: "organization",
-            target_id: &org.id,
-            incident_id: None,
-            request_id: user.request_id.as_deref(),
-            details: serde_json::json!({"name": org.name, "kind": org.kind, "version": org.version}),
-        },
-    )?;
-    Ok(())
+    let details = serde_json::json!({"name": org.name, "kind": org.kind, "version": org.version});
+    super::audit_by(conn, user, action, ("organization", &org.id), None, details)
 }
 
 /// One organisation.

@@ -5,7 +5,6 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::incidents::scope_of;
 use super::with_conn;
 use crate::auth::{AuthUser, Scope};
 use crate::db::incidents::Incident;
@@ -13,7 +12,7 @@ use crate::db::obligations::Obligation;
 use crate::db::orgs::Organization;
 use crate::db::{self};
 use crate::domain::{ObligationKind, PersonalDataStatus, RansomwareKind};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::notify::templates::{format_jst, Label, StatusReport};
 use crate::state::AppState;
 
@@ -246,10 +245,7 @@ fn respond(r: PreparedReport, format: Option<ReportFormat>) -> HttpResponse {
 }
 
 fn load(conn: &mut db::AnyConnection, user: &AuthUser, id: &str) -> ApiResult<(Incident, Organization, Scope)> {
-    let scope = scope_of(conn, user)?;
-    let i = db::incidents::get_visible(conn, id, &scope)?.ok_or(ApiError::NotFound)?;
-    let h = db::orgs::get(conn, &i.hospital_id)?.ok_or(ApiError::NotFound)?;
-    Ok((i, h, scope))
+    super::incidents::load(conn, user, id)
 }
 
 /// The PPC report text and items (速報 until the preliminary report is recorded, then 確報).

@@ -7,7 +7,6 @@ use utoipa::{IntoParams, ToSchema};
 use super::{decode_cursor, etag, if_match, in_tx, page_limit, paginate, with_conn, Page};
 use crate::auth::policy::{require, Action};
 use crate::auth::{passwords, AuthUser};
-use crate::db::audit::{self, AuditEvent};
 use crate::db::users::User;
 use crate::db::{self, AnyConnection};
 use crate::domain::parse::looks_like_email;
@@ -115,20 +114,8 @@ pub struct UserListQuery {
 }
 
 fn audit_user(conn: &mut AnyConnection, actor: &AuthUser, target: &User, action: &str) -> ApiResult<()> {
-    audit::append(
-        conn,
-        &AuditEvent {
-            actor_id: Some(&actor.id),
-            actor_label: actor.role.as_str(),
-            action,
-            target_type: "user",
-            target_id: &target.id,
-            incident_id: None,
-            request_id: actor.request_id.as_deref(),
-            details: serde_json::json!({"email": target.email, "role": target.role, "active": target.active}),
-        },
-    )?;
-    Ok(())
+    let details = serde_json::json!({"email": target.email, "role": target.role, "active": target.active});
+    super::audit_by(conn, actor, action, ("user", &target.id), None, details)
 }
 
 /// List users (admin).
@@ -269,19 +256,8 @@ pub async fn put_policy(
     let saved = roles.clone();
     in_tx(&state, move |conn| {
         db::settings::put(conn, "totp_required_roles", &db::to_json(&saved))?;
-        audit::append(
-            conn,
-            &AuditEvent {
-                actor_id: Some(&user.id),
-                actor_label: user.role.as_str(),
-                action: "security_policy.update",
-                target_type: "setting",
-                target_id: "totp_required_roles",
-                incident_id: None,
-                request_id: user.request_id.as_deref(),
-                details: serde_json::json!({"totp_required_roles": saved}),
-            },
-        )?;
+        let details = serde_json::json!({"totp_required_roles": saved});
+        super::audit_by(conn, &user, "security_policy.update", ("setting", "totp_required_roles"), None, details)?;
         Ok(())
     })
     .await?;
