@@ -679,7 +679,8 @@ def render(r):
         ratio = ""
         if name in ("file_hikeshi", "queue_hikeshi"):
             ratio = f"{rat[name.split('_')[0] + '_c' + c] * 100:.0f} %"
-        lines.append(f"| {names.get(name, name)} | {c} | {v['req_s']:,.0f} | {v['p50_ms']:.1f} | {v['p99_ms']:.1f} | {ratio} |")
+        rate = f"{v['req_s']:,.0f}" if v["req_s"] >= 10 else f"{v['req_s']:.1f}"
+        lines.append(f"| {names.get(name, name)} | {c} | {rate} | {v['p50_ms']:.1f} | {v['p99_ms']:.1f} | {ratio} |")
     nt = r["notify"]
     lines.append(
         f"| time to notify ({nt['filed']} filings at 10/s, {nt['emails']} e-mails, aiosmtpd) | | | "
@@ -712,8 +713,10 @@ def machine():
         pass
     mem = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30)
     pgv = psql("postgres", "SHOW server_version")
+    git = lambda *a: subprocess.run(["git", "-C", ROOT, *a], capture_output=True, text=True).stdout.strip()
     return {"cpu": cpu, "cores": os.cpu_count(), "mem_gb": mem, "postgres": f"PostgreSQL {pgv}",
-            "kernel": platform.release()}
+            "kernel": platform.release(), "commit": git("rev-parse", "--short", "HEAD"),
+            "uncommitted_files": len(git("status", "--porcelain", "--untracked-files=no").splitlines())}
 
 
 if __name__ == "__main__":
