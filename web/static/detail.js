@@ -110,8 +110,9 @@ function obligationsCard(i, role) {
       const receipt = field(t('receipt'), { name: 'reference', maxlength: 200 });
       const out = h('div', { class: 'messages' });
       const btn = h('button', { type: 'submit', class: 'secondary' }, t('fulfil'));
-      form = h('form', { class: 'inline-form' }, receipt.el, btn, out);
-      form.addEventListener('submit', (ev) => {
+      const inner = h('form', { class: 'inline-form' }, receipt.el, btn, out);
+      form = h('details', {}, h('summary', {}, `${t('fulfil')}: ${label('obligation', o.kind)}`), inner);
+      inner.addEventListener('submit', (ev) => {
         ev.preventDefault();
         const b = { at: new Date().toISOString() };
         if (receipt.input.value.trim()) b.reference = receipt.input.value.trim();
@@ -163,8 +164,9 @@ function milestonesCard(i, role) {
       when.el.classList.add('visually-hidden-label');
       const out = h('div', { class: 'messages' });
       const btn = h('button', { type: 'submit', class: 'secondary', dataset: { milestone: m } }, `${t('record')}: ${label('milestone', m)}`);
-      form = h('form', { class: 'inline-form' }, when.el, btn, out);
-      form.addEventListener('submit', (ev) => {
+      const inner = h('form', { class: 'inline-form' }, when.el, btn, out);
+      form = h('details', {}, h('summary', {}, `${t('record')}: ${label('milestone', m)}`), inner);
+      inner.addEventListener('submit', (ev) => {
         ev.preventDefault();
         act(btn, out, () => api.put(`/incidents/${i.id}/milestones/${m}`, { at: fromJstInput(when.input.value) }), t('recorded'));
       });
@@ -278,7 +280,7 @@ function notificationsCard(i, notes) {
     const btn = h('button', { type: 'button', class: 'secondary small' }, t('resend'));
     btn.addEventListener('click', () => act(btn, out, () => api.post(`/incidents/${i.id}/notifications/${n.id}/resend`), t('resent')));
     return h('li', { class: `note-${n.status}` },
-      h('p', {}, h('strong', {}, n.authority ? label('authority', n.authority) : n.kind), ' ', h('span', { class: `badge notification-${n.status}` }, label('notification_status', n.status))),
+      h('p', {}, h('strong', {}, n.authority ? label('authority', n.authority) : label('notification_kind', n.kind)), ' ', h('span', { class: `badge notification-${n.status}` }, label('notification_status', n.status))),
       h('p', { class: 'small' }, (n.recipients || []).join(', ')),
       h('p', { class: 'small muted' }, `${t('attempts')} ${n.attempts}・${t('sent_at')} ${fmtTime(n.sent_at)}`, n.last_error ? `・${n.last_error}` : ''),
       h('p', {}, btn), out);

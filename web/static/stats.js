@@ -4,22 +4,34 @@
 import * as api from './api.js';
 import { t, label, enumValues, hoursOf, jstDate, problemText } from './i18n.js';
 import { h, s, select, field, checkbox, section, clear, errorBox, busy, uid } from './ui.js';
+import { onLeave } from './app.js';
 
 function groupLabel(groupBy, g) {
   if (groupBy === 'category') return label('category', g.key);
   return g.label || g.key;
 }
 
+/** A round axis maximum: 1, 2 or 5 times a power of ten (counts: a multiple of 4, so ticks are whole). */
+function niceMax(v, whole) {
+  if (whole) return Math.max(4, Math.ceil(v / 4) * 4);
+  if (v <= 0) return 1;
+  const p = 10 ** Math.floor(Math.log10(v));
+  const f = v / p;
+  return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p;
+}
+
 /** A horizontal bar chart: one row per group, one bar per series. */
 function barChart(title, rows, series, unit) {
   const titleId = uid('chart');
   const descId = uid('desc');
-  const max = Math.max(1, ...rows.flatMap((r) => series.map((x) => r.values[x.key] || 0)));
-  const labelW = 170;
+  const top = Math.max(0, ...rows.flatMap((r) => series.map((x) => r.values[x.key] || 0)));
+  const max = niceMax(top, unit === '');
+  // Drawn for the screen it is on: on a phone the user units stay close to pixels, so text stays legible.
+  const width = Math.round(Math.min(640, Math.max(300, (window.innerWidth || 640) - 64)));
+  const labelW = width < 480 ? 92 : 170;
   const barH = 14;
   const rowH = series.length * (barH + 4) + 12;
-  const width = 640;
-  const plotW = width - labelW - 70;
+  const plotW = width - labelW - (width < 480 ? 56 : 70);
   const height = rows.length * rowH + 40;
   const svg = s('svg', { viewBox: `0 0 ${width} ${height}`, width: '100%', role: 'img', 'aria-labelledby': `${titleId} ${descId}`, class: 'chart' },
     s('title', { id: titleId, text: title }),
@@ -28,7 +40,7 @@ function barChart(title, rows, series, unit) {
   for (let q = 0; q <= 4; q += 1) {
     const x = labelW + (plotW * q) / 4;
     svg.append(s('line', { x1: x, x2: x, y1: 20, y2: height - 10, class: 'grid' }),
-      s('text', { x, y: 14, 'text-anchor': 'middle', class: 'axis', text: `${Math.round((max * q) / 4 * 10) / 10}${unit}` }));
+      s('text', { x, y: 14, 'text-anchor': 'middle', class: 'axis', text: `${Number(((max * q) / 4).toFixed(2))}${unit}` }));
   }
   rows.forEach((r, i) => {
     const y0 = 24 + i * rowH;
@@ -51,7 +63,8 @@ function barChart(title, rows, series, unit) {
     h('caption', { class: 'visually-hidden' }, title),
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('group')), series.map((x) => h('th', { scope: 'col' }, `${x.name}（${unit}）`)))),
     h('tbody', {}, rows.map((r) => h('tr', {}, h('th', { scope: 'row' }, r.label), series.map((x) => h('td', {}, r.values[x.key] ?? '—'))))));
-  return section(title, rows.length ? [svg, legend, h('details', {}, h('summary', {}, t('show')), h('div', { class: 'table-wrap' }, table))] : h('p', { class: 'muted' }, t('no_data')));
+  const any = rows.some((r) => series.some((x) => r.values[x.key] !== null && r.values[x.key] !== undefined));
+  return section(title, any ? [svg, legend, h('details', {}, h('summary', {}, t('data_table')), h('div', { class: 'table-wrap' }, table))] : h('p', { class: 'muted' }, t('no_data')));
 }
 
 export async function statsPage() {
@@ -78,7 +91,18 @@ export async function statsPage() {
     x.set('group_by', groupBy.input.value);
     history.replaceState(null, '', `/stats?${x}`);
     try {
-      const st = await api.get(`/stats?${x}`);
+      last = await api.get(`/stats?${x}`);
+      draw();
+    } catch (e) {
+      clear(out).append(errorBox(e instanceof api.NetworkError ? t('offline') : problemText(e.problem)));
+    }
+  }
+
+  /** Draws the charts of the last answer for the current width. */
+  function draw() {
+    const st = last;
+    if (!st) return;
+    {
       const rows = (metric) => st.groups.map((g) => ({
         label: groupLabel(st.group_by, g),
         values: { median: hoursOf(g.metrics[metric].median_seconds), p90: hoursOf(g.metrics[metric].p90_seconds) },
@@ -89,10 +113,15 @@ export async function statsPage() {
           [{ key: 'count', name: t('count'), cls: 'count' }], ''),
         barChart(t('chart_care'), rows('time_to_care_resumed'), series, t('hours_unit')),
         barChart(t('chart_full'), rows('time_to_full_recovery'), series, t('hours_unit')));
-    } catch (e) {
-      clear(out).append(errorBox(e instanceof api.NetworkError ? t('offline') : problemText(e.problem)));
     }
   }
+
+  // Redraw for a new width (a phone turned sideways), so that chart text stays legible.
+  let last = null;
+  let resizeTimer = null;
+  const onResize = () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(draw, 150); };
+  window.addEventListener('resize', onResize);
+  onLeave(() => { window.removeEventListener('resize', onResize); clearTimeout(resizeTimer); });
 
   const exportLink = h('a', { href: '/api/v1/incidents/export.csv', class: 'button secondary', id: 'export-csv' }, t('export_csv'));
   exportLink.addEventListener('click', (ev) => {
