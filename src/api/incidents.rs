@@ -611,7 +611,7 @@ pub async fn list(
     };
     let (rows, hospitals, dead) = with_conn(&state, move |conn| {
         let scope = scope_of(conn, &user)?;
-        let rows = db::incidents::list(conn, &scope, &filters, order, after.as_ref(), limit + 1)?;
+        let rows = db::incidents::list_items(conn, &scope, &filters, order, after.as_ref(), limit + 1)?;
         let mut ids: Vec<String> = rows.iter().map(|i| i.hospital_id.clone()).collect();
         ids.sort();
         ids.dedup();
@@ -644,14 +644,14 @@ pub async fn list(
                 delivery_failed: dead.contains(&i.id),
                 id: i.id,
                 reference: i.reference,
-                title: i.facts.title,
-                category: i.facts.category,
+                title: i.title,
+                category: i.category,
                 status: i.status,
                 severity: i.severity,
                 priority: i.priority,
                 hospital,
-                care_impact: i.facts.care_impact,
-                drill: i.facts.drill,
+                care_impact: i.care_impact,
+                drill: i.drill,
                 overdue_obligations: i.overdue_obligations,
                 reported_at: i.reported_at,
                 version: i.version,

@@ -318,15 +318,8 @@ pub struct Filters {
     pub drill: Option<bool>,
 }
 
-/// One page of visible incidents.
-pub fn list(
-    conn: &mut AnyConnection,
-    scope: &Scope,
-    f: &Filters,
-    order: Order,
-    after: Option<&Cursor>,
-    limit: i64,
-) -> DbResult<Vec<Incident>> {
+/// Visible incidents matching the filters, in `order`, after the cursor.
+fn page_query(scope: &Scope, f: &Filters, order: Order, after: Option<&Cursor>) -> Boxed<'static> {
     let mut q = scoped(scope);
     if let Some(s) = f.status {
         q = q.filter(incidents::status.eq(s.as_str()));
@@ -366,7 +359,105 @@ pub fn list(
             q = q.order((incidents::reported_at.desc(), incidents::id.desc()));
         }
     }
-    q.select(IncidentRow::as_select()).limit(limit).load(conn)?.into_iter().map(Incident::from_row).collect()
+    q
+}
+
+/// One page of visible incidents, in full.
+pub fn list(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    f: &Filters,
+    order: Order,
+    after: Option<&Cursor>,
+    limit: i64,
+) -> DbResult<Vec<Incident>> {
+    page_query(scope, f, order, after)
+        .select(IncidentRow::as_select())
+        .limit(limit)
+        .load(conn)?
+        .into_iter()
+        .map(Incident::from_row)
+        .collect()
+}
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = incidents)]
+struct SummaryRow {
+    id: String,
+    reference: String,
+    hospital_id: String,
+    prefecture: String,
+    beds: Option<i32>,
+    title: String,
+    category: String,
+    care_impact: String,
+    drill: bool,
+    status: String,
+    severity: String,
+    priority_score: i32,
+    priority_factors: String,
+    overdue_obligations: i32,
+    reported_at: NaiveDateTime,
+    version: i32,
+    updated_at: NaiveDateTime,
+}
+
+/// What a list (the triage queue) shows of an incident: read without the facts and routing
+/// documents, which are most of a row's size.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListItem {
+    pub id: String,
+    pub reference: String,
+    pub hospital_id: String,
+    pub prefecture: Prefecture,
+    pub beds: Option<i32>,
+    pub title: String,
+    pub category: Category,
+    pub care_impact: crate::domain::CareImpact,
+    pub drill: bool,
+    pub status: IncidentStatus,
+    pub severity: Severity,
+    pub priority: Priority,
+    pub overdue_obligations: i32,
+    pub reported_at: DateTime<Utc>,
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One page of visible incidents, as list items.
+pub fn list_items(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    f: &Filters,
+    order: Order,
+    after: Option<&Cursor>,
+    limit: i64,
+) -> DbResult<Vec<ListItem>> {
+    let rows: Vec<SummaryRow> =
+        page_query(scope, f, order, after).select(SummaryRow::as_select()).limit(limit).load(conn)?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(ListItem {
+                prefecture: Prefecture::parse(&r.prefecture)
+                    .ok_or_else(|| anyhow::anyhow!("corrupt prefecture {:?}", r.prefecture))?,
+                category: parse_enum(&r.category)?,
+                care_impact: parse_enum(&r.care_impact)?,
+                status: parse_enum(&r.status)?,
+                severity: parse_enum(&r.severity)?,
+                priority: Priority { score: r.priority_score, factors: from_json(&r.priority_factors)? },
+                id: r.id,
+                reference: r.reference,
+                hospital_id: r.hospital_id,
+                beds: r.beds,
+                title: r.title,
+                drill: r.drill,
+                overdue_obligations: r.overdue_obligations,
+                reported_at: utc(r.reported_at),
+                version: r.version,
+                updated_at: utc(r.updated_at),
+            })
+        })
+        .collect()
 }
 
 /// Untriaged incidents (their priority grows with waiting time).

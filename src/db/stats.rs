@@ -87,7 +87,11 @@ pub fn aggregate(
 ) -> DbResult<Vec<Group>> {
     let kind = conn.kind();
     let rows = match kind {
-        super::DbKind::Postgres => aggregate_pg(conn, group_by, from, to, drill)?,
+        super::DbKind::Postgres => conn.transaction(|c| {
+            // The per-group sorts fit in memory instead of spilling to disk.
+            diesel::sql_query("SET LOCAL work_mem = '64MB'").execute(c)?;
+            aggregate_pg(c, group_by, from, to, drill)
+        })?,
         super::DbKind::Sqlite => aggregate_windowed(conn, group_by, from, to, drill)?,
     };
     let mut groups: Vec<Group> = Vec::new();
