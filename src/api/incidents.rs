@@ -402,10 +402,8 @@ pub async fn file(
     let body = body.into_inner();
     let request_hash = hex::encode(Sha256::digest(serde_json::to_vec(&body).unwrap_or_default()));
     let now = db::now();
-    let mut errors = match IncidentFacts::parse(&body, now, FILING_KEYS) {
-        Ok(_) => Vec::new(),
-        Err(e) => e,
-    };
+    let parsed = IncidentFacts::parse(&body, now, FILING_KEYS);
+    let mut errors = parsed.as_ref().err().cloned().unwrap_or_default();
     let hospital_id = match (proxy, body.get("hospital_id")) {
         (true, Some(Value::String(h))) => Some(h.clone()),
         (true, _) => {
@@ -436,7 +434,7 @@ pub async fn file(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let facts = IncidentFacts::parse(&body, now, FILING_KEYS).map_err(ApiError::Validation)?;
+    let facts = parsed.map_err(ApiError::Validation)?;
     let (hospital_id, reported_via) = match (hospital_id, reported_via) {
         (Some(h), Some(v)) => (h, v),
         _ => return Err(ApiError::validation("body", "is incomplete")),
