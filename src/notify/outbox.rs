@@ -120,20 +120,36 @@ pub fn apply_routing(
     stage: &str,
 ) -> DbResult<usize> {
     db::incidents::set_routes(conn, &incident.id, &incident.routing)?;
+    for r in &incident.routing {
+        for (kind, due, remind) in obligation_times(r, incident.facts.aware_at, settings) {
+            db::obligations::create(conn, &incident.id, kind, r.authority, due, remind)?;
+        }
+    }
+    enqueue_reports(conn, settings, incident, hospital, &incident.routing, stage)
+}
+
+/// Enqueues the report of each of `routes` to each of its e-mail contacts, once per `stage`.
+fn enqueue_reports(
+    conn: &mut AnyConnection,
+    settings: &Settings,
+    incident: &Incident,
+    hospital: &Organization,
+    routes: &[Route],
+    stage: &str,
+) -> DbResult<usize> {
     let status_report = latest_status_report(conn, &incident.id)?;
     let s = summary(incident, hospital, status_report, settings);
     let domain = mail_domain(settings);
     let today = jst_date(db::now());
     let mut enqueued = 0;
-    for r in &incident.routing {
-        let times = obligation_times(r, incident.facts.aware_at, settings);
-        for (kind, due, remind) in &times {
-            db::obligations::create(conn, &incident.id, *kind, r.authority, *due, *remind)?;
-        }
+    for r in routes {
         let note = RouteNote {
             requirement: r.requirement,
             reasons: r.reasons.iter().map(|x| (x.ja.clone(), x.en.clone())).collect(),
-            obligations: times.iter().map(|(k, d, _)| (*k, *d)).collect(),
+            obligations: obligation_times(r, incident.facts.aware_at, settings)
+                .into_iter()
+                .map(|(k, d, _)| (k, d))
+                .collect(),
         };
         let contacts = db::contacts::select_for(
             conn,
@@ -185,12 +201,8 @@ pub fn status_report_to_mhlw(
     hospital: &Organization,
     update_id: &str,
 ) -> DbResult<usize> {
-    let Some(r) = incident.routing.iter().find(|r| r.authority == Authority::Mhlw) else { return Ok(0) };
-    let only_mhlw = Incident { routing: vec![r.clone()], ..incident.clone() };
-    let n = apply_routing(conn, settings, &only_mhlw, hospital, &format!("status_report:{update_id}"))?;
-    // apply_routing stored only MHLW as the route set; restore the full set.
-    db::incidents::set_routes(conn, &incident.id, &incident.routing)?;
-    Ok(n)
+    let mhlw: Vec<Route> = incident.routing.iter().filter(|r| r.authority == Authority::Mhlw).cloned().collect();
+    enqueue_reports(conn, settings, incident, hospital, &mhlw, &format!("status_report:{update_id}"))
 }
 
 /// Addresses that reach a hospital about an incident: its reporters and the incident's contact e-mail.

@@ -682,9 +682,17 @@ db_test!(the_timeline_lists_filing_notes_status_reports_and_milestones_in_order,
     let (_, p) = assert_problem(app.post(&updates, &reporter, &json!({"kind": "note"})).await, 422).await;
     assert!(error_fields(&p).contains("body"), "{p}");
 
+    let notes_before = notification_list(&app, &reporter, &id).await;
+    let routed_before = authorities(&fetch(&app, &reporter, &id).await);
     let (status, _, sr) = parts(app.post(&updates, &reporter, &report).await).await;
     assert_eq!(status, 201, "{sr}");
     assert_eq!(sr["data"]["prevention"], "VPN 機器の更新", "{sr}");
+    // The status report goes to MHLW alone, as a new message; the routing is untouched.
+    let notes_after = notification_list(&app, &reporter, &id).await;
+    let added: Vec<&Value> = notes_after.iter().filter(|n| !notes_before.iter().any(|b| b["id"] == n["id"])).collect();
+    assert_eq!(added.len(), 1, "{added:?}");
+    assert_eq!(added[0]["authority"], "mhlw", "{added:?}");
+    assert_eq!(authorities(&fetch(&app, &reporter, &id).await), routed_before);
 
     let (status, _, m) = parts(
         app.put(&format!("/incidents/{id}/milestones/emr_restored"), &reporter, &json!({"at": jst_ago(2)})).await,
@@ -849,3 +857,9 @@ db_test!(only_an_officer_may_resend_a_notification_of_a_reporters_incident, |app
     assert_eq!(app.email_of(Role::Liaison), PPC_LIAISON);
     assert_eq!(app.email_of(Role::DutyOfficer), OFFICER);
 });
+
+async fn notification_list(app: &TestApp, token: &str, id: &str) -> Vec<Value> {
+    let (status, _, body) = parts(app.get(&format!("/incidents/{id}/notifications"), token).await).await;
+    assert_eq!(status, 200, "{body}");
+    body.as_array().expect("a list").clone()
+}
