@@ -11,10 +11,9 @@ use actix_web::{web, App, HttpResponse, HttpServer};
 use actix_web_prom::PrometheusMetricsBuilder;
 use tokio::sync::{watch, Notify};
 use tracing_actix_web::TracingLogger;
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::api::{self, health, openapi::ApiDoc};
+use crate::api::{self, health};
 use crate::auth::jwt::{random_hex, JwtKeys};
 use crate::auth::passwords;
 use crate::auth::ratelimit::RateLimiter;
@@ -130,7 +129,8 @@ impl Application {
                 .route("/readyz", web::get().to(health::readyz))
                 .configure(api::configure)
                 .configure(crate::web::configure)
-                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
+                .route("/openapi.json", web::get().to(api::openapi::json))
+                .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json")))
                 .default_service(web::to(not_found))
         })
         .listen(listener)?

@@ -607,16 +607,9 @@ pub async fn list(
         hospital_id: q.hospital_id,
         drill: q.drill,
     };
-    let (rows, hospitals, dead) = with_conn(&state, move |conn| {
+    let rows = with_conn(&state, move |conn| {
         let scope = scope_of(conn, &user)?;
-        let rows = db::incidents::list_items(conn, &scope, &filters, order, after.as_ref(), limit + 1)?;
-        let mut ids: Vec<String> = rows.iter().map(|i| i.hospital_id.clone()).collect();
-        ids.sort();
-        ids.dedup();
-        let hospitals = db::orgs::get_many(conn, &ids)?;
-        let incident_ids: Vec<String> = rows.iter().map(|i| i.id.clone()).collect();
-        let dead = db::notifications::incidents_with_dead(conn, &incident_ids)?;
-        Ok((rows, hospitals, dead))
+        Ok(db::incidents::list_items(conn, &scope, &filters, order, after.as_ref(), limit + 1)?)
     })
     .await?;
     let page = paginate(
@@ -624,22 +617,31 @@ pub async fn list(
         limit,
         |i| Cursor { score: i.priority.score, reported_at: i.reported_at, id: i.id.clone() },
         |i| {
-            let hospital = hospitals
-                .iter()
-                .find(|h| h.id == i.hospital_id)
-                .map(|h| HospitalRef::of(h, i.prefecture))
-                .unwrap_or_else(|| HospitalRef {
-                    id: i.hospital_id.clone(),
+            let prefecture = i.prefecture;
+            let hospital = match i.hospital {
+                Some(h) => HospitalRef {
+                    id: i.hospital_id,
+                    name: h.name,
+                    prefecture,
+                    prefecture_name: prefecture.name_ja().into(),
+                    beds: h.beds,
+                    regional_roles: h.regional_roles,
+                    legal_form: h.legal_form,
+                    code: h.code,
+                },
+                None => HospitalRef {
+                    id: i.hospital_id,
                     name: String::new(),
-                    prefecture: i.prefecture,
-                    prefecture_name: i.prefecture.name_ja().into(),
+                    prefecture,
+                    prefecture_name: prefecture.name_ja().into(),
                     beds: i.beds,
                     regional_roles: vec![],
                     legal_form: None,
                     code: None,
-                });
+                },
+            };
             IncidentSummary {
-                delivery_failed: dead.contains(&i.id),
+                delivery_failed: i.delivery_failed,
                 id: i.id,
                 reference: i.reference,
                 title: i.title,

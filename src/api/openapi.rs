@@ -275,3 +275,10 @@ pub fn allowed_methods(path: &str) -> Option<&'static str> {
 pub fn yaml() -> String {
     ApiDoc::openapi().to_yaml().unwrap_or_default()
 }
+
+/// `GET /openapi.json`: the document, serialised once per process (not built per worker).
+pub async fn json() -> actix_web::HttpResponse {
+    static BODY: std::sync::OnceLock<actix_web::web::Bytes> = std::sync::OnceLock::new();
+    let body = BODY.get_or_init(|| serde_json::to_vec(&ApiDoc::openapi()).unwrap_or_default().into());
+    actix_web::HttpResponse::Ok().content_type("application/json").body(body.clone())
+}

@@ -269,16 +269,6 @@ pub fn count_by_status(conn: &mut AnyConnection, status: NotificationStatus) -> 
     Ok(notifications::table.filter(notifications::status.eq(status.as_str())).count().get_result(conn)?)
 }
 
-/// Incidents among `ids` with at least one dead notification (the officers' queue flag).
-pub fn incidents_with_dead(conn: &mut AnyConnection, ids: &[String]) -> DbResult<Vec<String>> {
-    Ok(notifications::table
-        .filter(notifications::incident_id.eq_any(ids))
-        .filter(notifications::status.eq(NotificationStatus::Dead.as_str()))
-        .select(notifications::incident_id.assume_not_null())
-        .distinct()
-        .load(conn)?)
-}
-
 /// The earliest time a pending or failed message becomes due (the worker sleeps until then).
 pub fn next_due(conn: &mut AnyConnection) -> DbResult<Option<DateTime<Utc>>> {
     let t: Option<NaiveDateTime> = notifications::table

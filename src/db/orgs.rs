@@ -132,17 +132,6 @@ pub fn get(conn: &mut AnyConnection, id: &str) -> DbResult<Option<Organization>>
         .transpose()
 }
 
-/// Organisations by id (for joining hospitals to incident lists).
-pub fn get_many(conn: &mut AnyConnection, ids: &[String]) -> DbResult<Vec<Organization>> {
-    organizations::table
-        .filter(organizations::id.eq_any(ids))
-        .select(OrgRow::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(Organization::from_row)
-        .collect()
-}
-
 /// A page of organisations in id order, optionally of one kind, after `after` (keyset cursor).
 pub fn list(
     conn: &mut AnyConnection,
