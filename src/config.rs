@@ -122,6 +122,23 @@ impl Default for WorkerSettings {
     }
 }
 
+/// Statistics snapshots (`GET /stats`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StatsSettings {
+    /// While incidents change, a snapshot is served for this many seconds before it is computed
+    /// again (0: recompute after any change).
+    pub refresh_seconds: i64,
+    /// A snapshot is never served older than this, in seconds, changes seen or not.
+    pub max_age_seconds: i64,
+}
+
+impl Default for StatsSettings {
+    fn default() -> Self {
+        Self { refresh_seconds: 60, max_age_seconds: 900 }
+    }
+}
+
 /// Every setting of the service.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -148,6 +165,7 @@ pub struct Settings {
     pub rate_limit_per_minute: u32,
     pub auth: AuthSettings,
     pub worker: WorkerSettings,
+    pub stats: StatsSettings,
     pub priority: PriorityWeights,
     pub deadlines: DeadlineConfig,
 }
@@ -169,6 +187,7 @@ impl Default for Settings {
             rate_limit_per_minute: 1200,
             auth: AuthSettings::default(),
             worker: WorkerSettings::default(),
+            stats: StatsSettings::default(),
             priority: PriorityWeights::default(),
             deadlines: DeadlineConfig::default(),
         }
@@ -226,6 +245,12 @@ impl Settings {
         }
         if self.worker.max_attempts < 1 {
             problems.push("HIKESHI_WORKER__MAX_ATTEMPTS must be at least 1".into());
+        }
+        if self.stats.refresh_seconds < 0 || self.stats.max_age_seconds < self.stats.refresh_seconds {
+            problems.push(
+                "HIKESHI_STATS__REFRESH_SECONDS must be at least 0 and HIKESHI_STATS__MAX_AGE_SECONDS at least as large"
+                    .into(),
+            );
         }
         if problems.is_empty() {
             Ok(())

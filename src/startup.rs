@@ -83,6 +83,7 @@ impl Application {
             dummy_hash,
             outbox_wake: Arc::new(Notify::new()),
             metrics: metrics.clone(),
+            stats_lock: Default::default(),
         });
         let prometheus = PrometheusMetricsBuilder::new("hikeshi")
             .endpoint("/metrics")

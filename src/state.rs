@@ -20,4 +20,7 @@ pub struct AppState {
     /// Wakes the outbox worker after a commit that enqueued mail.
     pub outbox_wake: Arc<Notify>,
     pub metrics: Metrics,
+    /// One statistics computation at a time in this process: requests that find no fresh
+    /// snapshot wait for the one being computed instead of sorting the same rows again.
+    pub stats_lock: Arc<tokio::sync::Mutex<()>>,
 }

@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::with_conn;
 use crate::auth::{AuthUser, Scope};
 use crate::db::incidents::{Cursor, Filters, Order};
-use crate::db::stats::{Group, GroupBy};
+use crate::db::stats::{Group, GroupBy, Snapshot};
 use crate::db::{self};
 use crate::domain::Prefecture;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -38,6 +38,10 @@ pub struct Stats {
     pub to: NaiveDate,
     pub group_by: GroupBy,
     pub drill: bool,
+    /// When these figures were computed. Statistics are served from snapshots: while incidents
+    /// change, a snapshot is at most `stats.refresh_seconds` (default 60) old; a request with
+    /// `Cache-Control: no-cache` has them computed now.
+    pub as_of: DateTime<Utc>,
     pub groups: Vec<StatsGroup>,
 }
 
@@ -73,6 +77,7 @@ fn period(from: Option<NaiveDate>, to: Option<NaiveDate>) -> ApiResult<(NaiveDat
 #[utoipa::path(get, path = "/api/v1/stats", tag = "stats", security(("bearer" = [])), params(StatsQuery),
     responses((status = 200, body = Stats), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn stats(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     user: AuthUser,
     q: web::Query<StatsQuery>,
@@ -82,11 +87,43 @@ pub async fn stats(
     let (from, to) = period(q.from, q.to)?;
     let group_by = q.group_by.unwrap_or(GroupBy::Prefecture);
     let drill = q.drill.unwrap_or(false);
-    let groups = with_conn(&state, move |conn| {
-        Ok(db::stats::aggregate(conn, group_by, jst_midnight(from), jst_midnight(to + Duration::days(1)), drill)?)
-    })
-    .await?;
-    let groups = groups
+    let no_cache = req
+        .headers()
+        .get_all(actix_web::http::header::CACHE_CONTROL)
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(',').any(|d| d.trim().eq_ignore_ascii_case("no-cache")));
+    let key = format!("{}|{from}|{to}|{drill}", crate::db::to_json(&group_by).trim_matches('"'));
+    let limits = &state.settings.stats;
+    let (refresh, max_age) = (Duration::seconds(limits.refresh_seconds), Duration::seconds(limits.max_age_seconds));
+    let fresh_snapshot = move |conn: &mut db::AnyConnection, key: &str| -> ApiResult<Option<Snapshot>> {
+        let mark = db::stats::change_mark(conn)?;
+        Ok(db::stats::snapshot(conn, key)?.filter(|s| s.fresh(mark, db::now(), refresh, max_age)))
+    };
+    let k = key.clone();
+    let cached = if no_cache { None } else { with_conn(&state, move |conn| fresh_snapshot(conn, &k)).await? };
+    let snapshot = if let Some(s) = cached {
+        s
+    } else {
+        // Computed once per process at a time; whoever waited looks again first.
+        let _computing = state.stats_lock.lock().await;
+        let (from_t, to_t) = (jst_midnight(from), jst_midnight(to + Duration::days(1)));
+        with_conn(&state, move |conn| {
+            if !no_cache {
+                if let Some(s) = fresh_snapshot(conn, &key)? {
+                    return Ok(s);
+                }
+            }
+            let mark = db::stats::change_mark(conn)?;
+            let computed_at = db::now();
+            let groups = db::stats::aggregate(conn, group_by, from_t, to_t, drill)?;
+            let s = Snapshot { groups, mark, computed_at };
+            db::stats::store_snapshot(conn, &key, &s)?;
+            Ok(s)
+        })
+        .await?
+    };
+    let groups = snapshot
+        .groups
         .into_iter()
         .map(|g| {
             let label = match group_by {
@@ -98,7 +135,7 @@ pub async fn stats(
             StatsGroup { group: g, label }
         })
         .collect();
-    Ok(web::Json(Stats { from, to, group_by, drill, groups }))
+    Ok(web::Json(Stats { from, to, group_by, drill, as_of: snapshot.computed_at, groups }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -1,6 +1,15 @@
 //! Table definitions, written by hand with portable types (TEXT ids, JSON as TEXT, UTC TIMESTAMP).
 
 diesel::table! {
+    stats_snapshots (key) {
+        key -> Text,
+        groups -> Text,
+        mark -> Nullable<Timestamp>,
+        computed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     settings (key) {
         key -> Text,
         value -> Text,
@@ -284,6 +293,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     incident_updates,
     idempotency_keys,
     audit_heads,
+    stats_snapshots,
     audit_log,
     contacts,
     notifications,

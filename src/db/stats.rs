@@ -2,13 +2,14 @@
 //! median and 90th percentile of each duration (linear interpolation, like `percentile_cont`),
 //! with PostgreSQL's `percentile_cont` and, on SQLite, window functions.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Double, Nullable, Text, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{ts, AnyConnection, DbResult};
+use super::schema::{incidents, stats_snapshots};
+use super::{from_json, to_json, ts, utc, AnyConnection, DbResult};
 
 /// How incidents are grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -278,6 +279,67 @@ fn aggregate_windowed(
             (r.metric, r.g, Summary { count: r.n, median_seconds: ms(r.median), p90_seconds: ms(p90) })
         })
         .collect())
+}
+
+/// A stored result of [`aggregate`]: computing statistics sorts every duration of the period
+/// (seconds at a million incidents), so results are kept and served again while they are fresh.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub groups: Vec<Group>,
+    /// [`change_mark`] when the computation started.
+    pub mark: Option<DateTime<Utc>>,
+    pub computed_at: DateTime<Utc>,
+}
+
+impl Snapshot {
+    /// Whether the snapshot may still be served at `now`, given the incidents' current change
+    /// mark: unchanged since and younger than `max_age`, or changed but younger than `refresh`.
+    /// (`max_age` bounds what a change mark cannot see: a transaction that commits after a
+    /// later one with an earlier `updated_at`.)
+    pub fn fresh(
+        &self,
+        mark: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+        refresh: chrono::Duration,
+        max_age: chrono::Duration,
+    ) -> bool {
+        let age = now - self.computed_at;
+        age < max_age && (self.mark == mark || age < refresh)
+    }
+}
+
+/// The latest change to any incident (`updated_at` moves on every change; an index lookup).
+pub fn change_mark(conn: &mut AnyConnection) -> DbResult<Option<DateTime<Utc>>> {
+    let t: Option<NaiveDateTime> = incidents::table.select(diesel::dsl::max(incidents::updated_at)).first(conn)?;
+    Ok(t.map(utc))
+}
+
+/// The stored snapshot for `key`, if any.
+pub fn snapshot(conn: &mut AnyConnection, key: &str) -> DbResult<Option<Snapshot>> {
+    let row: Option<(String, Option<NaiveDateTime>, NaiveDateTime)> = stats_snapshots::table
+        .filter(stats_snapshots::key.eq(key))
+        .select((stats_snapshots::groups, stats_snapshots::mark, stats_snapshots::computed_at))
+        .first(conn)
+        .optional()?;
+    row.map(|(groups, mark, at)| {
+        Ok(Snapshot { groups: from_json(&groups)?, mark: mark.map(utc), computed_at: utc(at) })
+    })
+    .transpose()
+}
+
+/// Stores `s` as the snapshot for `key`, unless a newer one is there already.
+pub fn store_snapshot(conn: &mut AnyConnection, key: &str, s: &Snapshot) -> DbResult<()> {
+    diesel::sql_query(
+        "INSERT INTO stats_snapshots (key, groups, mark, computed_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (key) DO UPDATE SET groups = excluded.groups, mark = excluded.mark, \
+         computed_at = excluded.computed_at WHERE stats_snapshots.computed_at < excluded.computed_at",
+    )
+    .bind::<Text, _>(key)
+    .bind::<Text, _>(to_json(&s.groups))
+    .bind::<Nullable<Timestamp>, _>(s.mark.map(ts))
+    .bind::<Timestamp, _>(ts(s.computed_at))
+    .execute(conn)?;
+    Ok(())
 }
 
 /// The medians a reader would compute by hand, for tests: linear-interpolated percentile of sorted values.

@@ -10,7 +10,7 @@ use diesel::RunQueryDsl;
 use hikeshi::db::stats::percentile;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, content_type, parts, TestApp};
+use crate::helpers::{assert_problem, content_type, parts, Backend, TestApp};
 
 const TOKYO_REPORTER: &str = "reporter@tokyo-chuo.example";
 const MINAMI_REPORTER: &str = "reporter@minami-town.example";
@@ -515,3 +515,92 @@ db_test!(the_csv_export_has_a_bom_one_row_per_real_incident_and_can_drop_hospita
     let responder = app.login("responder@east-team.example").await;
     assert_problem(app.get("/incidents/export.csv?pseudonymize=true", &responder).await, 403).await;
 });
+
+// ---------------------------------------------------------------------------------------------
+// 7. Snapshots.
+
+/// Incidents counted in a GET /stats answer.
+fn counted(body: &Value) -> i64 {
+    body["groups"].as_array().unwrap().iter().map(|g| g["count"].as_i64().unwrap()).sum()
+}
+
+async fn file_quiet(app: &TestApp, token: &str) {
+    let (status, _, body) = parts(app.post("/incidents", token, &crate::incidents::quiet_filing("誤送信")).await).await;
+    assert_eq!(status, 201, "{body}");
+}
+
+/// An app with these snapshot windows (seconds), one incident filed, and the first statistics
+/// by category (one incident): (app, reporter token, officer token, first answer).
+async fn first_snapshot(backend: Backend, refresh: i64, max_age: i64) -> Option<(TestApp, String, String, Value)> {
+    let app = crate::helpers::spawn_app_with(backend, |s| {
+        s.stats.refresh_seconds = refresh;
+        s.stats.max_age_seconds = max_age;
+    })
+    .await?;
+    let reporter = app.login(TOKYO_REPORTER).await;
+    let officer = app.login(OFFICER).await;
+    file_quiet(&app, &reporter).await;
+    let first = stats(&app, &officer, "group_by=category").await;
+    assert_eq!(counted(&first), 1, "{first}");
+    Some((app, reporter, officer, first))
+}
+
+backend_test!(statistics_are_computed_again_after_any_change_when_no_refresh_window_is_set, |backend| async move {
+    let Some((app, reporter, officer, first)) = first_snapshot(backend, 0, 900).await else {
+        return;
+    };
+    // Nothing changed: the stored snapshot, computed at the same time.
+    let again = stats(&app, &officer, "group_by=category").await;
+    assert_eq!(again["as_of"], first["as_of"]);
+    assert_eq!(again["groups"], first["groups"]);
+    // A new incident: computed again.
+    file_quiet(&app, &reporter).await;
+    let after = stats(&app, &officer, "group_by=category").await;
+    assert_eq!(counted(&after), 2, "{after}");
+    assert_ne!(after["as_of"], first["as_of"]);
+    // A change to an incident (triage) is a change too.
+    let (_, _, list) = parts(app.get("/incidents?limit=1", &officer).await).await;
+    let id = list["items"][0]["id"].as_str().unwrap().to_owned();
+    let res = app.post(&format!("/incidents/{id}/transitions"), &officer, &json!({"to": "triaged"})).await;
+    assert_eq!(res.status().as_u16(), 200);
+    let changed = stats(&app, &officer, "group_by=category").await;
+    assert_ne!(changed["as_of"], after["as_of"]);
+    let triaged: i64 = changed["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["metrics"]["time_to_triage"]["count"].as_i64().unwrap())
+        .sum();
+    assert_eq!(triaged, 1, "{changed}");
+});
+
+backend_test!(
+    statistics_are_served_from_a_snapshot_within_the_refresh_window_unless_asked_for_no_cache,
+    |backend| async move {
+        let Some((app, reporter, officer, first)) = first_snapshot(backend, 3600, 7200).await else {
+            return;
+        };
+        // Changed, but the snapshot is younger than the refresh window: served as it is.
+        file_quiet(&app, &reporter).await;
+        let stale = stats(&app, &officer, "group_by=category").await;
+        assert_eq!(stale["as_of"], first["as_of"]);
+        assert_eq!(counted(&stale), 1);
+        // Another grouping has its own snapshot, computed now.
+        assert_eq!(counted(&stats(&app, &officer, "group_by=prefecture").await), 2);
+        // Cache-Control: no-cache computes now, and that becomes the snapshot.
+        let res = app
+            .client
+            .get(app.api("/stats?group_by=category"))
+            .bearer_auth(&officer)
+            .header("Cache-Control", "no-cache")
+            .send()
+            .await
+            .unwrap();
+        let (status, _, fresh) = parts(res).await;
+        assert_eq!(status, 200, "{fresh}");
+        assert_eq!(counted(&fresh), 2, "{fresh}");
+        assert_ne!(fresh["as_of"], first["as_of"]);
+        let after = stats(&app, &officer, "group_by=category").await;
+        assert_eq!(after["as_of"], fresh["as_of"]);
+    }
+);
