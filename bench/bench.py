@@ -568,8 +568,9 @@ def main():
         return lambda c: run_wrk(server.base, {"BENCH_MODE": "file", "BENCH_TOKEN": token,
                                                "BENCH_PREFIX": f"{label}-{stamp}-{time.time_ns()}"}, c, s)
 
-    def wrk_path(server, token, path, secs=s):
-        return lambda c: run_wrk(server.base, {"BENCH_MODE": "path", "BENCH_TOKEN": token, "BENCH_PATH": path}, c, secs)
+    def wrk_path(server, token, path, secs=s, no_cache=False):
+        env = {"BENCH_MODE": "path", "BENCH_TOKEN": token, "BENCH_PATH": path, "BENCH_NO_CACHE": "1" if no_cache else "0"}
+        return lambda c: run_wrk(server.base, env, c, secs)
 
     plan = [
         ("file_pgbench", 8, lambda c: run_pgbench(db, filing_sql, c, s)),
@@ -584,6 +585,11 @@ def main():
                                                           "BENCH_IDS": ids_path}, c, s)),
         ("stats_100k_hikeshi", 1, wrk_path(pg, tok["off"], "/api/v1/stats?group_by=prefecture", CFG["stats_seconds"])),
         ("stats_1m_hikeshi", 1, wrk_path(pg_big, tok["big_off"], "/api/v1/stats?group_by=prefecture", CFG["stats_seconds"])),
+        # The same statistics computed for each request (no snapshot).
+        ("stats_100k_computed", 1, wrk_path(pg, tok["off"], "/api/v1/stats?group_by=prefecture", CFG["stats_seconds"],
+                                            no_cache=True)),
+        ("stats_1m_computed", 1, wrk_path(pg_big, tok["big_off"], "/api/v1/stats?group_by=prefecture",
+                                          CFG["stats_seconds"], no_cache=True)),
         ("file_sqlite", 8, wrk_file(lite, tok["lite_rep"], "lite")),
         ("file_sqlite", 32, wrk_file(lite, tok["lite_rep"], "lite")),
         ("queue_sqlite", 8, wrk_path(lite, tok["lite_off"], "/api/v1/incidents?limit=50")),
@@ -671,6 +677,8 @@ def render(r):
         "detail_hikeshi": "incident detail: GET /incidents/{id}",
         "stats_100k_hikeshi": f"stats by prefecture ({n:,} incidents)",
         "stats_1m_hikeshi": f"stats by prefecture ({big:,} incidents)",
+        "stats_100k_computed": f"stats computed per request, no-cache ({n:,})",
+        "stats_1m_computed": f"stats computed per request, no-cache ({big:,})",
         "file_sqlite": "file incident: POST /incidents (SQLite)",
         "queue_sqlite": f"triage queue (SQLite, {n:,})",
     }

@@ -1,7 +1,7 @@
 -- wrk script of the benchmark suite (bench/bench.py sets the environment):
 --   BENCH_MODE=file  POST /api/v1/incidents, a unique body and Idempotency-Key per request
 --   BENCH_MODE=get   GET /api/v1/incidents/<id>, ids drawn at random from BENCH_IDS (a file)
---   BENCH_MODE=path  GET BENCH_PATH
+--   BENCH_MODE=path  GET BENCH_PATH (BENCH_NO_CACHE=1 adds Cache-Control: no-cache)
 -- BENCH_TOKEN is the bearer token; done() prints one JSON line with the figures.
 
 local threads = {}
@@ -32,6 +32,7 @@ function init(args)
     math.randomseed(os.time() + (tid or 0))
   end
   headers = { ["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json" }
+  if os.getenv("BENCH_NO_CACHE") == "1" then headers["Cache-Control"] = "no-cache" end
 end
 
 function request()

@@ -2,7 +2,7 @@
 // CSV export.
 
 import * as api from './api.js';
-import { t, label, enumValues, hoursOf, jstDate, problemText } from './i18n.js';
+import { t, label, enumValues, hoursOf, jstDate, fmtTime, problemText } from './i18n.js';
 import { h, s, select, field, checkbox, section, clear, errorBox, busy, uid } from './ui.js';
 import { onLeave } from './app.js';
 
@@ -109,6 +109,7 @@ export async function statsPage() {
       }));
       const series = [{ key: 'median', name: t('median'), cls: 'median' }, { key: 'p90', name: t('p90'), cls: 'p90' }];
       clear(out).append(
+        h('p', { class: 'muted', id: 'stats-as-of' }, `${t('as_of')}: ${fmtTime(st.as_of)}`),
         barChart(t('chart_count'), st.groups.map((g) => ({ label: groupLabel(st.group_by, g), values: { count: g.count } })),
           [{ key: 'count', name: t('count'), cls: 'count' }], ''),
         barChart(t('chart_care'), rows('time_to_care_resumed'), series, t('hours_unit')),
