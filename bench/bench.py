@@ -353,7 +353,7 @@ def capture(db, db_url, creds):
     tokens.add(key, "bench-")
     tokens.collect([])
     queue_stmts = statements(queue_entries)
-    main = [s for s in queue_stmts if re.search(r"FROM\s+\"?incidents\"?", s[0]) and "ORDER BY" in s[0]]
+    main = [s for s in queue_stmts if re.search(r"FROM\s+\(?\"?incidents\"?", s[0]) and "ORDER BY" in s[0]]
     with open(os.path.join(RESULTS, "filing.sql"), "w") as f:
         f.write(pgbench_script(file_stmts, tokens))
     with open(os.path.join(RESULTS, "queue.sql"), "w") as f:
