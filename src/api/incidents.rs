@@ -617,28 +617,23 @@ pub async fn list(
         limit,
         |i| Cursor { score: i.priority.score, reported_at: i.reported_at, id: i.id.clone() },
         |i| {
-            let prefecture = i.prefecture;
-            let hospital = match i.hospital {
-                Some(h) => HospitalRef {
-                    id: i.hospital_id,
-                    name: h.name,
-                    prefecture,
-                    prefecture_name: prefecture.name_ja().into(),
-                    beds: h.beds,
-                    regional_roles: h.regional_roles,
-                    legal_form: h.legal_form,
-                    code: h.code,
-                },
-                None => HospitalRef {
-                    id: i.hospital_id,
-                    name: String::new(),
-                    prefecture,
-                    prefecture_name: prefecture.name_ja().into(),
-                    beds: i.beds,
-                    regional_roles: vec![],
-                    legal_form: None,
-                    code: None,
-                },
+            // A missing hospital row still shows the incident, with what the incident knows.
+            let h = i.hospital.unwrap_or_else(|| db::incidents::ListHospital {
+                name: String::new(),
+                beds: i.beds,
+                code: None,
+                regional_roles: vec![],
+                legal_form: None,
+            });
+            let hospital = HospitalRef {
+                id: i.hospital_id,
+                name: h.name,
+                prefecture: i.prefecture,
+                prefecture_name: i.prefecture.name_ja().into(),
+                beds: h.beds,
+                regional_roles: h.regional_roles,
+                legal_form: h.legal_form,
+                code: h.code,
             };
             IncidentSummary {
                 delivery_failed: i.delivery_failed,

@@ -92,35 +92,34 @@ pub async fn stats(
         .get_all(actix_web::http::header::CACHE_CONTROL)
         .filter_map(|v| v.to_str().ok())
         .any(|v| v.split(',').any(|d| d.trim().eq_ignore_ascii_case("no-cache")));
-    let key = format!("{}|{from}|{to}|{drill}", crate::db::to_json(&group_by).trim_matches('"'));
+    let key = format!("{group_by:?}|{from}|{to}|{drill}");
     let limits = &state.settings.stats;
     let (refresh, max_age) = (Duration::seconds(limits.refresh_seconds), Duration::seconds(limits.max_age_seconds));
-    let fresh_snapshot = move |conn: &mut db::AnyConnection, key: &str| -> ApiResult<Option<Snapshot>> {
-        let mark = db::stats::change_mark(conn)?;
-        Ok(db::stats::snapshot(conn, key)?.filter(|s| s.fresh(mark, db::now(), refresh, max_age)))
-    };
     let k = key.clone();
-    let cached = if no_cache { None } else { with_conn(&state, move |conn| fresh_snapshot(conn, &k)).await? };
-    let snapshot = if let Some(s) = cached {
-        s
+    let cached = if no_cache {
+        None
     } else {
-        // Computed once per process at a time; whoever waited looks again first.
-        let _computing = state.stats_lock.lock().await;
-        let (from_t, to_t) = (jst_midnight(from), jst_midnight(to + Duration::days(1)));
-        with_conn(&state, move |conn| {
-            if !no_cache {
-                if let Some(s) = fresh_snapshot(conn, &key)? {
+        with_conn(&state, move |conn| Ok(db::stats::fresh_snapshot(conn, &k, refresh, max_age)?.1)).await?
+    };
+    let snapshot = match cached {
+        Some(s) => s,
+        None => {
+            // Computed once per process at a time; whoever waited looks again first.
+            let _computing = state.stats_lock.lock().await;
+            let (from_t, to_t) = (jst_midnight(from), jst_midnight(to + Duration::days(1)));
+            with_conn(&state, move |conn| {
+                let (mark, fresh) = db::stats::fresh_snapshot(conn, &key, refresh, max_age)?;
+                if let (false, Some(s)) = (no_cache, fresh) {
                     return Ok(s);
                 }
-            }
-            let mark = db::stats::change_mark(conn)?;
-            let computed_at = db::now();
-            let groups = db::stats::aggregate(conn, group_by, from_t, to_t, drill)?;
-            let s = Snapshot { groups, mark, computed_at };
-            db::stats::store_snapshot(conn, &key, &s)?;
-            Ok(s)
-        })
-        .await?
+                let computed_at = db::now();
+                let groups = db::stats::aggregate(conn, group_by, from_t, to_t, drill)?;
+                let s = Snapshot { groups, mark, computed_at };
+                db::stats::store_snapshot(conn, &key, &s)?;
+                Ok(s)
+            })
+            .await?
+        }
     };
     let groups = snapshot
         .groups

@@ -327,6 +327,18 @@ pub fn snapshot(conn: &mut AnyConnection, key: &str) -> DbResult<Option<Snapshot
     .transpose()
 }
 
+/// The incidents' change mark now, and the snapshot for `key` if it may still be served.
+pub fn fresh_snapshot(
+    conn: &mut AnyConnection,
+    key: &str,
+    refresh: chrono::Duration,
+    max_age: chrono::Duration,
+) -> DbResult<(Option<DateTime<Utc>>, Option<Snapshot>)> {
+    let mark = change_mark(conn)?;
+    let fresh = snapshot(conn, key)?.filter(|s| s.fresh(mark, super::now(), refresh, max_age));
+    Ok((mark, fresh))
+}
+
 /// Stores `s` as the snapshot for `key`, unless a newer one is there already.
 pub fn store_snapshot(conn: &mut AnyConnection, key: &str, s: &Snapshot) -> DbResult<()> {
     diesel::sql_query(
