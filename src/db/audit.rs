@@ -4,6 +4,7 @@
 //! chain's last sequence number and hash, so deleting the newest entry is detected too.
 //! Audit rows are only ever inserted.
 
+use crate::db::LiteralLimitDsl;
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -163,7 +164,7 @@ pub fn list(
     if let Some(a) = after {
         q = q.filter(audit_log::id.gt(a.to_owned()));
     }
-    let rows: Vec<AuditRow> = q.order(audit_log::id.asc()).limit(limit).load(conn)?;
+    let rows: Vec<AuditRow> = q.order(audit_log::id.asc()).literal_limit(limit).load(conn)?;
     rows.into_iter()
         .map(|r| {
             Ok(AuditEntry {

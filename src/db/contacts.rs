@@ -1,5 +1,6 @@
 //! Authority contacts: data with effective dates, never code (the ministry reorganises in 2026).
 
+use crate::db::LiteralLimitDsl;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -149,7 +150,7 @@ pub fn list(conn: &mut AnyConnection, f: &ContactFilter, after: Option<&str>, li
     if let Some(a) = after {
         q = q.filter(contacts::id.gt(a.to_owned()));
     }
-    q.order(contacts::id.asc()).limit(limit).load(conn)?.into_iter().map(Contact::from_row).collect()
+    q.order(contacts::id.asc()).literal_limit(limit).load(conn)?.into_iter().map(Contact::from_row).collect()
 }
 
 /// The contacts an authority is reached through for a hospital on a day: the hospital's own (vendor),

@@ -1,5 +1,6 @@
 //! Dispatches of responder teams to incidents, and hospitals' support requests.
 
+use crate::db::LiteralLimitDsl;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -161,7 +162,7 @@ pub fn list(conn: &mut AnyConnection, f: &DispatchFilter, after: Option<&str>, l
     if let Some(a) = after {
         q = q.filter(dispatches::id.lt(a.to_owned()));
     }
-    q.order(dispatches::id.desc()).limit(limit).load(conn)?.into_iter().map(Dispatch::from_row).collect()
+    q.order(dispatches::id.desc()).literal_limit(limit).load(conn)?.into_iter().map(Dispatch::from_row).collect()
 }
 
 const ACTIVE: [&str; 4] = ["assigned", "accepted", "en_route", "on_site"];

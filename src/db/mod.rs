@@ -43,6 +43,84 @@ pub fn build_pool(url: &str, size: u32) -> Pool {
         .build_unchecked(AnyConnectionManager::new(url))
 }
 
+/// `LIMIT n` written into the statement's text instead of bound as a parameter.
+///
+/// PostgreSQL cannot cost a plan whose LIMIT is a parameter (it assumes a tenth of the table), so a
+/// prepared page query with a bound LIMIT never earns a reusable generic plan and is planned again
+/// at every execution: for the triage queue that planning cost more than running the query. With
+/// the limit in the text, each page size is its own prepared statement and is planned once.
+#[derive(Debug, Clone, Copy)]
+pub struct LiteralLimit<Q> {
+    query: Q,
+    limit: u32,
+}
+
+/// `.literal_limit(n)` on any select statement (see [`LiteralLimit`]).
+pub trait LiteralLimitDsl: Sized {
+    /// Pages are small: `n` is clamped to 0..=10,000.
+    fn literal_limit(self, n: i64) -> LiteralLimit<Self> {
+        LiteralLimit { query: self, limit: n.clamp(0, 10_000) as u32 }
+    }
+}
+
+impl<Q: diesel::query_builder::Query> LiteralLimitDsl for Q {}
+
+impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for LiteralLimit<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q, DB> diesel::query_builder::QueryFragment<DB> for LiteralLimit<Q>
+where
+    Q: diesel::query_builder::QueryFragment<DB>,
+    DB: diesel::backend::Backend,
+{
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> diesel::QueryResult<()> {
+        self.query.walk_ast(out.reborrow())?;
+        out.push_sql(" LIMIT ");
+        out.push_sql(&self.limit.to_string());
+        Ok(())
+    }
+}
+
+// The text depends on the limit, so the statement cache must key on the SQL, not on the type.
+impl<Q> diesel::query_builder::QueryId for LiteralLimit<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q, Conn> diesel::RunQueryDsl<Conn> for LiteralLimit<Q> {}
+
+/// A fixed SQL condition. Unlike `diesel::dsl::sql`, whose text may be built at run time and so
+/// keeps its statement out of the prepared statement cache, this text is a compile-time constant.
+/// For conditions a partial index is defined with: PostgreSQL can use such an index in a reused
+/// (generic) plan only when the condition's value is in the statement's text, not a parameter.
+#[derive(Debug, Clone, Copy)]
+pub struct StaticCondition(pub &'static str);
+
+impl diesel::expression::Expression for StaticCondition {
+    type SqlType = diesel::sql_types::Bool;
+}
+
+impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for StaticCondition {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> diesel::QueryResult<()> {
+        out.push_sql(self.0);
+        Ok(())
+    }
+}
+
+impl diesel::query_builder::QueryId for StaticCondition {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<QS> diesel::expression::AppearsOnTable<QS> for StaticCondition {}
+
+impl<QS> diesel::expression::SelectableExpression<QS> for StaticCondition {}
+
+impl<GB> diesel::expression::ValidGrouping<GB> for StaticCondition {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
 /// Now, in UTC, truncated to microseconds (PostgreSQL's precision) so round trips are exact.
 pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)

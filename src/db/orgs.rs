@@ -1,5 +1,6 @@
 //! Organisations: hospitals, the ministry, responder teams and authorities.
 
+use crate::db::LiteralLimitDsl;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -146,7 +147,7 @@ pub fn list(
     if let Some(a) = after {
         q = q.filter(organizations::id.gt(a.to_owned()));
     }
-    q.order(organizations::id.asc()).limit(limit).load(conn)?.into_iter().map(Organization::from_row).collect()
+    q.order(organizations::id.asc()).literal_limit(limit).load(conn)?.into_iter().map(Organization::from_row).collect()
 }
 
 /// Writes `org` if its stored version is still `org.version - 1`; false when stale.

@@ -1,5 +1,6 @@
 //! The incident timeline: notes, status reports and automatic entries for every change.
 
+use crate::db::LiteralLimitDsl;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -86,7 +87,7 @@ pub fn list(
     if let Some(a) = after {
         q = q.filter(incident_updates::id.gt(a.to_owned()));
     }
-    q.order(incident_updates::id.asc()).limit(limit).load(conn)?.into_iter().map(decode).collect()
+    q.order(incident_updates::id.asc()).literal_limit(limit).load(conn)?.into_iter().map(decode).collect()
 }
 
 /// The newest status report of an incident, if any.

@@ -1,5 +1,6 @@
 //! User accounts, sign-in counters and refresh-token families.
 
+use crate::db::LiteralLimitDsl;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -175,7 +176,7 @@ pub fn list(conn: &mut AnyConnection, org_id: Option<&str>, after: Option<&str>,
     if let Some(a) = after {
         q = q.filter(users::id.gt(a.to_owned()));
     }
-    q.order(users::id.asc()).limit(limit).load(conn)?.into_iter().map(User::from_row).collect()
+    q.order(users::id.asc()).literal_limit(limit).load(conn)?.into_iter().map(User::from_row).collect()
 }
 
 /// Writes the whole account (sign-in counters, two-factor state, profile) without a version check:
