@@ -97,6 +97,11 @@ impl Application {
         let api_limit = web::Data::new(api::ApiRateLimit(RateLimiter::new(per_minute, Duration::from_secs(60))));
         let hsts = settings.public_url.starts_with("https://");
         let cors_settings = settings.clone();
+        // Database work runs on each worker's blocking threads. More of them than connections only
+        // adds threads that wait for the pool (switching, allocator contention): a queued task costs
+        // nothing, a parked thread does.
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let blocking = (state.pool.max_size() as usize).div_ceil(workers).max(2);
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::Condition::new(
@@ -134,6 +139,8 @@ impl Application {
                 .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json")))
                 .default_service(web::to(not_found))
         })
+        .workers(workers)
+        .worker_max_blocking_threads(blocking)
         .listen(listener)?
         .shutdown_timeout(30)
         .run();

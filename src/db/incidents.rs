@@ -409,9 +409,17 @@ struct SummaryRow {
     updated_at: NaiveDateTime,
 }
 
+/// A priority as stored, its factors passed through as the JSON they were stored as (a page shows
+/// them without needing them parsed; the document is still checked to be JSON).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct StoredPriority {
+    pub score: i32,
+    pub factors: Box<serde_json::value::RawValue>,
+}
+
 /// What a list (the triage queue) shows of an incident: read without the facts and routing
 /// documents, which are most of a row's size.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct ListItem {
     pub id: String,
     pub reference: String,
@@ -424,7 +432,7 @@ pub struct ListItem {
     pub drill: bool,
     pub status: IncidentStatus,
     pub severity: Severity,
-    pub priority: Priority,
+    pub priority: StoredPriority,
     pub overdue_obligations: i32,
     pub reported_at: DateTime<Utc>,
     pub version: i32,
@@ -488,7 +496,11 @@ pub fn list_items(
                 care_impact: parse_enum(&r.care_impact)?,
                 status: parse_enum(&r.status)?,
                 severity: parse_enum(&r.severity)?,
-                priority: Priority { score: r.priority_score, factors: from_json(&r.priority_factors)? },
+                priority: StoredPriority {
+                    score: r.priority_score,
+                    factors: serde_json::value::RawValue::from_string(r.priority_factors)
+                        .map_err(|e| anyhow::anyhow!("corrupt JSON column: {e}"))?,
+                },
                 hospital: h
                     .map(|h| -> DbResult<ListHospital> {
                         Ok(ListHospital {
