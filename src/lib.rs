@@ -8,6 +8,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod memory;
 pub mod metrics;
 pub mod notify;
 pub mod startup;

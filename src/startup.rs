@@ -145,8 +145,10 @@ impl Application {
         .shutdown_timeout(30)
         .run();
         let (stop_workers, stop_rx) = watch::channel(false);
-        let workers =
-            if settings.worker.enabled { crate::notify::spawn_workers(state.clone(), stop_rx) } else { vec![] };
+        let mut workers = vec![tokio::spawn(crate::memory::trim_when_quiet(Duration::from_secs(30), stop_rx.clone()))];
+        if settings.worker.enabled {
+            workers.extend(crate::notify::spawn_workers(state.clone(), stop_rx));
+        }
         Ok(Application { port, server, state, stop_workers, workers })
     }
 

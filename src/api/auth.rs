@@ -154,9 +154,8 @@ pub async fn login(
     let password = body.password.clone();
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     // Verify even for an unknown e-mail, against a dummy hash, so both failures take the same time.
-    let password_ok =
-        web::block(move || passwords::verify(&password, stored.as_deref().unwrap_or(&dummy)) && stored.is_some())
-            .await?;
+    let known = stored.is_some();
+    let password_ok = passwords::verify_off_thread(password, stored.unwrap_or(dummy)).await? && known;
     let Some(user) = user else { return Err(generic_failure()) };
     let st = state.clone();
     let outcome = in_tx(&state, move |conn| {

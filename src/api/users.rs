@@ -181,7 +181,7 @@ pub async fn update(
         return Err(ApiError::Validation(errors));
     }
     let new_hash = match p.password.clone() {
-        Some(pw) => Some(web::block(move || passwords::hash(&pw)).await??),
+        Some(pw) => Some(passwords::hash_off_thread(pw).await?),
         None => None,
     };
     let updated = in_tx(&state, move |conn| {
