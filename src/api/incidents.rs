@@ -577,6 +577,10 @@ pub struct IncidentListQuery {
     pub hospital_id: Option<String>,
     /// true: drills only; false: real incidents only; absent: both.
     pub drill: Option<bool>,
+    /// true: incidents whose care is not yet fully back (reported, triaged, responding,
+    /// recovering): the triage queue's working set; false: recovered, closed or withdrawn;
+    /// absent: all.
+    pub active: Option<bool>,
     /// `priority` (triage queue: priority desc, then oldest; officers' default) or `recent` (newest first).
     pub order: Option<Order>,
     #[param(minimum = 1, maximum = 200)]
@@ -607,6 +611,7 @@ pub async fn list(
         prefecture: q.prefecture,
         hospital_id: q.hospital_id,
         drill: q.drill,
+        active: q.active,
     };
     let rows = with_conn(&state, move |conn| {
         let scope = scope_of(conn, &user)?;

@@ -323,7 +323,14 @@ pub struct Filters {
     pub prefecture: Option<Prefecture>,
     pub hospital_id: Option<String>,
     pub drill: Option<bool>,
+    /// true: care not yet fully back ([`ACTIVE`]); false: recovered, closed or withdrawn.
+    pub active: Option<bool>,
 }
+
+/// Incidents whose care is not yet fully back, as the partial index `incidents_active_queue` is
+/// defined (constant text, so that reused plans can use that index).
+const ACTIVE: &str = "\"incidents\".\"status\" IN ('reported', 'triaged', 'responding', 'recovering')";
+const NOT_ACTIVE: &str = "\"incidents\".\"status\" NOT IN ('reported', 'triaged', 'responding', 'recovering')";
 
 /// Visible incidents matching the filters, in `order`, after the cursor.
 fn page_query(scope: &Scope, f: &Filters, order: Order, after: Option<&Cursor>) -> Boxed<'static> {
@@ -345,6 +352,11 @@ fn page_query(scope: &Scope, f: &Filters, order: Order, after: Option<&Cursor>) 
     }
     if let Some(d) = f.drill {
         q = q.filter(incidents::drill.eq(d));
+    }
+    match f.active {
+        Some(true) => q = q.filter(StaticCondition(ACTIVE)),
+        Some(false) => q = q.filter(StaticCondition(NOT_ACTIVE)),
+        None => {}
     }
     match order {
         Order::Priority => {
@@ -564,6 +576,17 @@ pub fn set_overdue(conn: &mut AnyConnection, id: &str, n: i32, p: &Priority, now
 
 #[cfg(test)]
 mod tests {
+    use crate::domain::IncidentStatus;
+
+    #[test]
+    fn the_active_conditions_name_the_statuses_before_recovery() {
+        let active =
+            [IncidentStatus::Reported, IncidentStatus::Triaged, IncidentStatus::Responding, IncidentStatus::Recovering];
+        let list = active.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ");
+        assert!(super::ACTIVE.ends_with(&format!(" IN ({list})")), "{}", super::ACTIVE);
+        assert!(super::NOT_ACTIVE.ends_with(&format!(" NOT IN ({list})")), "{}", super::NOT_ACTIVE);
+    }
+
     #[test]
     fn the_dead_condition_names_the_dead_status() {
         let dead = crate::domain::NotificationStatus::Dead.as_str();

@@ -658,6 +658,22 @@ db_test!(a_reported_or_triaged_incident_can_be_withdrawn_as_a_false_alarm, |app|
     assert_illegal(&app, &officer, &b, "triaged", &[]).await;
 });
 
+db_test!(the_active_queue_leaves_out_finished_incidents_however_high_they_rank, |app| async move {
+    let reporter = app.login(TOKYO_REPORTER).await;
+    let officer = app.login(OFFICER).await;
+    let finished = id_of(&file_ok(&app, &reporter, &ransomware_filing()).await);
+    let open = id_of(&file_ok(&app, &reporter, &quiet_filing("サーバー不調")).await);
+    transition_ok(&app, &officer, &finished, "withdrawn").await;
+    // The withdrawn ransomware report still outranks the open incident in the plain queue ...
+    assert_eq!(listed_ids(&app, &officer, "/incidents").await, [finished.as_str(), open.as_str()]);
+    // ... and the active queue is the open incident alone; `false` is the rest.
+    assert_eq!(listed_ids(&app, &officer, "/incidents?active=true").await, [open.as_str()]);
+    assert_eq!(listed_ids(&app, &officer, "/incidents?active=false").await, [finished.as_str()]);
+    assert_eq!(listed_ids(&app, &reporter, "/incidents?active=true&limit=1").await, [open.as_str()]);
+    let (status, _, problem) = parts(app.get("/incidents?active=maybe", &officer).await).await;
+    assert_eq!(status, 422, "{problem}");
+});
+
 // 9. Timeline
 
 db_test!(the_timeline_lists_filing_notes_status_reports_and_milestones_in_order, |app| async move {

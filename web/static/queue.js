@@ -7,8 +7,6 @@ import { h, select, checkbox, opts, clear, errorBox } from './ui.js';
 import { incidentCard } from './incidents.js';
 import { onLeave } from './app.js';
 
-const OPEN = ['reported', 'triaged', 'responding', 'recovering'];
-
 export async function queuePage() {
   const params = new URLSearchParams(location.search);
   const status = select(t('status'), [['', t('all')], ...opts('status', enumValues('status'))], { name: 'status', value: params.get('status') || '' });
@@ -25,6 +23,8 @@ export async function queuePage() {
     for (const [k, el] of [['status', status], ['severity', severity], ['category', category], ['prefecture', prefecture], ['drill', drill]]) {
       if (el.input.value) q.set(k, el.input.value);
     }
+    // Without a status chosen, the queue is the incidents whose care is not yet back.
+    if (!status.input.value) q.set('active', 'true');
     return q;
   }
 
@@ -32,7 +32,7 @@ export async function queuePage() {
     list.setAttribute('aria-busy', 'true');
     try {
       const page = await api.get(`/incidents?${query()}`);
-      const items = status.input.value ? page.items : page.items.filter((i) => OPEN.includes(i.status));
+      const items = page.items;
       clear(list).append(items.length ? h('ol', { class: 'incidents queue' }, items.map((i) => incidentCard(i, [
         h('p', { class: 'why small' }, `${t('priority')} ${i.priority.score}: `,
           i.priority.factors.slice(0, 3).map((f) => `${factorLabel(f.factor)} +${f.points}`).join('・'),
@@ -55,6 +55,7 @@ export async function queuePage() {
     ev.preventDefault();
     const q = query();
     q.delete('limit');
+    q.delete('active');
     history.replaceState(null, '', `/queue?${q}`);
     load();
   });
