@@ -52,14 +52,13 @@ pub fn build_pool(url: &str, size: u32) -> Pool {
 #[derive(Debug, Clone, Copy)]
 pub struct LiteralLimit<Q> {
     query: Q,
-    limit: u32,
+    limit: u64,
 }
 
-/// `.literal_limit(n)` on any select statement (see [`LiteralLimit`]).
+/// `.literal_limit(n)` on any select statement (see [`LiteralLimit`]); a negative `n` is 0.
 pub trait LiteralLimitDsl: Sized {
-    /// Pages are small: `n` is clamped to 0..=10,000.
     fn literal_limit(self, n: i64) -> LiteralLimit<Self> {
-        LiteralLimit { query: self, limit: n.clamp(0, 10_000) as u32 }
+        LiteralLimit { query: self, limit: n.max(0).unsigned_abs() }
     }
 }
 

@@ -139,7 +139,22 @@ pub fn enqueue(conn: &mut AnyConnection, n: NewNotification, mail_domain: &str) 
         updated_at: now,
     };
     diesel::insert_into(notifications::table).values(&row).execute(conn)?;
+    announce(conn)?;
     Ok(true)
+}
+
+/// The PostgreSQL channel that tells outbox listeners of every instance that rows are due
+/// (`crate::notify::listen`).
+pub const CHANNEL: &str = "hikeshi_outbox";
+
+/// `NOTIFY`, delivered at commit (and not at all on rollback); several in one transaction reach a
+/// listener as one. Nothing on SQLite, which has one process per database.
+fn announce(conn: &mut AnyConnection) -> DbResult<()> {
+    use diesel::connection::SimpleConnection;
+    if let AnyConnection::Postgresql(c) = conn {
+        c.batch_execute(&format!("NOTIFY {CHANNEL}"))?;
+    }
+    Ok(())
 }
 
 /// Claims up to `limit` due messages for `lease`: each claim counts as an attempt, so a process
@@ -261,6 +276,7 @@ pub fn resend(conn: &mut AnyConnection, id: &str, mail_domain: &str) -> DbResult
             notifications::updated_at.eq(now),
         ))
         .execute(conn)?;
+    announce(conn)?;
     Ok(true)
 }
 

@@ -1,6 +1,7 @@
 //! Outgoing mail: the transactional outbox, the worker that drains it, the mailer and templates.
 
 pub mod contacts;
+pub mod listen;
 pub mod mailer;
 pub mod outbox;
 pub mod templates;
@@ -14,6 +15,11 @@ use crate::state::AppState;
 /// Starts the background workers; each stops when `stop` turns true.
 pub fn spawn_workers(state: web::Data<AppState>, stop: watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
     let mut tasks = vec![tokio::spawn(worker::housekeeping_loop(state.clone(), stop.clone()))];
+    let url = state.settings.database_url.expose().to_owned();
+    if crate::db::DbKind::from_url(&url) == crate::db::DbKind::Postgres {
+        let (wake, stop) = (state.outbox_wake.clone(), stop.clone());
+        tasks.push(tokio::task::spawn_blocking(move || listen::listen(&url, wake, stop)));
+    }
     match mailer::Mailer::from_url(state.settings.mail_url.expose(), &state.settings.mail_from) {
         Ok(m) => tasks.push(tokio::spawn(worker::outbox_loop(state, m, stop))),
         // Settings::validate already refused a bad mail URL; this is only reached by a caller that skipped it.

@@ -17,12 +17,18 @@ struct Instance {
     port: u16,
     child: Option<Child>,
     dir: tempfile::TempDir,
+    /// Settings over the defaults below, kept for a restart.
+    env: Vec<(&'static str, &'static str)>,
 }
 
 impl Instance {
     fn spawn(db_url: &str, mail_url: &str, demo: bool) -> Instance {
+        Self::spawn_with(db_url, mail_url, demo, &[])
+    }
+
+    fn spawn_with(db_url: &str, mail_url: &str, demo: bool, env: &[(&'static str, &'static str)]) -> Instance {
         let dir = tempfile::tempdir().expect("a working directory");
-        let mut i = Instance { port: free_port(), child: None, dir };
+        let mut i = Instance { port: free_port(), child: None, dir, env: env.to_vec() };
         i.start(db_url, mail_url, demo);
         i
     }
@@ -46,6 +52,7 @@ impl Instance {
             .env("HIKESHI_WORKER__BACKOFF_BASE_SECONDS", "1")
             .env("HIKESHI_AUTH__LOGIN_PER_MINUTE", "1000")
             .env("RUST_LOG", "warn")
+            .envs(self.env.iter().copied())
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(self.dir.path().join("stdout.log")).expect("stdout log"))
             .stderr(std::fs::File::create(self.dir.path().join("stderr.log")).expect("stderr log"))
@@ -259,6 +266,61 @@ async fn three_instances_on_one_postgres_lose_and_double_nothing_when_one_is_kil
     drop(a);
     drop(b);
     drop(c);
+    drop(db);
+}
+
+/// Signs in as the demo reporter of Tokyo through `via`.
+async fn reporter_token(client: &reqwest::Client, via: &Instance, demo: &Instance) -> String {
+    let email = "reporter@tokyo-chuo.example";
+    let login: Value = client
+        .post(format!("{}/api/v1/auth/login", via.base()))
+        .json(&json!({"email": email, "password": demo.demo_password(email)}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    login["access_token"].as_str().expect("a token").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_filing_on_an_instance_without_a_sender_wakes_the_sender_of_another_at_once() {
+    let Some(admin) = pg_admin_url() else { return };
+    let Some(sink) = SmtpSink::start_new().await else { return };
+    let db = tokio::task::spawn_blocking(move || PgDatabase::create(&admin)).await.unwrap();
+    let client = reqwest::Client::new();
+    // The sender polls once a minute: only the LISTEN/NOTIFY wake can deliver within seconds.
+    let mut sender = Instance::spawn_with(&db.url, &sink.url(), true, &[("HIKESHI_WORKER__POLL_MS", "60000")]);
+    sender.wait_ready(&client).await;
+    let mut api = Instance::spawn_with(&db.url, &sink.url(), false, &[("HIKESHI_WORKER__ENABLED", "false")]);
+    api.wait_ready(&client).await;
+    let token = reporter_token(&client, &api, &sender).await;
+    // The sender's first look at the outbox (at start) is over.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let filed = Instant::now();
+    let r = client
+        .post(format!("{}/api/v1/incidents", api.base()))
+        .bearer_auth(&token)
+        .json(&filing(0))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    while sink.messages().len() < 5 {
+        assert!(
+            filed.elapsed() < Duration::from_secs(20),
+            "the sender was not woken: {} of 5 e-mails",
+            sink.messages().len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let took = filed.elapsed();
+    eprintln!("cross-instance wake: five e-mails accepted {took:?} after the 201");
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    drop(api);
+    drop(sender);
     drop(db);
 }
 
