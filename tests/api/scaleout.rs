@@ -169,17 +169,7 @@ async fn three_instances_on_one_postgres_lose_and_double_nothing_when_one_is_kil
     b.wait_ready(&client).await;
     c.wait_ready(&client).await;
 
-    let email = "reporter@tokyo-chuo.example";
-    let login: Value = client
-        .post(format!("{}/api/v1/auth/login", a.base()))
-        .json(&json!({"email": email, "password": a.demo_password(email)}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["access_token"].as_str().expect("a token").to_owned();
+    let token = reporter_token(&client, &a, &a).await;
     let bases = vec![a.base(), b.base(), c.base()];
 
     let total = 45;
@@ -331,17 +321,7 @@ async fn sigterm_lets_in_flight_requests_finish_and_the_process_exit() {
     let client = reqwest::Client::new();
     let mut a = Instance::spawn(&db.url, "file://./outbox", true);
     a.wait_ready(&client).await;
-    let email = "reporter@tokyo-chuo.example";
-    let login: Value = client
-        .post(format!("{}/api/v1/auth/login", a.base()))
-        .json(&json!({"email": email, "password": a.demo_password(email)}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["access_token"].as_str().unwrap().to_owned();
+    let token = reporter_token(&client, &a, &a).await;
 
     // Ten filings in flight, then SIGTERM while they are being served.
     let mut tasks = Vec::new();
