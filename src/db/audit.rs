@@ -4,7 +4,6 @@
 //! chain's last sequence number and hash, so deleting the newest entry is detected too.
 //! Audit rows are only ever inserted.
 
-use crate::db::LiteralLimitDsl;
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -12,7 +11,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::schema::{audit_heads, audit_log};
-use super::{ts, utc, AnyConnection, DbResult};
+use super::{ts, utc, AnyConnection, DbResult, LiteralLimitDsl};
 
 /// The hash a chain starts from.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";

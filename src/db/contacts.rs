@@ -1,13 +1,12 @@
 //! Authority contacts: data with effective dates, never code (the ministry reorganises in 2026).
 
-use crate::db::LiteralLimitDsl;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::schema::contacts;
-use super::{parse_enum, ts, utc, AnyConnection, DbResult};
+use super::{parse_enum, ts, utc, AnyConnection, DbResult, LiteralLimitDsl};
 use crate::domain::{Authority, Channel, Locale, Prefecture};
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset, Debug, Clone)]

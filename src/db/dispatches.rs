@@ -1,13 +1,12 @@
 //! Dispatches of responder teams to incidents, and hospitals' support requests.
 
-use crate::db::LiteralLimitDsl;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::schema::{dispatches, support_requests};
-use super::{from_json, parse_enum, to_json, ts, utc, AnyConnection, DbResult};
+use super::{from_json, parse_enum, to_json, ts, utc, AnyConnection, DbResult, LiteralLimitDsl};
 use crate::domain::{DispatchStatus, Skill, SupportMode};
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset, Debug, Clone)]

@@ -1,14 +1,13 @@
 //! Incidents: the reported facts (one JSON document) plus the columns that queues, filters and
 //! statistics query.
 
-use crate::db::{LiteralLimitDsl, StaticCondition};
 use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::schema::{dispatches, incident_routes, incidents, notifications, organizations, reference_counters};
-use super::{from_json, parse_enum, to_json, ts, utc, AnyConnection, DbResult};
+use super::{from_json, parse_enum, to_json, ts, utc, AnyConnection, DbResult, LiteralLimitDsl, StaticCondition};
 use crate::auth::Scope;
 use crate::domain::incident::IncidentFacts;
 use crate::domain::priority::Priority;

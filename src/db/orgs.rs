@@ -1,13 +1,12 @@
 //! Organisations: hospitals, the ministry, responder teams and authorities.
 
-use crate::db::LiteralLimitDsl;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::schema::organizations;
-use super::{from_json, parse_enum, to_json, ts, utc, AnyConnection, DbResult};
+use super::{from_json, parse_enum, to_json, ts, utc, AnyConnection, DbResult, LiteralLimitDsl};
 use crate::domain::{Authority, LegalForm, OrgKind, Prefecture, RegionalRole, Skill};
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset, Debug, Clone)]

@@ -1,13 +1,12 @@
 //! The incident timeline: notes, status reports and automatic entries for every change.
 
-use crate::db::LiteralLimitDsl;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::schema::incident_updates;
-use super::{from_json, parse_enum, to_json, ts, utc, AnyConnection, DbResult};
+use super::{from_json, parse_enum, to_json, ts, utc, AnyConnection, DbResult, LiteralLimitDsl};
 use crate::domain::UpdateKind;
 
 #[derive(Queryable, Selectable, Insertable, Debug, Clone)]

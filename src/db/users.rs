@@ -1,13 +1,12 @@
 //! User accounts, sign-in counters and refresh-token families.
 
-use crate::db::LiteralLimitDsl;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::schema::{refresh_tokens, users};
-use super::{parse_enum, ts, utc, AnyConnection, DbResult};
+use super::{parse_enum, ts, utc, AnyConnection, DbResult, LiteralLimitDsl};
 use crate::domain::{Availability, Role};
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset, Debug, Clone)]
