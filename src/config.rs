@@ -175,8 +175,12 @@ pub struct Settings {
 /// process: on 2 cores, 4 connections served the triage queue at 3,240 pages/s (p99 20 ms) and
 /// filings at 290/s, 8 connections at 3,085/s (p99 30 ms) and 264/s, 12 at 2,930/s (p99 37 ms).
 pub fn default_pool_size() -> u32 {
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
-    (2 * cores).clamp(4, 16)
+    (2 * cores() as u32).clamp(4, 16)
+}
+
+/// The cores this process may use (its cgroup quota included); 2 when that cannot be known.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 impl Default for Settings {

@@ -1,6 +1,6 @@
-//! Giving memory back after a burst. glibc keeps the freed pages of its heaps resident, so after a
-//! busy minute the server held about 10 MB more than it needed (measured: 48 MB idle after a
-//! queue and filing burst, 37 MB after a trim, 27 MB at start) until something trimmed them.
+//! Giving memory back after a burst. glibc keeps the freed pages of its heaps resident: after a
+//! queue and filing burst the server held 48 MB idle (27 MB at start) until something trimmed
+//! them; with this trim it is back to 33 MB half a minute later.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

@@ -100,7 +100,7 @@ impl Application {
         // Database work runs on each worker's blocking threads. More of them than connections only
         // adds threads that wait for the pool (switching, allocator contention): a queued task costs
         // nothing, a parked thread does.
-        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let workers = crate::config::cores();
         let blocking = (state.pool.max_size() as usize).div_ceil(workers).max(2);
         let server = HttpServer::new(move || {
             App::new()
