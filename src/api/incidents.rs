@@ -613,55 +613,78 @@ pub async fn list(
         drill: q.drill,
         active: q.active,
     };
-    let rows = with_conn(&state, move |conn| {
+    let mut rows = with_conn(&state, move |conn| {
         let scope = scope_of(conn, &user)?;
-        Ok(db::incidents::list_items(conn, &scope, &filters, order, after.as_ref(), limit + 1)?)
+        Ok(db::queue_page::list(conn, &scope, &filters, order, after.as_ref(), limit + 1)?)
     })
     .await?;
-    let page = paginate(
-        rows,
-        limit,
-        |i| Cursor { score: i.priority.score, reported_at: i.reported_at, id: i.id.clone() },
-        |i| {
-            // A missing hospital row still shows the incident, with what the incident knows.
-            let h = i.hospital.unwrap_or_else(|| db::incidents::ListHospital {
-                name: String::new(),
-                beds: i.beds,
-                code: None,
-                regional_roles: vec![],
-                legal_form: None,
-            });
-            let hospital = HospitalRef {
-                id: i.hospital_id,
-                name: h.name,
-                prefecture: i.prefecture,
-                prefecture_name: i.prefecture.name_ja().into(),
-                beds: h.beds,
-                regional_roles: h.regional_roles,
-                legal_form: h.legal_form,
-                code: h.code,
-            };
-            IncidentSummary {
-                delivery_failed: i.delivery_failed,
-                id: i.id,
-                reference: i.reference,
-                title: i.title,
-                category: i.category,
-                status: i.status,
-                severity: i.severity,
-                priority: i.priority,
-                hospital,
-                care_impact: i.care_impact,
-                drill: i.drill,
-                overdue_obligations: i.overdue_obligations,
-                reported_at: i.reported_at,
-                version: i.version,
-                updated_at: i.updated_at,
-            }
-        },
-    );
-    // About a kilobyte per item (measured: 49 KB for 50 triage queue items).
-    super::json_sized(&page, 256 + page.items.len() * 1200)
+    // The items are JSON already (db::queue_page): the page is put together around them.
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = if more { rows.last().map(|r| super::encode_cursor(&r.cursor)) } else { None };
+    let mut body = Vec::with_capacity(64 + rows.iter().map(|r| r.json.len() + 1).sum::<usize>());
+    body.extend_from_slice(b"{\"items\":[");
+    for (n, r) in rows.iter().enumerate() {
+        if n > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(&r.json);
+    }
+    body.extend_from_slice(b"],\"next_cursor\":");
+    serde_json::to_writer(&mut body, &next_cursor).map_err(anyhow::Error::from)?;
+    body.push(b'}');
+    Ok(HttpResponse::Ok().content_type(actix_web::http::header::ContentType::json()).body(body))
+}
+
+/// A page of the queue as typed values: what [`list`] writes without them, kept as the reference
+/// its writing is tested against (`tests/api/incidents.rs`).
+pub fn summaries(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    filters: &Filters,
+    order: Order,
+    after: Option<&Cursor>,
+    limit: i64,
+) -> ApiResult<Vec<IncidentSummary>> {
+    Ok(db::incidents::list_items(conn, scope, filters, order, after, limit)?.into_iter().map(summary_of).collect())
+}
+
+fn summary_of(i: db::incidents::ListItem) -> IncidentSummary {
+    // A missing hospital row still shows the incident, with what the incident knows.
+    let h = i.hospital.unwrap_or_else(|| db::incidents::ListHospital {
+        name: String::new(),
+        beds: i.beds,
+        code: None,
+        regional_roles: vec![],
+        legal_form: None,
+    });
+    let hospital = HospitalRef {
+        id: i.hospital_id,
+        name: h.name,
+        prefecture: i.prefecture,
+        prefecture_name: i.prefecture.name_ja().into(),
+        beds: h.beds,
+        regional_roles: h.regional_roles,
+        legal_form: h.legal_form,
+        code: h.code,
+    };
+    IncidentSummary {
+        delivery_failed: i.delivery_failed,
+        id: i.id,
+        reference: i.reference,
+        title: i.title,
+        category: i.category,
+        status: i.status,
+        severity: i.severity,
+        priority: i.priority,
+        hospital,
+        care_impact: i.care_impact,
+        drill: i.drill,
+        overdue_obligations: i.overdue_obligations,
+        reported_at: i.reported_at,
+        version: i.version,
+        updated_at: i.updated_at,
+    }
 }
 
 /// One incident (reading it is recorded in the audit trail).

@@ -127,14 +127,6 @@ pub fn paginate<R, T: ToSchema, C: Serialize>(
     Page { items: rows.into_iter().map(map).collect(), next_cursor }
 }
 
-/// A `200` JSON response written into a buffer of about its size: list pages are tens of
-/// kilobytes, and a buffer grown by doubling is copied at each step.
-pub fn json_sized<T: Serialize>(value: &T, size_hint: usize) -> ApiResult<actix_web::HttpResponse> {
-    let mut body = Vec::with_capacity(size_hint);
-    serde_json::to_writer(&mut body, value).map_err(anyhow::Error::from)?;
-    Ok(actix_web::HttpResponse::Ok().content_type(actix_web::http::header::ContentType::json()).body(body))
-}
-
 /// Parses the `If-Match` header into a version: 428 without it, 412 when it does not parse.
 pub fn if_match(req: &actix_web::HttpRequest) -> ApiResult<i32> {
     let v = req

@@ -332,7 +332,7 @@ const ACTIVE: &str = "\"incidents\".\"status\" IN ('reported', 'triaged', 'respo
 const NOT_ACTIVE: &str = "\"incidents\".\"status\" NOT IN ('reported', 'triaged', 'responding', 'recovering')";
 
 /// Visible incidents matching the filters, in `order`, after the cursor.
-fn page_query(scope: &Scope, f: &Filters, order: Order, after: Option<&Cursor>) -> Boxed<'static> {
+pub(super) fn page_query(scope: &Scope, f: &Filters, order: Order, after: Option<&Cursor>) -> Boxed<'static> {
     let mut q = scoped(scope);
     if let Some(s) = f.status {
         q = q.filter(incidents::status.eq(s.as_str()));
@@ -479,6 +479,26 @@ pub struct ListHospital {
 /// in the text so that PostgreSQL's reused plan of the queue can use that index).
 const NOTIFICATION_DEAD: &str = "\"notifications\".\"status\" = 'dead'";
 
+/// Whether any of the incident's notifications gave up: [`dead_notification`].
+pub(super) type DeadNotification = diesel::dsl::exists<
+    diesel::dsl::Filter<
+        diesel::dsl::Filter<
+            notifications::table,
+            diesel::dsl::Eq<notifications::incident_id, diesel::dsl::Nullable<incidents::id>>,
+        >,
+        StaticCondition,
+    >,
+>;
+
+/// Whether any of the incident's notifications gave up (a list column).
+pub(super) fn dead_notification() -> DeadNotification {
+    diesel::dsl::exists(
+        notifications::table
+            .filter(notifications::incident_id.eq(incidents::id.nullable()))
+            .filter(StaticCondition(NOTIFICATION_DEAD)),
+    )
+}
+
 /// One page of visible incidents, as list items, with their hospitals and whether any of their
 /// notifications is dead: one statement (the queue is the officers' most frequent read).
 pub fn list_items(
@@ -489,13 +509,8 @@ pub fn list_items(
     after: Option<&Cursor>,
     limit: i64,
 ) -> DbResult<Vec<ListItem>> {
-    let dead = diesel::dsl::exists(
-        notifications::table
-            .filter(notifications::incident_id.eq(incidents::id.nullable()))
-            .filter(StaticCondition(NOTIFICATION_DEAD)),
-    );
     let rows: Vec<(SummaryRow, Option<HospitalRow>, bool)> = page_query(scope, f, order, after)
-        .select((SummaryRow::as_select(), Option::<HospitalRow>::as_select(), dead))
+        .select((SummaryRow::as_select(), Option::<HospitalRow>::as_select(), dead_notification()))
         .literal_limit(limit)
         .load(conn)?;
     rows.into_iter()

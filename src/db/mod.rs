@@ -10,6 +10,7 @@ pub mod incidents;
 pub mod notifications;
 pub mod obligations;
 pub mod orgs;
+pub mod queue_page;
 pub mod schema;
 pub mod settings;
 pub mod stats;

@@ -10,7 +10,7 @@ use hikeshi::domain::Role;
 use reqwest::Response;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, content_type, parts, TestApp};
+use crate::helpers::{assert_problem, content_type, parts, spawn_app_with, TestApp};
 
 // ---------------------------------------------------------------------------------------------
 // Shared helpers (also used by `audit_trail.rs`).
@@ -250,6 +250,76 @@ db_test!(
         assert_eq!(items[0]["drill"], false);
     }
 );
+
+backend_test!(the_written_queue_page_is_the_typed_one, |backend| async move {
+    // No worker: the notification made dead below stays dead.
+    let Some(app) = spawn_app_with(backend, |s| s.worker.enabled = false).await else { return };
+    // The list is written as JSON while its rows are read (db::queue_page); the typed reading
+    // of the same rows (api::incidents::summaries) is what it must equal, value for value.
+    use hikeshi::auth::Scope;
+    use hikeshi::db::incidents::{Filters, Order};
+    let reporter = app.login(TOKYO_REPORTER).await;
+    let officer = app.login(OFFICER).await;
+    let minami = hospital_id(&app, "みなみ");
+    let mut awkward = ransomware_filing();
+    awkward["title"] = json!("\"引用\" と \\ バックスラッシュ\t🚑 </script>");
+    let mut drill = ransomware_without_personal_data();
+    drill["drill"] = json!(true);
+    let mut phoned = quiet_filing("FAX の誤送信");
+    phoned["hospital_id"] = json!(minami);
+    let mut ids = vec![];
+    for (token, body) in
+        [(&reporter, &awkward), (&reporter, &drill), (&officer, &phoned), (&reporter, &ransomware_filing())]
+    {
+        ids.push(id_of(&file_ok(&app, token, body).await));
+    }
+    let tokyo = fetch(&app, &officer, &ids[0]).await["hospital"]["id"].as_str().unwrap().to_owned();
+    let mut conn = app.conn();
+    // One incident with a notification that gave up.
+    diesel::sql_query(format!("UPDATE notifications SET status = 'dead' WHERE incident_id = '{}'", ids[3]))
+        .execute(&mut conn)
+        .expect("a dead notification");
+
+    let active = Filters { active: Some(true), ..Filters::default() };
+    let scopes = [Scope::All, Scope::Hospital(tokyo), Scope::Hospital(minami)];
+    let (mut compared, mut failed) = (0, 0);
+    for scope in &scopes {
+        for order in [Order::Priority, Order::Recent] {
+            for filters in [&Filters::default(), &active] {
+                let written = hikeshi::db::queue_page::list(&mut conn, scope, filters, order, None, 100).unwrap();
+                let typed = hikeshi::api::incidents::summaries(&mut conn, scope, filters, order, None, 100).unwrap();
+                let written_items: Vec<Value> = written
+                    .iter()
+                    .map(|i| {
+                        serde_json::from_slice(&i.json)
+                            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&i.json)))
+                    })
+                    .collect();
+                let typed_items: Vec<Value> = typed.iter().map(|t| serde_json::to_value(t).unwrap()).collect();
+                assert_eq!(written_items, typed_items, "{scope:?} {order:?} {filters:?}");
+                for (w, t) in written.iter().zip(&typed) {
+                    assert_eq!(
+                        (w.cursor.score, w.cursor.reported_at, w.cursor.id.as_str()),
+                        (t.priority.score, t.reported_at, t.id.as_str())
+                    );
+                }
+                compared += written.len();
+                failed += written_items.iter().filter(|i| i["delivery_failed"] == true).count();
+            }
+        }
+    }
+    // All filed incidents in the officer's scope, both orders, with and without the filter.
+    assert!(compared >= 4 * ids.len() && failed >= 4, "only {compared} items ({failed} with a dead notification)");
+    let (_, _, page) = parts(app.get("/incidents?limit=100", &officer).await).await;
+    let listed = page["items"].as_array().unwrap();
+    let flags = |n: usize| {
+        let item = listed.iter().find(|i| i["id"] == ids[n].as_str()).unwrap();
+        (item["delivery_failed"].as_bool(), item["drill"].as_bool())
+    };
+    assert_eq!((flags(1), flags(3)), ((Some(false), Some(true)), (Some(true), Some(false))));
+    let awkward_item = listed.iter().find(|i| i["id"] == ids[0].as_str()).unwrap();
+    assert_eq!(awkward_item["title"], awkward["title"]);
+});
 
 // 2. Who may file for which hospital
 
