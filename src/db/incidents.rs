@@ -353,8 +353,8 @@ pub(super) fn page_query(scope: &Scope, f: &Filters, order: Order, after: Option
         q = q.filter(incidents::drill.eq(d));
     }
     match f.active {
-        Some(true) => q = q.filter(StaticCondition(ACTIVE)),
-        Some(false) => q = q.filter(StaticCondition(NOT_ACTIVE)),
+        Some(true) => q = q.filter(StaticCondition::new(ACTIVE)),
+        Some(false) => q = q.filter(StaticCondition::new(NOT_ACTIVE)),
         None => {}
     }
     match order {
@@ -483,7 +483,7 @@ const NOTIFICATION_DEAD: &str = "\"notifications\".\"status\" = 'dead'";
 pub(super) type DeadNotification = diesel::dsl::exists<
     diesel::dsl::Filter<
         diesel::dsl::Filter<
-            notifications::table,
+            diesel::dsl::Select<notifications::table, notifications::id>,
             diesel::dsl::Eq<notifications::incident_id, diesel::dsl::Nullable<incidents::id>>,
         >,
         StaticCondition,
@@ -494,8 +494,9 @@ pub(super) type DeadNotification = diesel::dsl::exists<
 pub(super) fn dead_notification() -> DeadNotification {
     diesel::dsl::exists(
         notifications::table
+            .select(notifications::id)
             .filter(notifications::incident_id.eq(incidents::id.nullable()))
-            .filter(StaticCondition(NOTIFICATION_DEAD)),
+            .filter(StaticCondition::new(NOTIFICATION_DEAD)),
     )
 }
 

@@ -90,34 +90,56 @@ impl<Q> diesel::query_builder::QueryId for LiteralLimit<Q> {
 
 impl<Q, Conn> diesel::RunQueryDsl<Conn> for LiteralLimit<Q> {}
 
-/// A fixed SQL condition. Unlike `diesel::dsl::sql`, whose text may be built at run time and so
-/// keeps its statement out of the prepared statement cache, this text is a compile-time constant.
-/// For conditions a partial index is defined with: PostgreSQL can use such an index in a reused
-/// (generic) plan only when the condition's value is in the statement's text, not a parameter.
-#[derive(Debug, Clone, Copy)]
-pub struct StaticCondition(pub &'static str);
+/// A fixed SQL expression of type `ST`. Unlike `diesel::dsl::sql`, whose text may be built at run
+/// time and so keeps its statement out of the prepared statement cache, this text is fixed for the
+/// life of the process, and it is pushed as it is rather than built again for every statement.
+#[derive(Debug)]
+pub struct StaticSql<ST>(&'static str, std::marker::PhantomData<ST>);
 
-impl diesel::expression::Expression for StaticCondition {
-    type SqlType = diesel::sql_types::Bool;
+impl<ST> StaticSql<ST> {
+    pub const fn new(sql: &'static str) -> Self {
+        StaticSql(sql, std::marker::PhantomData)
+    }
+
+    pub fn sql(&self) -> &'static str {
+        self.0
+    }
 }
 
-impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for StaticCondition {
+impl<ST> Clone for StaticSql<ST> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<ST> Copy for StaticSql<ST> {}
+
+/// A fixed SQL condition. For conditions a partial index is defined with: PostgreSQL can use such
+/// an index in a reused (generic) plan only when the condition's value is in the statement's text,
+/// not a parameter.
+pub type StaticCondition = StaticSql<diesel::sql_types::Bool>;
+
+impl<ST: diesel::expression::TypedExpressionType> diesel::expression::Expression for StaticSql<ST> {
+    type SqlType = ST;
+}
+
+impl<ST, DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for StaticSql<ST> {
     fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> diesel::QueryResult<()> {
         out.push_sql(self.0);
         Ok(())
     }
 }
 
-impl diesel::query_builder::QueryId for StaticCondition {
+impl<ST> diesel::query_builder::QueryId for StaticSql<ST> {
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl<QS> diesel::expression::AppearsOnTable<QS> for StaticCondition {}
+impl<ST, QS> diesel::expression::AppearsOnTable<QS> for StaticSql<ST> where StaticSql<ST>: diesel::Expression {}
 
-impl<QS> diesel::expression::SelectableExpression<QS> for StaticCondition {}
+impl<ST, QS> diesel::expression::SelectableExpression<QS> for StaticSql<ST> where StaticSql<ST>: diesel::Expression {}
 
-impl<GB> diesel::expression::ValidGrouping<GB> for StaticCondition {
+impl<ST, GB> diesel::expression::ValidGrouping<GB> for StaticSql<ST> {
     type IsAggregate = diesel::expression::is_aggregate::Never;
 }
 
