@@ -1,7 +1,7 @@
 //! The triage queue page written as JSON while its rows are read.
 //!
 //! `GET /incidents` is the officers' most frequent read and its page is tens of kilobytes: read
-//! into owned rows and then serialised, each of its ~1,400 values is copied into a `String`, moved
+//! into owned rows and then serialised, each of its ~1,200 values is copied into a `String`, moved
 //! through two structs and freed again. Here each row's values are read in place from the
 //! driver's buffer and written straight into the item's JSON, the same document `IncidentSummary`
 //! serialises to (the test `the_written_queue_page_is_the_typed_one` compares the two on both
