@@ -619,9 +619,7 @@ pub async fn list(
     })
     .await?;
     // The items are JSON already (db::queue_page): the page is put together around them.
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next_cursor = if more { rows.last().map(|r| super::encode_cursor(&r.cursor)) } else { None };
+    let next_cursor = super::cut_page(&mut rows, limit, |r| r.cursor.clone());
     let mut body = Vec::with_capacity(64 + rows.iter().map(|r| r.json.len() + 1).sum::<usize>());
     body.extend_from_slice(b"{\"items\":[");
     for (n, r) in rows.iter().enumerate() {

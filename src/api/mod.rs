@@ -121,10 +121,20 @@ pub fn paginate<R, T: ToSchema, C: Serialize>(
     cursor_of: impl Fn(&R) -> C,
     map: impl FnMut(R) -> T,
 ) -> Page<T> {
+    let next_cursor = cut_page(&mut rows, limit, cursor_of);
+    Page { items: rows.into_iter().map(map).collect(), next_cursor }
+}
+
+/// Cuts `limit + 1` fetched rows to the page's `limit`; the cursor of the next page if the extra
+/// row was there.
+pub fn cut_page<R, C: Serialize>(rows: &mut Vec<R>, limit: i64, cursor_of: impl Fn(&R) -> C) -> Option<String> {
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
-    let next_cursor = if more { rows.last().map(|r| encode_cursor(&cursor_of(r))) } else { None };
-    Page { items: rows.into_iter().map(map).collect(), next_cursor }
+    if more {
+        rows.last().map(|r| encode_cursor(&cursor_of(r)))
+    } else {
+        None
+    }
 }
 
 /// Parses the `If-Match` header into a version: 428 without it, 412 when it does not parse.

@@ -100,10 +100,6 @@ impl<ST> StaticSql<ST> {
     pub const fn new(sql: &'static str) -> Self {
         StaticSql(sql, std::marker::PhantomData)
     }
-
-    pub fn sql(&self) -> &'static str {
-        self.0
-    }
 }
 
 impl<ST> Clone for StaticSql<ST> {

@@ -32,7 +32,7 @@ pub struct QueueItem {
 }
 
 /// About a kilobyte per item (49 KB measured for 50 items of the benchmark's data).
-pub const ITEM_SIZE_HINT: usize = 1200;
+const ITEM_SIZE_HINT: usize = 1200;
 
 /// One page of visible incidents, each written as the JSON of an `IncidentSummary`.
 pub fn list(
