@@ -29,8 +29,7 @@ use hikeshi::db::orgs::Organization;
 use hikeshi::db::{self, AnyConnection, DbKind};
 use hikeshi::domain::incident::{IncidentFacts, FILING_KEYS};
 use hikeshi::domain::lifecycle::check_incident_transition;
-use hikeshi::domain::priority::Priority;
-use hikeshi::domain::{IncidentStatus, OrgKind, Prefecture, ReportedVia, Role, Severity, UpdateKind};
+use hikeshi::domain::{IncidentStatus, OrgKind, Prefecture, ReportedVia, Role, UpdateKind};
 use hikeshi::notify::outbox;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -144,7 +143,7 @@ fn setup(conn: &mut AnyConnection, hospitals: usize, creds: &mut Value) -> anyho
                 json!({"kind": "hospital", "name": format!("{}{}{}", p.name_ja(), kinds[k % kinds.len()], k + 1),
                        "prefecture": p.code(), "beds": beds, "code": format!("{}{:08}", p.code(), k + 1),
                        "regional_roles": roles,
-                       "legal_form": if rng.random_bool(0.25) { "public_body" } else { "private" }}),
+                       "legal_status": if rng.random_bool(0.25) { "local_government" } else { "private" }}),
             )?;
             // One hospital in ten has a reporter account (argon2 makes accounts slow to create).
             let reporter = if out.len() % 10 == 0 {
@@ -332,30 +331,8 @@ fn file_batch(conn: &mut AnyConnection, ctx: &Ctx, range: std::ops::Range<usize>
                 _ => (ctx.setup.officer.clone(), ReportedVia::Phone),
             };
             let hospital = &h.org;
-            let mut incident = Incident {
-                id: db::new_id(),
-                reference,
-                hospital_id: hospital.id.clone(),
-                prefecture: hospital.prefecture.ok_or_else(|| anyhow::anyhow!("hospital without prefecture"))?,
-                beds: hospital.beds,
-                facts,
-                status: IncidentStatus::Reported,
-                severity: Severity::Low,
-                severity_overridden: false,
-                priority: Priority { score: 0, factors: vec![] },
-                routing: vec![],
-                overdue_obligations: 0,
-                reported_at: reported,
-                reported_via: via,
-                reported_by: by.0.clone(),
-                triaged_at: None,
-                dispatch_accepted_at: None,
-                on_site_at: None,
-                milestones: Milestones::default(),
-                closed_at: None,
-                version: 1,
-                updated_at: reported,
-            };
+            let mut incident = Incident::filed(reference, hospital, facts, reported, via, &by.0)
+                .ok_or_else(|| anyhow::anyhow!("hospital without prefecture"))?;
             refresh_derived(&mut incident, hospital, s, reported);
             live(&mut rng, &mut incident, ctx.start)?;
             // The queue priority as the housekeeping pass keeps it today.

@@ -58,28 +58,30 @@ pub fn seed(conn: &mut AnyConnection) -> anyhow::Result<Option<DemoCredentials>>
         let tokyo = org(
             conn,
             json!({"kind": "hospital", "name": "東京中央総合病院", "prefecture": "13", "beds": 650, "code": "1312345678",
-                   "regional_roles": ["disaster_base", "emergency_center", "advanced_treatment"], "legal_form": "private"}),
+                   "regional_roles": ["disaster_base", "emergency_center", "advanced_treatment"], "legal_status": "private",
+                   "municipality": "13101"}),
         )?;
         let tokushima = org(
             conn,
             json!({"kind": "hospital", "name": "みなみ町立病院", "prefecture": "36", "beds": 120, "code": "3610000001",
-                   "regional_roles": ["remote_area_base"], "legal_form": "public_body"}),
+                   "regional_roles": ["remote_area_base"], "legal_status": "local_government"}),
         )?;
         let osaka = org(
             conn,
             json!({"kind": "hospital", "name": "大阪湾岸急性期医療センター", "prefecture": "27", "beds": 865,
                    "code": "2710000002", "regional_roles": ["disaster_base", "emergency_center", "perinatal_center"],
-                   "legal_form": "public_body"}),
+                   "legal_status": "local_iaa", "municipality": "27100"}),
         )?;
         let hokkaido = org(
             conn,
             json!({"kind": "hospital", "name": "道北地域医療センター", "prefecture": "01", "beds": 199, "code": "0110000003",
-                   "regional_roles": ["remote_area_base", "disaster_base"], "legal_form": "private"}),
+                   "regional_roles": ["remote_area_base", "disaster_base"], "legal_status": "private"}),
         )?;
         let okayama = org(
             conn,
             json!({"kind": "hospital", "name": "岡山こころの医療センター", "prefecture": "33", "beds": 255,
-                   "code": "3310000004", "regional_roles": [], "legal_form": "public_body"}),
+                   "code": "3310000004", "regional_roles": [], "legal_status": "local_iaa",
+                   "municipality": "33100"}),
         )?;
         let accounts = [
             (Role::Reporter, "reporter@tokyo-chuo.example", "情報システム室 佐藤", &tokyo),

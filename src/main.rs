@@ -79,8 +79,13 @@ enum OrgCommand {
         /// Comma-separated regional roles (disaster_base,remote_area_base,...).
         #[arg(long, value_delimiter = ',')]
         roles: Vec<String>,
+        /// Legal status (DOMAIN.md 2.3): private, designated_corporation, local_iaa, local_government,
+        /// national_government. Replaces --legal-form.
         #[arg(long)]
-        legal_form: Option<String>,
+        legal_status: Option<String>,
+        /// JIS X 0402 municipality code (5 digits), for the health authority.
+        #[arg(long)]
+        municipality: Option<String>,
         /// For kind authority: mhlw, ppc, police, ipa, vendor, prefecture.
         #[arg(long)]
         authority: Option<String>,
@@ -193,7 +198,8 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Org {
-            command: OrgCommand::Create { kind, name, prefecture, beds, code, roles, legal_form, authority },
+            command:
+                OrgCommand::Create { kind, name, prefecture, beds, code, roles, legal_status, municipality, authority },
         } => {
             let pool = startup::prepare_database(&settings)?;
             let mut conn = pool.get()?;
@@ -212,8 +218,11 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             if !roles.is_empty() {
                 body.insert("regional_roles".into(), roles.into());
             }
-            if let Some(l) = legal_form {
-                body.insert("legal_form".into(), l.into());
+            if let Some(l) = legal_status {
+                body.insert("legal_status".into(), l.into());
+            }
+            if let Some(m) = municipality {
+                body.insert("municipality".into(), m.into());
             }
             if let Some(a) = authority {
                 body.insert("authority".into(), a.into());

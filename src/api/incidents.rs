@@ -24,7 +24,7 @@ use crate::domain::parse::Reader;
 use crate::domain::priority::{score, suggest_severity, Priority, PriorityInput};
 use crate::domain::routing::Route;
 use crate::domain::{
-    Category, FieldError, IncidentStatus, LegalForm, Milestone, OrgKind, Prefecture, RegionalRole, ReportedVia, Role,
+    Category, FieldError, IncidentStatus, LegalStatus, Milestone, OrgKind, Prefecture, RegionalRole, ReportedVia, Role,
     Severity, UpdateKind,
 };
 use crate::error::{ApiError, ApiResult, Problem};
@@ -56,7 +56,7 @@ pub struct HospitalRef {
     pub prefecture_name: String,
     pub beds: Option<i32>,
     pub regional_roles: Vec<RegionalRole>,
-    pub legal_form: Option<LegalForm>,
+    pub legal_status: Option<LegalStatus>,
     /// 医療機関コード.
     pub code: Option<String>,
 }
@@ -70,7 +70,7 @@ impl HospitalRef {
             prefecture_name: prefecture.name_ja().into(),
             beds: h.beds,
             regional_roles: h.regional_roles.clone(),
-            legal_form: h.legal_form,
+            legal_status: h.legal_status,
             code: h.code.clone(),
         }
     }
@@ -92,8 +92,10 @@ pub struct IncidentView {
     pub severity_overridden: bool,
     /// Queue priority with each contributing factor.
     pub priority: Priority,
-    /// Authorities this incident is routed to, why, and the obligations each creates.
+    /// Authorities this incident is routed to, why (with sources), and the obligations each creates.
     pub routing: Vec<Route>,
+    /// The rule set version (`GET /rules`) the routing was computed with.
+    pub rules_version: String,
     pub obligations: Vec<Obligation>,
     pub milestones: Milestones,
     pub overdue_obligations: i32,
@@ -171,6 +173,7 @@ fn priority_input(i: &Incident, hospital: &Organization, now: DateTime<Utc>) -> 
 /// Recomputes routing, priority and (unless overridden) severity after the facts changed.
 pub fn refresh_derived(i: &mut Incident, hospital: &Organization, settings: &Settings, now: DateTime<Utc>) {
     i.routing = outbox::compute_routes(&i.facts, hospital, settings);
+    i.rules_version = crate::domain::routing::RULES_VERSION.to_owned();
     i.priority = priority_of(i, hospital, settings, now);
     if !i.severity_overridden {
         i.severity = suggest_severity(&priority_input(i, hospital, now));
@@ -188,6 +191,7 @@ fn view(conn: &mut AnyConnection, i: &Incident, hospital: &Organization) -> ApiR
         severity_overridden: i.severity_overridden,
         priority: i.priority.clone(),
         routing: i.routing.clone(),
+        rules_version: i.rules_version.clone(),
         obligations: db::obligations::for_incident(conn, &i.id)?,
         milestones: i.milestones.clone(),
         overdue_obligations: i.overdue_obligations,
@@ -265,20 +269,77 @@ fn idempotency_key(req: &HttpRequest) -> ApiResult<Option<String>> {
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)] // documents the body; it is read field by field
 pub struct PersonalDataInput {
+    /// As the hospital states it. For a cyber attack on `emr`, `pacs`, `lab`, `pharmacy` or
+    /// `ordering`, `none` counts as `suspected` unless `none_reason` says why (DOMAIN.md 2.2).
     pub status: crate::domain::PersonalDataStatus,
-    /// Number of persons affected, as far as known.
+    /// Why no personal data is affected although patient systems were hit.
+    #[schema(max_length = 1000, pattern = "@text")]
+    pub none_reason: Option<String>,
+    /// Numbers of persons per kind, as far as known.
+    pub persons: Option<crate::domain::incident::Persons>,
+    /// Total number of persons affected, as far as known (kept; the threshold uses the larger of
+    /// this and the sum of `persons`).
     #[schema(minimum = 0, maximum = 200000000, example = 40000)]
     pub persons_estimate: Option<i64>,
     /// 要配慮個人情報 (medical records always are). Default true.
     pub sensitive: Option<bool>,
     /// Risk of financial damage (e.g. card data). Default false.
     pub financial_risk: Option<bool>,
-    /// Protected by strong encryption (then no PPC report is needed). Default false.
-    pub encrypted: Option<bool>,
+    /// The hospital's own strong encryption. Replaces `encrypted` (refused with 422): encryption by
+    /// an attacker is never protection.
+    pub strong_encryption: Option<StrongEncryptionInput>,
+    /// 特定個人情報 (My Number) is involved. Default false.
+    pub my_number: Option<bool>,
+    pub medium: Option<crate::domain::DataMedium>,
     /// Affected data items, e.g. "氏名", "病名" (1–100 characters each).
     #[schema(max_items = 50)]
     pub data_items: Option<Vec<DataItem>>,
 }
+
+/// The hospital's own strong encryption of the data, as filed.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // documents the body; it is read field by field
+pub struct StrongEncryptionInput {
+    /// The hospital had protected the data with strong encryption before the event. Default false.
+    pub protected: Option<bool>,
+    /// `true`, `false` or `"unknown"` (default). Only `false` allows the exemption.
+    pub key_compromised: Option<crate::domain::incident::KeyCompromised>,
+    /// Duty officers only: why the exemption holds for ransomware, unauthorized access, account
+    /// compromise or supply chain (PPC Q&A).
+    #[schema(max_length = 1000, pattern = "@text")]
+    pub officer_reason: Option<String>,
+}
+
+/// A contractor (委託先) involved, as filed.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // documents the body; it is read field by field
+pub struct ContractorInput {
+    #[schema(min_length = 1, max_length = 200, pattern = "@line")]
+    pub name: String,
+    /// The breach happened at the contractor. Default false.
+    pub breach_at_contractor: Option<bool>,
+    /// When the contractor told the hospital; not in the future.
+    pub notified_hospital_at: Option<DateTime<Utc>>,
+}
+
+/// The public announcement (公表), as filed.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // documents the body; it is read field by field
+pub struct PublicAnnouncementInput {
+    /// Not in the future.
+    pub at: DateTime<Utc>,
+    #[schema(min_length = 1, max_length = 500, pattern = "@line", example = "病院ウェブサイトに掲載")]
+    pub method: String,
+}
+
+/// A CVE identifier.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(pattern = "^CVE-[0-9]{4}-[0-9]{4,19}$", example = "CVE-2024-3400")]
+#[allow(dead_code)] // documents the body
+pub struct CveId(String);
 
 /// One affected data item.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -341,9 +402,26 @@ pub struct IncidentInput {
     pub category: Category,
     /// RFC 3339 with offset; not in the future (5 minutes of clock skew are tolerated).
     pub detected_at: DateTime<Utc>,
-    /// When the hospital became aware that it is reportable (default: `detected_at`; not before
-    /// it, not in the future). Deadlines count from here.
+    /// When anyone at the hospital first learned of the event or its possibility (default:
+    /// `detected_at`; not before it, not in the future). Deadlines count from its Japanese day,
+    /// which is day 1.
     pub aware_at: Option<DateTime<Utc>>,
+    /// When the event itself happened (発生日), as far as known; not in the future.
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub discovered_by: Option<crate::domain::DiscoveredBy>,
+    /// How the attacker got in, apart from the device (`attack_vector`).
+    pub entry_technique: Option<crate::domain::EntryTechnique>,
+    #[schema(max_items = 50)]
+    pub vulnerabilities: Option<Vec<CveId>>,
+    pub contractor: Option<ContractorInput>,
+    pub public_announcement: Option<PublicAnnouncementInput>,
+    /// Nothing is said about a ransom unless recorded here.
+    pub ransom_response: Option<crate::domain::RansomResponse>,
+    /// Containment taken so far.
+    #[schema(max_length = 5000, pattern = "@text")]
+    pub containment: Option<String>,
+    /// Consent to sharing the report with NCO (common format).
+    pub nco_sharing_consent: Option<bool>,
     /// Default empty.
     #[schema(max_length = 10000, pattern = "@text")]
     pub description: Option<String>,
@@ -405,6 +483,9 @@ pub async fn file(
     let now = db::now();
     let parsed = IncidentFacts::parse(&body, now, FILING_KEYS);
     let mut errors = parsed.as_ref().err().cloned().unwrap_or_default();
+    if let Ok(f) = &parsed {
+        errors.extend(officer_only_facts(&user, None, f));
+    }
     let hospital_id = match (proxy, body.get("hospital_id")) {
         (true, Some(Value::String(h))) => Some(h.clone()),
         (true, _) => {
@@ -467,33 +548,8 @@ pub async fn file(
         let hospital = db::orgs::get(conn, &hospital_id)?
             .filter(|o| o.kind == OrgKind::Hospital)
             .ok_or_else(|| ApiError::validation("hospital_id", "no such hospital"))?;
-        let prefecture = hospital
-            .prefecture
+        let mut incident = Incident::filed(reference, &hospital, facts, now, reported_via, &u.id)
             .ok_or_else(|| ApiError::validation("hospital_id", "the hospital has no prefecture on record"))?;
-        let mut incident = Incident {
-            id: db::new_id(),
-            reference,
-            hospital_id: hospital.id.clone(),
-            prefecture,
-            beds: hospital.beds,
-            facts,
-            status: IncidentStatus::Reported,
-            severity: Severity::Low,
-            severity_overridden: false,
-            priority: Priority { score: 0, factors: vec![] },
-            routing: vec![],
-            overdue_obligations: 0,
-            reported_at: now,
-            reported_via,
-            reported_by: u.id.clone(),
-            triaged_at: None,
-            dispatch_accepted_at: None,
-            on_site_at: None,
-            milestones: Milestones::default(),
-            closed_at: None,
-            version: 1,
-            updated_at: now,
-        };
         refresh_derived(&mut incident, &hospital, &st.settings, now);
         db::incidents::insert(conn, &incident)?;
         outbox::apply_routing(conn, &st.settings, &incident, &hospital, "initial")?;
@@ -654,7 +710,7 @@ fn summary_of(i: db::incidents::ListItem) -> IncidentSummary {
         beds: i.beds,
         code: None,
         regional_roles: vec![],
-        legal_form: None,
+        legal_status: None,
     });
     let hospital = HospitalRef {
         id: i.hospital_id,
@@ -663,7 +719,7 @@ fn summary_of(i: db::incidents::ListItem) -> IncidentSummary {
         prefecture_name: i.prefecture.name_ja().into(),
         beds: h.beds,
         regional_roles: h.regional_roles,
-        legal_form: h.legal_form,
+        legal_status: h.legal_status,
         code: h.code,
     };
     IncidentSummary {
@@ -701,7 +757,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<Strin
 }
 
 /// Keys of a PATCH that belong to triage rather than facts.
-const TRIAGE_KEYS: &[&str] = &["severity", "severity_reason"];
+const TRIAGE_KEYS: &[&str] = &["severity", "severity_reason", "deadline_reason"];
 
 /// Changes to an incident: facts as a JSON merge patch (reporters, officers); `severity` with
 /// `severity_reason` (officers).
@@ -717,6 +773,10 @@ pub struct IncidentPatch {
     /// Required with `severity`.
     #[schema(max_length = 500)]
     pub severity_reason: Option<String>,
+    /// Officers: why a deadline may move later with this change of facts. Without it a later date
+    /// is held (recorded on the timeline) and earlier dates move at once.
+    #[schema(max_length = 500)]
+    pub deadline_reason: Option<String>,
 }
 
 /// Change facts or triage fields (`If-Match` required). Routing is recomputed: newly required
@@ -774,10 +834,15 @@ pub async fn update(
                 triage.insert((*k).to_owned(), v.clone());
             }
         }
+        let wants_severity = triage.contains_key("severity") || triage.contains_key("severity_reason");
         let mut r = Reader::new(&triage, "", &mut errors);
-        let severity = r.enumeration::<Severity>("severity", wants_triage);
-        let reason = r.string("severity_reason", wants_triage, 1, 500);
+        let severity = r.enumeration::<Severity>("severity", wants_severity);
+        let reason = r.string("severity_reason", wants_severity, 1, 500);
+        let deadline_reason = r.string("deadline_reason", false, 1, 500);
         r.finish();
+        if let Some(f) = &new_facts {
+            errors.extend(officer_only_facts(&user, Some(&i.facts), f));
+        }
         if !errors.is_empty() {
             return Err(ApiError::Validation(errors));
         }
@@ -824,6 +889,7 @@ pub async fn update(
             return Err(ApiError::PreconditionFailed);
         }
         let queued = outbox::apply_routing(conn, &st.settings, &i, &h, "initial")?;
+        follow_deadlines(conn, &user, &i, &st.settings, &changed, deadline_reason.as_deref())?;
         let new_routes: Vec<_> = i.routing.iter().map(|r| r.authority).filter(|a| !old_routes.contains(a)).collect();
         audit_incident(
             conn,
@@ -838,6 +904,45 @@ pub async fn update(
     .await?;
     state.outbox_wake.notify_one();
     Ok(respond(&v, &scope))
+}
+
+/// Facts only a duty officer may record: the reason the encryption exemption holds (PPC Q&A).
+fn officer_only_facts(user: &AuthUser, before: Option<&IncidentFacts>, after: &IncidentFacts) -> Vec<FieldError> {
+    let reason = |f: &IncidentFacts| f.personal_data.strong_encryption.officer_reason.clone();
+    if user.role != Role::DutyOfficer && before.and_then(reason) != reason(after) {
+        vec![FieldError::new(
+            "personal_data.strong_encryption.officer_reason",
+            "is recorded by a duty officer only (the encryption exemption for attacks needs the ministry's review)",
+        )]
+    } else {
+        Vec::new()
+    }
+}
+
+/// Moves the dates of unfulfilled obligations to what the facts now give (DOMAIN.md 2.4): earlier
+/// at once, later only with an officer's reason; each move, applied or held, goes on the timeline.
+fn follow_deadlines(
+    conn: &mut AnyConnection,
+    user: &AuthUser,
+    i: &Incident,
+    settings: &Settings,
+    changed: &[String],
+    officer_reason: Option<&str>,
+) -> ApiResult<()> {
+    let planned = crate::domain::obligations::plan(&i.routing, i.facts.aware_at, &settings.deadlines);
+    let current = db::obligations::current(conn, &i.id)?;
+    for c in crate::domain::obligations::recompute(&current, &planned, officer_reason) {
+        if c.applied {
+            db::obligations::set_dates(conn, &c)?;
+        }
+        let mut data = serde_json::to_value(&c).unwrap_or(Value::Null);
+        if let Some(m) = data.as_object_mut() {
+            m.insert("fields".into(), serde_json::json!(changed));
+            m.insert("reason".into(), serde_json::json!(officer_reason));
+        }
+        timeline(conn, user, &i.id, UpdateKind::DeadlineChanged, None, data)?;
+    }
+    Ok(())
 }
 
 /// A status change.

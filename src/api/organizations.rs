@@ -11,7 +11,7 @@ use crate::auth::AuthUser;
 use crate::db::orgs::Organization;
 use crate::db::{self};
 use crate::domain::parse::Reader;
-use crate::domain::{Authority, FieldError, LegalForm, OrgKind, Prefecture, RegionalRole, Role, Skill};
+use crate::domain::{Authority, FieldError, LegalStatus, OrgKind, Prefecture, RegionalRole, Role, Skill};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
 
@@ -37,7 +37,11 @@ pub struct OrganizationInput {
     #[schema(pattern = "^[0-9]{10}$")]
     pub code: Option<String>,
     pub regional_roles: Option<Vec<RegionalRole>>,
-    pub legal_form: Option<LegalForm>,
+    /// Hospitals (DOMAIN.md 2.3). Replaces `legal_form` (refused with 422).
+    pub legal_status: Option<LegalStatus>,
+    /// JIS X 0402 municipality code, 5 digits, e.g. "27100" (大阪市): selects the health authority.
+    #[schema(pattern = "^[0-9]{5}$", example = "27100")]
+    pub municipality: Option<String>,
     pub authority: Option<Authority>,
     pub skills: Option<Vec<Skill>>,
     pub coverage: Option<Vec<Prefecture>>,
@@ -90,8 +94,15 @@ pub fn parse_org(
     if body.contains_key("regional_roles") {
         org.regional_roles = r.enumerations("regional_roles", 5);
     }
-    if body.contains_key("legal_form") {
-        org.legal_form = r.enumeration("legal_form", false);
+    r.renamed("legal_form", "legal_status");
+    if body.contains_key("legal_status") {
+        org.legal_status = r.enumeration("legal_status", false);
+    }
+    if body.contains_key("municipality") {
+        org.municipality = r.string("municipality", false, 5, 5);
+        if org.municipality.as_ref().is_some_and(|c| !c.bytes().all(|b| b.is_ascii_digit())) {
+            r.error("municipality", "must be a 5-digit JIS X 0402 code, e.g. 27100");
+        }
     }
     if body.contains_key("authority") {
         org.authority = r.enumeration("authority", false);
@@ -114,9 +125,6 @@ pub fn parse_org(
     if org.kind == OrgKind::Hospital {
         if org.prefecture.is_none() {
             errors.push(FieldError::new("prefecture", "is required for a hospital"));
-        }
-        if org.legal_form.is_none() {
-            org.legal_form = Some(LegalForm::Private);
         }
     }
     if org.kind == OrgKind::Authority && org.authority.is_none() {

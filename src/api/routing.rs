@@ -12,10 +12,10 @@ use crate::auth::policy::{require, Action};
 use crate::auth::AuthUser;
 use crate::db;
 use crate::domain::deadlines::jst_date;
-use crate::domain::incident::{IncidentContact, IncidentFacts, PersonalData};
+use crate::domain::incident::{read_personal_data, IncidentFacts};
 use crate::domain::parse::Reader;
-use crate::domain::routing::Reason;
-use crate::domain::{Authority, CareImpact, Channel, ObligationKind, OrgKind, PersonalDataStatus, Requirement, Role};
+use crate::domain::routing::{route, Reason, RoutingFacts, Source};
+use crate::domain::{AffectedSystem, Authority, CareImpact, Channel, ObligationKind, OrgKind, Requirement, Role};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::notify::outbox;
 use crate::state::AppState;
@@ -28,7 +28,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PreviewObligation {
     pub kind: ObligationKind,
+    /// The date the service holds the hospital to (a target for the PPC 速報).
     pub due_at: Option<DateTime<Utc>>,
+    /// The legal deadline after a closed-day move (equal to `due_at` when none).
+    pub legal_due_at: Option<DateTime<Utc>>,
     pub reminder_at: Option<DateTime<Utc>>,
 }
 
@@ -48,6 +51,7 @@ pub struct PreviewRoute {
     pub authority: Authority,
     pub requirement: Requirement,
     pub reasons: Vec<Reason>,
+    pub sources: Vec<Source>,
     pub obligations: Vec<PreviewObligation>,
     pub contacts: Vec<PreviewContact>,
 }
@@ -65,8 +69,15 @@ const OTHER_FILING_KEYS: &[&str] = &[
     "title",
     "description",
     "attack_vector",
-    "affected_systems",
     "ransom_demand",
+    "occurred_at",
+    "discovered_by",
+    "entry_technique",
+    "vulnerabilities",
+    "public_announcement",
+    "ransom_response",
+    "containment",
+    "nco_sharing_consent",
     "ransomware",
     "iocs",
     "offline_backup",
@@ -87,12 +98,17 @@ pub struct HospitalIdInput(String);
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)] // documents the body; it is read field by field
 pub struct PersonalDataDraft {
-    pub status: Option<PersonalDataStatus>,
+    pub status: Option<crate::domain::PersonalDataStatus>,
+    #[schema(max_length = 1000, pattern = "@text")]
+    pub none_reason: Option<String>,
+    pub persons: Option<crate::domain::incident::Persons>,
     #[schema(minimum = 0, maximum = 200000000)]
     pub persons_estimate: Option<i64>,
     pub sensitive: Option<bool>,
     pub financial_risk: Option<bool>,
-    pub encrypted: Option<bool>,
+    pub strong_encryption: Option<super::incidents::StrongEncryptionInput>,
+    pub my_number: Option<bool>,
+    pub medium: Option<crate::domain::DataMedium>,
     #[schema(max_items = 50)]
     pub data_items: Option<Vec<super::incidents::DataItem>>,
 }
@@ -116,7 +132,20 @@ pub struct RoutingDraft {
     pub title: Option<serde_json::Value>,
     pub description: Option<serde_json::Value>,
     pub attack_vector: Option<serde_json::Value>,
-    pub affected_systems: Option<serde_json::Value>,
+    /// Systems hit: a cyber attack on a patient system makes personal data `suspected` unless
+    /// `none` is stated with a reason.
+    #[schema(max_items = 20)]
+    pub affected_systems: Option<Vec<AffectedSystem>>,
+    /// Only `breach_at_contractor` matters to routing.
+    pub contractor: Option<super::incidents::ContractorInput>,
+    pub occurred_at: Option<serde_json::Value>,
+    pub discovered_by: Option<serde_json::Value>,
+    pub entry_technique: Option<serde_json::Value>,
+    pub vulnerabilities: Option<serde_json::Value>,
+    pub public_announcement: Option<serde_json::Value>,
+    pub ransom_response: Option<serde_json::Value>,
+    pub containment: Option<serde_json::Value>,
+    pub nco_sharing_consent: Option<serde_json::Value>,
     pub ransom_demand: Option<serde_json::Value>,
     pub ransomware: Option<serde_json::Value>,
     pub iocs: Option<serde_json::Value>,
@@ -148,16 +177,14 @@ pub async fn preview(
     let limit = Some(now + Duration::minutes(5));
     let detected = r.time("detected_at", false, limit);
     let aware = r.time("aware_at", false, limit).or(detected).unwrap_or(now);
-    let personal_data = r
-        .object("personal_data", |p| PersonalData {
-            status: p.enumeration("status", false).unwrap_or(PersonalDataStatus::None),
-            persons_estimate: p.integer("persons_estimate", 0, 200_000_000),
-            sensitive: p.boolean("sensitive", true),
-            financial_risk: p.boolean("financial_risk", false),
-            encrypted: p.boolean("encrypted", false),
-            data_items: p.strings("data_items", 50, 100),
+    let personal_data = r.object("personal_data", |p| read_personal_data(p, false)).unwrap_or_default();
+    let affected_systems = r.enumerations::<AffectedSystem>("affected_systems", 20);
+    let contractor_breach = r
+        .object("contractor", |c| {
+            c.allow(&["name", "notified_hospital_at"]);
+            c.boolean("breach_at_contractor", false)
         })
-        .unwrap_or_default();
+        .unwrap_or(false);
     let drill = r.boolean("drill", false);
     let hospital_id = r.string("hospital_id", user.role == Role::DutyOfficer, 1, 64);
     r.finish();
@@ -166,24 +193,12 @@ pub async fn preview(
     }
     let Some(category) = category else { return Err(ApiError::validation("category", "is required")) };
     let hospital_id = if user.role == Role::Reporter { user.org_id.clone() } else { hospital_id.unwrap_or_default() };
-    let facts = IncidentFacts {
-        title: String::new(),
+    let draft = IncidentFacts {
         category,
-        detected_at: detected.unwrap_or(aware),
-        aware_at: aware,
-        description: String::new(),
-        attack_vector: crate::domain::AttackVector::Unknown,
-        affected_systems: vec![],
         care_impact,
+        affected_systems,
         personal_data,
-        ransom_demand: false,
-        ransomware: None,
-        iocs: vec![],
-        offline_backup: crate::domain::OfflineBackup::Unknown,
-        bcp_activated: false,
-        support_requested: false,
-        contact: IncidentContact { name: String::new(), phone: String::new(), email: None },
-        drill,
+        ..IncidentFacts::draft(detected.unwrap_or(aware), aware)
     };
     let st = state.clone();
     let preview = with_conn(&state, move |conn| {
@@ -193,7 +208,9 @@ pub async fn preview(
         let prefecture = hospital.prefecture.ok_or_else(|| ApiError::validation("hospital_id", "has no prefecture"))?;
         let today = jst_date(now);
         let mut routes = Vec::new();
-        for r in outbox::compute_routes(&facts, &hospital, &st.settings) {
+        let mut facts = RoutingFacts::of(&draft, hospital.legal_status);
+        facts.contractor_breach = contractor_breach;
+        for r in route(&facts, &st.settings.deadlines) {
             let contacts = db::contacts::select_for(conn, r.authority, prefecture, &hospital.id, drill, today)?
                 .into_iter()
                 .map(|c| PreviewContact {
@@ -205,12 +222,18 @@ pub async fn preview(
                 .collect();
             let obligations = outbox::obligation_times(&r, aware, &st.settings)
                 .into_iter()
-                .map(|(kind, due_at, reminder_at)| PreviewObligation { kind, due_at, reminder_at })
+                .map(|p| PreviewObligation {
+                    kind: p.kind,
+                    due_at: p.due_at,
+                    legal_due_at: p.legal_due_at,
+                    reminder_at: p.reminder_at,
+                })
                 .collect();
             routes.push(PreviewRoute {
                 authority: r.authority,
                 requirement: r.requirement,
                 reasons: r.reasons,
+                sources: r.sources,
                 obligations,
                 contacts,
             });

@@ -52,6 +52,7 @@ struct IncidentRow {
     closed_at: Option<NaiveDateTime>,
     version: i32,
     updated_at: NaiveDateTime,
+    rules_version: String,
 }
 
 /// Recovery milestones reached (DOMAIN.md §5).
@@ -101,6 +102,8 @@ pub struct Incident {
     pub severity_overridden: bool,
     pub priority: Priority,
     pub routing: Vec<Route>,
+    /// The rule set version the routing was computed with.
+    pub rules_version: String,
     pub overdue_obligations: i32,
     pub reported_at: DateTime<Utc>,
     pub reported_via: ReportedVia,
@@ -147,6 +150,44 @@ impl Incident {
             closed_at: t(r.closed_at),
             version: r.version,
             updated_at: utc(r.updated_at),
+            rules_version: r.rules_version,
+        })
+    }
+
+    /// A new incident as filed at `hospital` (which must have a prefecture), before routing: the
+    /// one starting point of the handler, the demo and the benchmark seeder.
+    pub fn filed(
+        reference: String,
+        hospital: &crate::db::orgs::Organization,
+        facts: IncidentFacts,
+        reported_at: DateTime<Utc>,
+        reported_via: ReportedVia,
+        reported_by: &str,
+    ) -> Option<Self> {
+        Some(Incident {
+            id: super::new_id(),
+            reference,
+            hospital_id: hospital.id.clone(),
+            prefecture: hospital.prefecture?,
+            beds: hospital.beds,
+            facts,
+            status: IncidentStatus::Reported,
+            severity: Severity::Low,
+            severity_overridden: false,
+            priority: Priority { score: 0, factors: vec![] },
+            routing: vec![],
+            rules_version: crate::domain::routing::RULES_VERSION.to_owned(),
+            overdue_obligations: 0,
+            reported_at,
+            reported_via,
+            reported_by: reported_by.to_owned(),
+            triaged_at: None,
+            dispatch_accepted_at: None,
+            on_site_at: None,
+            milestones: Milestones::default(),
+            closed_at: None,
+            version: 1,
+            updated_at: reported_at,
         })
     }
 
@@ -188,6 +229,7 @@ impl Incident {
             closed_at: self.closed_at.map(ts),
             version: self.version,
             updated_at: ts(self.updated_at),
+            rules_version: self.rules_version.clone(),
         }
     }
 }
@@ -462,7 +504,7 @@ struct HospitalRow {
     beds: Option<i32>,
     code: Option<String>,
     regional_roles: String,
-    legal_form: Option<String>,
+    legal_status: Option<String>,
 }
 
 /// The hospital as a list shows it.
@@ -472,7 +514,7 @@ pub struct ListHospital {
     pub beds: Option<i32>,
     pub code: Option<String>,
     pub regional_roles: Vec<crate::domain::RegionalRole>,
-    pub legal_form: Option<crate::domain::LegalForm>,
+    pub legal_status: Option<crate::domain::LegalStatus>,
 }
 
 /// A notification that gave up, as the partial index `notifications_dead` is defined (the value is
@@ -532,7 +574,7 @@ pub fn list_items(
                     .map(|h| -> DbResult<ListHospital> {
                         Ok(ListHospital {
                             regional_roles: from_json(&h.regional_roles)?,
-                            legal_form: h.legal_form.as_deref().map(parse_enum).transpose()?,
+                            legal_status: h.legal_status.as_deref().map(parse_enum).transpose()?,
                             name: h.name,
                             beds: h.beds,
                             code: h.code,

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use super::schema::{incidents, obligations};
 use super::{parse_enum, ts, utc, AnyConnection, DbResult};
+use crate::domain::obligations::{Current, DeadlineChange, Planned};
 use crate::domain::{Authority, ObligationKind};
 
 #[derive(Queryable, Selectable, Insertable, Debug, Clone)]
@@ -25,6 +26,7 @@ struct ObligationRow {
     fulfilled_by: Option<String>,
     created_at: NaiveDateTime,
     version: i32,
+    legal_due_at: Option<NaiveDateTime>,
 }
 
 /// A duty to report, with its deadline.
@@ -34,8 +36,13 @@ pub struct Obligation {
     pub incident_id: String,
     pub kind: ObligationKind,
     pub authority: Authority,
-    /// End of the deadline (23:59:59 JST of the due day); absent for "promptly" duties.
+    /// The date the service holds the hospital to: 23:59:59 JST of the due day (the day of awareness
+    /// is day 1; a target for the PPC 速報); absent for "promptly" duties. Reminders and overdue
+    /// notices go by this date.
     pub due_at: Option<DateTime<Utc>>,
+    /// The legal deadline after a move off a Saturday, Sunday, holiday or 12/29–1/3; equal to
+    /// `due_at` when there is none.
+    pub legal_due_at: Option<DateTime<Utc>>,
     /// When the hospital is reminded.
     pub reminder_at: Option<DateTime<Utc>>,
     pub reminded_at: Option<DateTime<Utc>>,
@@ -56,6 +63,7 @@ impl Obligation {
             authority: parse_enum(&r.authority)?,
             overdue: fulfilled.is_none() && due.is_some_and(|d| d < now),
             due_at: due,
+            legal_due_at: r.legal_due_at.map(utc).or(due),
             reminder_at: r.reminder_at.map(utc),
             reminded_at: r.reminded_at.map(utc),
             fulfilled_at: fulfilled,
@@ -68,14 +76,8 @@ impl Obligation {
 }
 
 /// Creates an obligation unless the incident already has one of that kind; true when created.
-pub fn create(
-    conn: &mut AnyConnection,
-    incident_id: &str,
-    kind: ObligationKind,
-    authority: Authority,
-    due_at: Option<DateTime<Utc>>,
-    reminder_at: Option<DateTime<Utc>>,
-) -> DbResult<bool> {
+pub fn create(conn: &mut AnyConnection, incident_id: &str, p: &Planned) -> DbResult<bool> {
+    let Planned { kind, authority, due_at, legal_due_at, reminder_at } = *p;
     let exists: i64 = obligations::table
         .filter(obligations::incident_id.eq(incident_id))
         .filter(obligations::kind.eq(kind.as_str()))
@@ -99,9 +101,42 @@ pub fn create(
             fulfilled_by: None,
             created_at: ts(super::now()),
             version: 1,
+            legal_due_at: legal_due_at.map(ts),
         })
         .execute(conn)?;
     Ok(true)
+}
+
+/// The obligations of an incident as the recomputation sees them.
+pub fn current(conn: &mut AnyConnection, incident_id: &str) -> DbResult<Vec<Current>> {
+    Ok(for_incident(conn, incident_id)?
+        .into_iter()
+        .map(|o| Current {
+            id: o.id,
+            kind: o.kind,
+            due_at: o.due_at,
+            legal_due_at: o.legal_due_at,
+            reminder_at: o.reminder_at,
+            fulfilled: o.fulfilled_at.is_some(),
+        })
+        .collect())
+}
+
+/// Moves an unfulfilled obligation to new dates. A reminder or overdue notice already sent is
+/// forgotten when its date moves, so that the new date is reminded of again.
+pub fn set_dates(conn: &mut AnyConnection, c: &DeadlineChange) -> DbResult<()> {
+    diesel::update(obligations::table.filter(obligations::id.eq(&c.obligation_id)))
+        .filter(obligations::fulfilled_at.is_null())
+        .set((
+            obligations::due_at.eq(c.to.map(ts)),
+            obligations::legal_due_at.eq(c.legal_to.map(ts)),
+            obligations::reminder_at.eq(c.reminder_to.map(ts)),
+            obligations::reminded_at.eq(None::<NaiveDateTime>),
+            obligations::overdue_notified_at.eq(None::<NaiveDateTime>),
+            obligations::version.eq(obligations::version + 1),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub fn for_incident(conn: &mut AnyConnection, incident_id: &str) -> DbResult<Vec<Obligation>> {

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::schema::organizations;
 use super::{from_json, parse_enum, to_json, ts, utc, AnyConnection, DbResult, LiteralLimitDsl};
-use crate::domain::{Authority, LegalForm, OrgKind, Prefecture, RegionalRole, Skill};
+use crate::domain::{Authority, LegalStatus, OrgKind, Prefecture, RegionalRole, Skill};
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset, Debug, Clone)]
 #[diesel(table_name = organizations)]
@@ -19,7 +19,8 @@ struct OrgRow {
     beds: Option<i32>,
     code: Option<String>,
     regional_roles: String,
-    legal_form: Option<String>,
+    legal_status: Option<String>,
+    municipality: Option<String>,
     authority: Option<String>,
     skills: String,
     coverage: String,
@@ -43,8 +44,11 @@ pub struct Organization {
     pub code: Option<String>,
     /// Regional roles (hospitals).
     pub regional_roles: Vec<RegionalRole>,
-    /// Legal form (hospitals): public bodies have a PPC threshold of 100 persons.
-    pub legal_form: Option<LegalForm>,
+    /// Legal status (hospitals, DOMAIN.md 2.3): only `national_government` hospitals are 行政機関等
+    /// with the 100-person PPC threshold. Absent: not on record (the lower threshold applies).
+    pub legal_status: Option<LegalStatus>,
+    /// JIS X 0402 municipality code, 5 digits (hospitals): selects the health authority.
+    pub municipality: Option<String>,
     /// Which authority this organisation is (kind `authority`).
     pub authority: Option<Authority>,
     /// Skills (responder teams).
@@ -62,7 +66,8 @@ impl Organization {
             kind: parse_enum(&r.kind)?,
             prefecture: r.prefecture.as_deref().and_then(Prefecture::parse),
             regional_roles: from_json(&r.regional_roles)?,
-            legal_form: r.legal_form.as_deref().map(parse_enum).transpose()?,
+            legal_status: r.legal_status.as_deref().map(parse_enum).transpose()?,
+            municipality: r.municipality,
             authority: r.authority.as_deref().map(parse_enum).transpose()?,
             skills: from_json(&r.skills)?,
             coverage: from_json(&r.coverage)?,
@@ -85,7 +90,8 @@ impl Organization {
             beds: self.beds,
             code: self.code.clone(),
             regional_roles: to_json(&self.regional_roles),
-            legal_form: self.legal_form.map(|l| l.as_str().into()),
+            legal_status: self.legal_status.map(|l| l.as_str().into()),
+            municipality: self.municipality.clone(),
             authority: self.authority.map(|a| a.as_str().into()),
             skills: to_json(&self.skills),
             coverage: to_json(&self.coverage),
@@ -106,7 +112,8 @@ impl Organization {
             beds: None,
             code: None,
             regional_roles: Vec::new(),
-            legal_form: None,
+            legal_status: None,
+            municipality: None,
             authority: None,
             skills: Vec::new(),
             coverage: Vec::new(),

@@ -22,7 +22,7 @@ use super::incidents::{dead_notification, page_query, Cursor, Filters, Order};
 use super::schema::{incidents, organizations};
 use super::{utc, AnyConnection, DbResult, LiteralLimitDsl, StaticSql};
 use crate::auth::Scope;
-use crate::domain::{CareImpact, Category, IncidentStatus, LegalForm, Prefecture, Severity};
+use crate::domain::{CareImpact, Category, IncidentStatus, LegalStatus, Prefecture, Severity};
 
 /// One queue item: its JSON object and the position a page ending with it continues from.
 #[derive(Debug)]
@@ -88,7 +88,7 @@ fn columns(
             organizations::name.nullable(),
             organizations::beds.nullable(),
             organizations::regional_roles.nullable(),
-            organizations::legal_form.nullable(),
+            organizations::legal_status.nullable(),
             organizations::code.nullable(),
             incidents::care_impact,
             incidents::drill,
@@ -117,7 +117,7 @@ mod col {
     pub const HOSPITAL_NAME: usize = 11;
     pub const HOSPITAL_BEDS: usize = 12;
     pub const ROLES: usize = 13;
-    pub const LEGAL_FORM: usize = 14;
+    pub const LEGAL_STATUS: usize = 14;
     pub const CODE: usize = 15;
     pub const CARE_IMPACT: usize = 16;
     pub const DRILL: usize = 17;
@@ -328,9 +328,9 @@ impl FromSqlRow<QueueRow, MultiBackend> for QueueItem {
         } else {
             o.raw("[]");
         }
-        o.raw(",\"legal_form\":");
-        with_text(row, col::LEGAL_FORM, |s| match s.filter(|_| found) {
-            Some(s) => o.word(Some(s), "legal_form", |s| LegalForm::parse(s).is_some()),
+        o.raw(",\"legal_status\":");
+        with_text(row, col::LEGAL_STATUS, |s| match s.filter(|_| found) {
+            Some(s) => o.word(Some(s), "legal_status", |s| LegalStatus::parse(s).is_some()),
             None => {
                 o.raw("null");
                 Ok(())

@@ -25,13 +25,14 @@ diesel::table! {
         beds -> Nullable<Integer>,
         code -> Nullable<Text>,
         regional_roles -> Text,
-        legal_form -> Nullable<Text>,
         authority -> Nullable<Text>,
         skills -> Text,
         coverage -> Text,
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        legal_status -> Nullable<Text>,
+        municipality -> Nullable<Text>,
     }
 }
 
@@ -112,6 +113,7 @@ diesel::table! {
         closed_at -> Nullable<Timestamp>,
         version -> Integer,
         updated_at -> Timestamp,
+        rules_version -> Text,
     }
 }
 
@@ -235,6 +237,7 @@ diesel::table! {
         fulfilled_by -> Nullable<Text>,
         created_at -> Timestamp,
         version -> Integer,
+        legal_due_at -> Nullable<Timestamp>,
     }
 }
 

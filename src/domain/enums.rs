@@ -69,8 +69,53 @@ text_enum! {
 }
 
 text_enum! {
-    /// A hospital's legal form: public bodies (行政機関等) have a PPC threshold of 100 persons.
-    pub enum LegalForm { Private = "private", PublicBody = "public_body" }
+    /// A hospital's legal status under the APPI (DOMAIN.md 2.3). Only hospitals the State runs itself
+    /// are 行政機関等 (Art. 68, threshold 100 persons); every other status follows Art. 26 (1,000).
+    pub enum LegalStatus {
+        /// 医療法人, 学校法人, 社会福祉法人, individuals.
+        Private = "private",
+        /// 別表第二 bodies: NHO, JCHO, 国立大学法人, 国立研究開発法人 (Art. 58 → Art. 26).
+        DesignatedCorporation = "designated_corporation",
+        /// 地方独立行政法人 (Art. 2(11)(iv) excludes them from 行政機関等 → Art. 26).
+        LocalIaa = "local_iaa",
+        /// 都道府県立, 市町村立, 一部事務組合 hospitals (Art. 58(2)(i) → Art. 26).
+        LocalGovernment = "local_government",
+        /// Hospitals the State runs itself: 国立療養所, 自衛隊病院, 防衛医大病院 (Art. 68).
+        NationalGovernment = "national_government",
+    }
+}
+
+impl LegalStatus {
+    /// True for 行政機関等, which report under Art. 68 on the administrative-organ form.
+    pub fn is_administrative_organ(self) -> bool {
+        self == LegalStatus::NationalGovernment
+    }
+}
+
+text_enum! {
+    /// Who or what found the incident (PPC report item 1: how it was found).
+    pub enum DiscoveredBy {
+        Staff = "staff", Vendor = "vendor", Monitoring = "monitoring", OutsideNotice = "outside_notice",
+        AttackerNotice = "attacker_notice", Patient = "patient", Other = "other",
+    }
+}
+
+text_enum! {
+    /// The technique of entry, apart from the device (NCO common format).
+    pub enum EntryTechnique {
+        Vulnerability = "vulnerability", StolenCredentials = "stolen_credentials", Phishing = "phishing",
+        BruteForce = "brute_force", Misconfiguration = "misconfiguration", Unknown = "unknown", Other = "other",
+    }
+}
+
+text_enum! {
+    /// What the hospital recorded about a ransom. Nothing is said in a report unless recorded.
+    pub enum RansomResponse { NotPaid = "not_paid", Undecided = "undecided", Unknown = "unknown" }
+}
+
+text_enum! {
+    /// The medium of the affected personal data (PPC report item 2).
+    pub enum DataMedium { Electronic = "electronic", Paper = "paper", Both = "both" }
 }
 
 text_enum! {
@@ -245,6 +290,6 @@ text_enum! {
         Note = "note", StatusReport = "status_report", StatusChange = "status_change",
         SeverityChange = "severity_change", Milestone = "milestone", Filed = "filed",
         FactsChanged = "facts_changed", Support = "support", Dispatch = "dispatch",
-        Obligation = "obligation", Notification = "notification",
+        Obligation = "obligation", Notification = "notification", DeadlineChanged = "deadline_changed",
     }
 }

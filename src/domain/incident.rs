@@ -9,7 +9,8 @@ use utoipa::ToSchema;
 
 use super::parse::{looks_like_email, looks_like_phone, Reader};
 use super::{
-    AffectedSystem, AttackVector, CareImpact, Category, FieldError, OfflineBackup, PersonalDataStatus, RansomwareKind,
+    AffectedSystem, AttackVector, CareImpact, Category, DataMedium, DiscoveredBy, EntryTechnique, FieldError,
+    OfflineBackup, PersonalDataStatus, RansomResponse, RansomwareKind,
 };
 
 crate::text_enum! {
@@ -17,35 +18,140 @@ crate::text_enum! {
     pub enum IocType { Ip = "ip", Domain = "domain", Url = "url", Hash = "hash", Email = "email", File = "file", Other = "other" }
 }
 
+/// Numbers of persons affected, per kind (PPC report item 3), as far as known.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Persons {
+    #[schema(minimum = 0, maximum = 200000000)]
+    pub patients: Option<i64>,
+    #[schema(minimum = 0, maximum = 200000000)]
+    pub staff: Option<i64>,
+    #[schema(minimum = 0, maximum = 200000000)]
+    pub others: Option<i64>,
+}
+
+impl Persons {
+    /// The sum of the numbers given, `None` when none is.
+    pub fn total(&self) -> Option<i64> {
+        [self.patients, self.staff, self.others].into_iter().flatten().reduce(|a, b| a.saturating_add(b))
+    }
+}
+
+/// Whether the key of the hospital's encryption was compromised: `true`, `false` or `"unknown"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum KeyCompromised {
+    Known(bool),
+    Unknown(UnknownWord),
+}
+
+/// The word `unknown`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum UnknownWord {
+    #[serde(rename = "unknown")]
+    Unknown,
+}
+
+impl Default for KeyCompromised {
+    fn default() -> Self {
+        KeyCompromised::Unknown(UnknownWord::Unknown)
+    }
+}
+
+/// Protection of the data by the hospital's own strong encryption (高度な暗号化等の秘匿化).
+/// Encryption by an attacker is never protection.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StrongEncryption {
+    /// The hospital had protected the data with strong encryption (or equivalent) before the event.
+    #[serde(default)]
+    pub protected: bool,
+    /// Whether the key was compromised (`unknown` until it is known not to be).
+    #[serde(default)]
+    pub key_compromised: KeyCompromised,
+    /// A duty officer's recorded reason for the exemption, required for ransomware, unauthorized
+    /// access, account compromise and supply chain (PPC FAQ Q4-5). Only officers set it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 1000)]
+    pub officer_reason: Option<String>,
+}
+
 /// Personal data affected.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct PersonalData {
-    /// none, suspected or confirmed.
+    /// none, suspected or confirmed, as the hospital stated it.
     pub status: PersonalDataStatus,
-    /// Number of persons affected, as far as known.
+    /// Why the hospital states `none` although patient systems were hit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 1000)]
+    pub none_reason: Option<String>,
+    /// Numbers of persons per kind.
+    #[serde(default)]
+    pub persons: Persons,
+    /// Total number of persons affected, as far as known.
     #[schema(minimum = 0, maximum = 200000000)]
     pub persons_estimate: Option<i64>,
     /// 要配慮個人情報 (medical records always are). Default true.
     pub sensitive: bool,
     /// Risk of financial damage (e.g. card data).
     pub financial_risk: bool,
-    /// Protected by strong encryption (then no PPC report is needed).
-    pub encrypted: bool,
+    /// The hospital's own strong encryption, if any.
+    #[serde(default)]
+    pub strong_encryption: StrongEncryption,
+    /// 特定個人情報 (My Number, e.g. staff payroll): reported on the PPC's My Number form.
+    #[serde(default)]
+    pub my_number: bool,
+    /// The medium of the data, when recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub medium: Option<DataMedium>,
     /// Affected data items, e.g. "氏名", "病名".
     pub data_items: Vec<String>,
+}
+
+impl PersonalData {
+    /// The number of persons to hold against a threshold: the larger of the stated total and the
+    /// sum per kind (the reading that reports more often).
+    pub fn persons_total(&self) -> Option<i64> {
+        match (self.persons_estimate, self.persons.total()) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
 }
 
 impl Default for PersonalData {
     fn default() -> Self {
         PersonalData {
             status: PersonalDataStatus::None,
+            none_reason: None,
+            persons: Persons::default(),
             persons_estimate: None,
             sensitive: true,
             financial_risk: false,
-            encrypted: false,
+            strong_encryption: StrongEncryption::default(),
+            my_number: false,
+            medium: None,
             data_items: Vec::new(),
         }
     }
+}
+
+/// A contractor (委託先) involved in the breach.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Contractor {
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+    /// The breach happened at the contractor.
+    pub breach_at_contractor: bool,
+    /// When the contractor told the hospital (施行規則9条: the hospital reports from then on).
+    pub notified_hospital_at: Option<DateTime<Utc>>,
+}
+
+/// The hospital's public announcement (公表), not its investigation report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PublicAnnouncement {
+    pub at: DateTime<Utc>,
+    /// How, e.g. "病院ウェブサイトに掲載".
+    #[schema(min_length = 1, max_length = 500)]
+    pub method: String,
 }
 
 /// Ransomware facts (government common format).
@@ -92,8 +198,37 @@ pub struct IncidentFacts {
     pub category: Category,
     /// When the incident was detected (not in the future).
     pub detected_at: DateTime<Utc>,
-    /// When the hospital became aware that it is reportable (default: detected_at); deadlines count from here.
+    /// When anyone at the hospital first learned of the event or its possibility (default:
+    /// `detected_at`). Deadlines count from the Japanese day of this time, which is day 1.
     pub aware_at: DateTime<Utc>,
+    /// When the event itself happened (発生日), as far as known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// Who or what found it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discovered_by: Option<DiscoveredBy>,
+    /// How the attacker got in, apart from the device (`attack_vector`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry_technique: Option<EntryTechnique>,
+    /// CVE identifiers exploited, e.g. `CVE-2024-3400`.
+    #[serde(default)]
+    pub vulnerabilities: Vec<String>,
+    /// A contractor (委託先) involved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contractor: Option<Contractor>,
+    /// The public announcement (公表), once made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_announcement: Option<PublicAnnouncement>,
+    /// What the hospital recorded about a ransom (nothing is said about it unless recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ransom_response: Option<RansomResponse>,
+    /// Containment taken so far (封じ込め).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 5000)]
+    pub containment: Option<String>,
+    /// The hospital consents to its report being shared with NCO (common format).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nco_sharing_consent: Option<bool>,
     #[schema(max_length = 10000)]
     pub description: String,
     pub attack_vector: AttackVector,
@@ -134,22 +269,35 @@ impl IncidentFacts {
         let category = r.enumeration::<Category>("category", true);
         let detected_at = r.time("detected_at", true, limit);
         let aware_at = r.time("aware_at", false, limit);
+        let occurred_at = r.time("occurred_at", false, limit);
+        let discovered_by = r.enumeration("discovered_by", false);
+        let entry_technique = r.enumeration("entry_technique", false);
+        let vulnerabilities = r.strings("vulnerabilities", 50, 30);
+        for (i, v) in vulnerabilities.iter().enumerate() {
+            if !looks_like_cve(v) {
+                r.error(&format!("vulnerabilities[{i}]"), "must be a CVE identifier, e.g. CVE-2024-3400");
+            }
+        }
+        let contractor = r.object("contractor", |c| {
+            let name = c.string("name", true, 1, 200);
+            let breach_at_contractor = c.boolean("breach_at_contractor", false);
+            let notified_hospital_at = c.time("notified_hospital_at", false, limit);
+            Some(Contractor { name: name?, breach_at_contractor, notified_hospital_at })
+        });
+        let public_announcement = r.object("public_announcement", |a| {
+            let at = a.time("at", true, limit);
+            let method = a.string("method", true, 1, 500);
+            Some(PublicAnnouncement { at: at?, method: method? })
+        });
+        let ransom_response = r.enumeration("ransom_response", false);
+        let containment = r.string("containment", false, 0, 5000).filter(|c| !c.is_empty());
+        let nco_sharing_consent = r.value("nco_sharing_consent").is_some().then(|| r.boolean("nco_sharing_consent", false));
         let description = r.string("description", false, 0, 10_000).unwrap_or_default();
         let attack_vector = r.enumeration("attack_vector", false).unwrap_or(AttackVector::Unknown);
         let affected_systems = r.enumerations::<AffectedSystem>("affected_systems", 20);
         let care_impact = r.enumeration::<CareImpact>("care_impact", true);
         let personal_data = r
-            .object("personal_data", |p| {
-                let status = p.enumeration("status", true).unwrap_or(PersonalDataStatus::None);
-                PersonalData {
-                    status,
-                    persons_estimate: p.integer("persons_estimate", 0, 200_000_000),
-                    sensitive: p.boolean("sensitive", true),
-                    financial_risk: p.boolean("financial_risk", false),
-                    encrypted: p.boolean("encrypted", false),
-                    data_items: p.strings("data_items", 50, 100),
-                }
-            })
+            .object("personal_data", |p| read_personal_data(p, true))
             .unwrap_or_default();
         let ransom_demand = r.boolean("ransom_demand", false);
         let ransomware = r.object("ransomware", |w| RansomwareFacts {
@@ -202,6 +350,15 @@ impl IncidentFacts {
                 category,
                 detected_at,
                 aware_at: aware_at.unwrap_or(detected_at),
+                occurred_at,
+                discovered_by,
+                entry_technique,
+                vulnerabilities,
+                contractor: contractor.flatten(),
+                public_announcement: public_announcement.flatten(),
+                ransom_response,
+                containment,
+                nco_sharing_consent,
                 description,
                 attack_vector,
                 affected_systems,
@@ -218,6 +375,38 @@ impl IncidentFacts {
             }),
             // Every None above has pushed an error, so this arm is only reached if a reader is wrong.
             _ => Err(vec![FieldError::new("body", "is incomplete")]),
+        }
+    }
+
+    /// A draft with nothing but its times: the starting point of a routing preview.
+    pub fn draft(detected_at: DateTime<Utc>, aware_at: DateTime<Utc>) -> Self {
+        IncidentFacts {
+            title: String::new(),
+            category: Category::Other,
+            detected_at,
+            aware_at,
+            occurred_at: None,
+            discovered_by: None,
+            entry_technique: None,
+            vulnerabilities: Vec::new(),
+            contractor: None,
+            public_announcement: None,
+            ransom_response: None,
+            containment: None,
+            nco_sharing_consent: None,
+            description: String::new(),
+            attack_vector: AttackVector::Unknown,
+            affected_systems: Vec::new(),
+            care_impact: CareImpact::None,
+            personal_data: PersonalData::default(),
+            ransom_demand: false,
+            ransomware: None,
+            iocs: Vec::new(),
+            offline_backup: OfflineBackup::Unknown,
+            bcp_activated: false,
+            support_requested: false,
+            contact: IncidentContact { name: String::new(), phone: String::new(), email: None },
+            drill: false,
         }
     }
 
@@ -239,6 +428,59 @@ impl IncidentFacts {
         }
         Ok(next)
     }
+}
+
+/// Reads `personal_data` (a filing's, or a draft's when `status_required` is false).
+pub fn read_personal_data(p: &mut Reader<'_>, status_required: bool) -> PersonalData {
+    p.renamed("encrypted", "strong_encryption");
+    let status = p.enumeration("status", status_required).unwrap_or(PersonalDataStatus::None);
+    let none_reason = p.string("none_reason", false, 0, 1000).filter(|s| !s.is_empty());
+    let persons = p
+        .object("persons", |n| Persons {
+            patients: n.integer("patients", 0, 200_000_000),
+            staff: n.integer("staff", 0, 200_000_000),
+            others: n.integer("others", 0, 200_000_000),
+        })
+        .unwrap_or_default();
+    let strong_encryption = p
+        .object("strong_encryption", |e| {
+            let protected = e.boolean("protected", false);
+            let key_compromised = match e.value("key_compromised") {
+                None => KeyCompromised::default(),
+                Some(Value::Bool(b)) => KeyCompromised::Known(*b),
+                Some(Value::String(s)) if s == "unknown" => KeyCompromised::default(),
+                Some(_) => {
+                    e.error("key_compromised", "must be true, false or \"unknown\"");
+                    KeyCompromised::default()
+                }
+            };
+            let officer_reason = e.string("officer_reason", false, 0, 1000).filter(|s| !s.is_empty());
+            StrongEncryption { protected, key_compromised, officer_reason }
+        })
+        .unwrap_or_default();
+    PersonalData {
+        status,
+        none_reason,
+        persons,
+        persons_estimate: p.integer("persons_estimate", 0, 200_000_000),
+        sensitive: p.boolean("sensitive", true),
+        financial_risk: p.boolean("financial_risk", false),
+        strong_encryption,
+        my_number: p.boolean("my_number", false),
+        medium: p.enumeration("medium", false),
+        data_items: p.strings("data_items", 50, 100),
+    }
+}
+
+/// `CVE-YYYY-NNNN` with four or more digits in the last part.
+pub fn looks_like_cve(s: &str) -> bool {
+    let mut parts = s.split('-');
+    matches!(
+        (parts.next(), parts.next(), parts.next(), parts.next()),
+        (Some("CVE"), Some(y), Some(n), None)
+            if y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit())
+                && n.len() >= 4 && n.len() <= 19 && n.bytes().all(|b| b.is_ascii_digit())
+    )
 }
 
 /// RFC 7396 JSON merge patch.

@@ -1,10 +1,12 @@
 //! Types that cannot be invalid, and the pure rules of DOMAIN.md: routing, deadlines, priority and
 //! the state machines. Nothing here touches the database or HTTP.
 
+pub mod calendar;
 pub mod deadlines;
 pub mod enums;
 pub mod incident;
 pub mod lifecycle;
+pub mod obligations;
 pub mod parse;
 pub mod password;
 pub mod prefecture;

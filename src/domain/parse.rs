@@ -253,6 +253,16 @@ impl<'a> Reader<'a> {
         out
     }
 
+    /// Refuses a field that version 2 of the contract renamed, naming its replacement (DESIGN.md
+    /// "Changed names are clean breaks").
+    pub fn renamed(&mut self, old: &'static str, replacement: &str) {
+        if self.map.contains_key(old) {
+            self.known.insert(old);
+            let path = self.path(replacement);
+            self.error(old, format!("was replaced by `{path}`"));
+        }
+    }
+
     /// Declares keys that the caller reads itself (so they are not reported as unknown).
     pub fn allow(&mut self, keys: &[&'static str]) {
         self.known.extend(keys);

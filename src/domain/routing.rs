@@ -1,37 +1,159 @@
 //! Routing: which authorities an incident goes to, why, and which reporting duties follow
-//! (DOMAIN.md §2).
+//! (DOMAIN.md 2, rule set version [`RULES_VERSION`]).
 //!
 //! Owns the routing table as one pure function from incident facts to routes. Each route carries its
-//! reasons in Japanese and English, because the hospital sees them before it submits and in e-mails,
-//! and the obligations (with deadlines in days) that the caller turns into tracked tasks. Contacts are
-//! not chosen here: they are data with effective dates, looked up by authority and prefecture elsewhere.
+//! reasons in Japanese and English with the sources they rest on (law article, guideline section or
+//! page), because the hospital acts on them without a lawyer, and the obligations (with deadlines in
+//! days) that the caller turns into tracked tasks. Contacts are not chosen here: they are data with
+//! effective dates, looked up by authority and prefecture elsewhere.
+//!
+//! Where the law is uncertain, each rule takes the reading that makes the hospital report earlier
+//! or to more authorities, and its reason says so.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::deadlines::DeadlineConfig;
-use super::enums::{Authority, CareImpact, Category, LegalForm, ObligationKind, PersonalDataStatus, Requirement};
+use super::incident::{IncidentFacts, KeyCompromised};
+use super::enums::{
+    AffectedSystem, Authority, CareImpact, Category, LegalStatus, ObligationKind, PersonalDataStatus, Requirement,
+};
 
-/// Persons above which a private hospital's breach is reportable to the PPC on numbers alone.
-const PPC_PERSONS_THRESHOLD_PRIVATE: i64 = 1000;
-/// The same threshold for public bodies (行政機関等).
-const PPC_PERSONS_THRESHOLD_PUBLIC_BODY: i64 = 100;
+/// The version of the rule set below; each incident records the version it was routed with.
+pub const RULES_VERSION: &str = "2026-12.2";
 
-/// The facts of an incident that routing depends on.
+/// Persons above which a breach is reportable to the PPC on numbers alone (Art. 26, 施行規則7条4号).
+const PPC_PERSONS_THRESHOLD: i64 = 1000;
+/// The same threshold for 行政機関等 (Art. 68, 施行規則43条4号).
+const PPC_PERSONS_THRESHOLD_ADMINISTRATIVE: i64 = 100;
+
+/// Where a rule comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Source {
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// The sources the rules cite, by name.
+pub mod sources {
+    /// A source: title and address.
+    pub type S = (&'static str, Option<&'static str>);
+    pub const MHLW_GUIDELINE: S = (
+        "医療情報システムの安全管理に関するガイドライン 第6.0版 経営管理編 3.4.3",
+        Some("https://www.mhlw.go.jp/stf/shingi/0000516275_00006.html"),
+    );
+    pub const MHLW_NOTICE_2018: S =
+        ("医療機関等におけるサイバーセキュリティ対策の強化について（平成30年10月29日 厚生労働省通知）", None);
+    pub const APPI_26: S = ("個人情報の保護に関する法律 第26条", Some("https://laws.e-gov.go.jp/law/415AC0000000057"));
+    pub const APPI_68: S = ("個人情報の保護に関する法律 第68条", Some("https://laws.e-gov.go.jp/law/415AC0000000057"));
+    pub const APPI_RULES_7: S =
+        ("個人情報の保護に関する法律施行規則 第7条", Some("https://laws.e-gov.go.jp/law/428M60020000003"));
+    pub const APPI_RULES_8: S =
+        ("個人情報の保護に関する法律施行規則 第8条", Some("https://laws.e-gov.go.jp/law/428M60020000003"));
+    pub const APPI_RULES_9: S =
+        ("個人情報の保護に関する法律施行規則 第9条", Some("https://laws.e-gov.go.jp/law/428M60020000003"));
+    pub const PPC_LEAK_ACTION: S =
+        ("個人情報保護委員会「漏えい等の対応とお役立ち資料」", Some("https://www.ppc.go.jp/personalinfo/legal/leakAction/"));
+    pub const PPC_GUIDELINE: S = (
+        "個人情報の保護に関する法律についてのガイドライン（通則編）3-5",
+        Some("https://www.ppc.go.jp/personalinfo/legal/guidelines_tsusoku/"),
+    );
+    pub const PPC_FAQ: S = (
+        "「個人情報の保護に関する法律についてのガイドライン」に関するQ&A（漏えい等報告：高度な暗号化等の秘匿化）",
+        Some("https://www.ppc.go.jp/personalinfo/faq/APPI_QA/"),
+    );
+    pub const MY_NUMBER_ACT: S = (
+        "行政手続における特定の個人を識別するための番号の利用等に関する法律 第29条の4",
+        Some("https://laws.e-gov.go.jp/law/425AC0000000027"),
+    );
+    pub const NPA_CYBER: S =
+        ("警察庁 サイバー事案に関する相談窓口", Some("https://www.npa.go.jp/bureau/cyber/soudan.html"));
+    pub const IPA_TODOKEDE: S = (
+        "コンピュータウイルス対策基準・コンピュータ不正アクセス対策基準（経済産業省告示）に基づくIPAへの届出",
+        Some("https://www.ipa.go.jp/security/todokede/crack-virus/about.html"),
+    );
+    pub const MEDICAL_CARE_ACT_25: S = ("医療法 第25条", Some("https://laws.e-gov.go.jp/law/323AC0000000205"));
+    pub const DOMAIN_MD: S = ("hikeshi DOMAIN.md version 2", None);
+}
+
+fn src(s: sources::S) -> Source {
+    Source { title: s.0.to_owned(), url: s.1.map(str::to_owned) }
+}
+
+/// The facts of an incident, and of its hospital, that routing depends on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoutingFacts {
     pub category: Category,
     pub care_impact: CareImpact,
+    pub affected_systems: Vec<AffectedSystem>,
+    /// As the hospital stated it.
     pub personal_data: PersonalDataStatus,
-    /// Estimated number of persons whose data is affected, when known.
-    pub persons_estimate: Option<i64>,
+    /// The hospital gave a reason for `none`.
+    pub none_reason_given: bool,
+    /// Number of persons affected, when known (the larger of the total and the sum per kind).
+    pub persons: Option<i64>,
     /// 要配慮個人情報 (all medical records are).
     pub sensitive: bool,
     /// Risk of financial damage (e.g. card or bank data).
     pub financial_risk: bool,
-    /// The data was protected by strong encryption (高度な暗号化), which removes the PPC duty.
-    pub encrypted: bool,
-    pub legal_form: LegalForm,
+    /// The hospital's own strong encryption protected the data.
+    pub encryption_protected: bool,
+    pub key_compromised: KeyCompromised,
+    /// A duty officer recorded why the exemption holds.
+    pub exemption_confirmed_by_officer: bool,
+    /// 特定個人情報 is involved.
+    pub my_number: bool,
+    /// The breach happened at a contractor (委託先).
+    pub contractor_breach: bool,
+    /// `None` when the hospital's legal status is not on record.
+    pub legal_status: Option<LegalStatus>,
+}
+
+impl RoutingFacts {
+    /// The routing facts of an incident at a hospital of `legal_status`.
+    pub fn of(f: &IncidentFacts, legal_status: Option<LegalStatus>) -> Self {
+        let pd = &f.personal_data;
+        RoutingFacts {
+            category: f.category,
+            care_impact: f.care_impact,
+            affected_systems: f.affected_systems.clone(),
+            personal_data: pd.status,
+            none_reason_given: pd.none_reason.is_some(),
+            persons: pd.persons_total(),
+            sensitive: pd.sensitive,
+            financial_risk: pd.financial_risk,
+            encryption_protected: pd.strong_encryption.protected,
+            key_compromised: pd.strong_encryption.key_compromised,
+            exemption_confirmed_by_officer: pd.strong_encryption.officer_reason.is_some(),
+            my_number: pd.my_number,
+            contractor_breach: f.contractor.as_ref().is_some_and(|c| c.breach_at_contractor),
+            legal_status,
+        }
+    }
+}
+
+/// Systems that hold patient data: when an attack hits one, personal data is at least damaged (毀損).
+pub const PATIENT_SYSTEMS: &[AffectedSystem] =
+    &[AffectedSystem::Emr, AffectedSystem::Pacs, AffectedSystem::Lab, AffectedSystem::Pharmacy, AffectedSystem::Ordering];
+
+/// Categories for which the encryption exemption needs an officer's recorded reason (PPC FAQ):
+/// the attacker may have had the key as well as the data.
+const EXEMPTION_NEEDS_OFFICER: &[Category] =
+    &[Category::Ransomware, Category::UnauthorizedAccess, Category::AccountCompromise, Category::SupplyChain];
+
+/// The personal-data status routing uses: as stated, or `suspected` when a cyber attack hit a
+/// patient system and the hospital stated `none` without a reason (DOMAIN.md 2.2). True when inferred.
+pub fn effective_personal_data(facts: &RoutingFacts) -> (PersonalDataStatus, bool) {
+    let inferred = facts.personal_data == PersonalDataStatus::None
+        && !facts.none_reason_given
+        && facts.category.is_cyber()
+        && facts.affected_systems.iter().any(|s| PATIENT_SYSTEMS.contains(s));
+    if inferred {
+        (PersonalDataStatus::Suspected, true)
+    } else {
+        (facts.personal_data, false)
+    }
 }
 
 /// One authority an incident is routed to.
@@ -43,45 +165,82 @@ pub struct Route {
     pub reasons: Vec<Reason>,
     /// Reporting duties this route creates (none for advisory contacts).
     pub obligations: Vec<ObligationSpec>,
+    /// Every source the reasons cite, once each.
+    #[serde(default)]
+    pub sources: Vec<Source>,
 }
 
-/// Why a route applies: a stable code plus the explanation in Japanese and English.
+/// Why a route applies: a stable code, the explanation in Japanese and English, and its sources.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Reason {
     /// Stable snake_case code, e.g. `cyber_category`.
     pub code: String,
     pub ja: String,
     pub en: String,
+    #[serde(default)]
+    pub sources: Vec<Source>,
+}
+
+/// What a due date means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DueNature {
+    /// No date: "promptly" (速やかに).
+    Promptly,
+    /// A target (目安), not a legal deadline: the PPC 速報's day 5.
+    Target,
+    /// A legal deadline: it moves to the next open day when it falls on a closed day.
+    Statutory,
 }
 
 /// A reporting duty to create, with its deadline counted in days from awareness (see `deadlines`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ObligationSpec {
     pub kind: ObligationKind,
-    /// Due at the end of this day (JST); `None` when the rule only says "promptly".
+    /// Due at the end of this day (JST; the day of awareness is day 1); `None` when the rule only
+    /// says "promptly".
     pub due_days: Option<u32>,
     /// Day on which to remind the hospital, if any.
     pub reminder_day: Option<u32>,
+    #[serde(default = "promptly")]
+    pub nature: DueNature,
+}
+
+fn promptly() -> DueNature {
+    DueNature::Promptly
 }
 
 impl ObligationSpec {
     fn undated(kind: ObligationKind) -> Self {
-        Self { kind, due_days: None, reminder_day: None }
+        Self { kind, due_days: None, reminder_day: None, nature: DueNature::Promptly }
     }
 }
 
-/// Routes an incident. The result is ordered MHLW, PPC, police, IPA, vendor, prefecture.
+/// Routes an incident. The result is ordered MHLW, PPC, police, IPA, vendor, health authority.
 pub fn route(facts: &RoutingFacts, cfg: &DeadlineConfig) -> Vec<Route> {
     let mhlw = mhlw_route(facts);
     let prefecture = mhlw.as_ref().map(|_| prefecture_route());
     [mhlw, ppc_route(facts, cfg), police_route(facts), ipa_route(facts), vendor_route(facts), prefecture]
         .into_iter()
         .flatten()
+        .map(with_sources)
         .collect()
 }
 
-fn reason(code: &'static str, ja: impl Into<String>, en: impl Into<String>) -> Reason {
-    Reason { code: code.to_owned(), ja: ja.into(), en: en.into() }
+/// Gathers the reasons' sources on the route, once each, in order.
+fn with_sources(mut r: Route) -> Route {
+    let mut all: Vec<Source> = Vec::new();
+    for s in r.reasons.iter().flat_map(|x| &x.sources) {
+        if !all.contains(s) {
+            all.push(s.clone());
+        }
+    }
+    r.sources = all;
+    r
+}
+
+fn reason(code: &'static str, ja: impl Into<String>, en: impl Into<String>, sources: &[sources::S]) -> Reason {
+    Reason { code: code.to_owned(), ja: ja.into(), en: en.into(), sources: sources.iter().copied().map(src).collect() }
 }
 
 fn mhlw_route(facts: &RoutingFacts) -> Option<Route> {
@@ -90,12 +249,14 @@ fn mhlw_route(facts: &RoutingFacts) -> Option<Route> {
             "cyber_category",
             "サイバー攻撃（疑いを含む）は厚生労働省へ報告します",
             "Cyber attacks (including suspected ones) are reported to MHLW",
+            &[sources::MHLW_GUIDELINE, sources::MHLW_NOTICE_2018],
         )
     } else if facts.category == Category::SystemFailure && facts.care_impact != CareImpact::None {
         reason(
             "system_failure_care_impact",
             "診療に影響が出ているシステム障害は厚生労働省へ報告します",
             "System failures that affect patient care are reported to MHLW",
+            &[sources::MHLW_GUIDELINE],
         )
     } else {
         return None;
@@ -105,26 +266,46 @@ fn mhlw_route(facts: &RoutingFacts) -> Option<Route> {
         requirement: Requirement::Required,
         reasons: vec![reason],
         obligations: vec![ObligationSpec::undated(ObligationKind::MhlwInitial)],
+        sources: Vec::new(),
     })
 }
 
 fn ppc_route(facts: &RoutingFacts, cfg: &DeadlineConfig) -> Option<Route> {
-    let status = match facts.personal_data {
+    let (status, inferred) = effective_personal_data(facts);
+    let mut reasons = match status {
         PersonalDataStatus::None => return None,
-        PersonalDataStatus::Suspected => reason(
+        PersonalDataStatus::Suspected if inferred => vec![reason(
+            "personal_data_inferred",
+            "患者情報を扱うシステム（電子カルテ等）が攻撃を受けたため、個人データの毀損（漏えいのおそれを含む）があるものとして扱います。該当しない場合は、理由を添えて「なし」と記録してください",
+            "A system holding patient data was attacked, so personal data is treated as at least damaged (possibly leaked); record `none` with a reason if it was not",
+            &[sources::PPC_GUIDELINE, sources::DOMAIN_MD],
+        )],
+        PersonalDataStatus::Suspected => vec![reason(
             "personal_data_suspected",
             "個人データの漏えい等のおそれがあります",
             "Personal data may have been leaked, lost or damaged",
-        ),
-        PersonalDataStatus::Confirmed => reason(
+            &[sources::APPI_RULES_7],
+        )],
+        PersonalDataStatus::Confirmed => vec![reason(
             "personal_data_confirmed",
             "個人データの漏えい等が発生しました",
             "Personal data has been leaked, lost or damaged",
-        ),
+            &[sources::APPI_RULES_7],
+        )],
     };
-    // Strong encryption means the data is not readable by whoever holds it: no report is due.
-    if facts.encrypted {
-        return None;
+
+    // Only the hospital's own strong encryption, with a key known to be safe, removes the duty;
+    // encryption by an attacker is never protection.
+    if facts.encryption_protected && facts.key_compromised == KeyCompromised::Known(false) {
+        if !EXEMPTION_NEEDS_OFFICER.contains(&facts.category) || facts.exemption_confirmed_by_officer {
+            return None;
+        }
+        reasons.push(reason(
+            "encryption_exemption_unconfirmed",
+            "暗号化による適用除外は、攻撃者が鍵も得た可能性があるため、厚生労働省当番の確認理由が記録されるまで適用しません",
+            "The encryption exemption is not applied until a duty officer records why it holds: the attacker may have had the key too",
+            &[sources::PPC_FAQ],
+        ));
     }
 
     let mut triggers = Vec::new();
@@ -133,6 +314,7 @@ fn ppc_route(facts: &RoutingFacts, cfg: &DeadlineConfig) -> Option<Route> {
             "sensitive_data",
             "要配慮個人情報（診療情報等）が含まれます",
             "The data includes sensitive personal information (such as medical records)",
+            &[sources::APPI_RULES_7],
         ));
     }
     if facts.financial_risk {
@@ -140,6 +322,7 @@ fn ppc_route(facts: &RoutingFacts, cfg: &DeadlineConfig) -> Option<Route> {
             "financial_risk",
             "不正に利用されることにより財産的被害が生じるおそれがあります",
             "Misuse of the data could cause financial damage",
+            &[sources::APPI_RULES_7],
         ));
     }
     if facts.category.is_malicious() {
@@ -148,27 +331,46 @@ fn ppc_route(facts: &RoutingFacts, cfg: &DeadlineConfig) -> Option<Route> {
             "malicious_purpose",
             format!("{}は不正の目的によるおそれがある事態です", label.ja),
             format!("{} may have been done for a malicious purpose", label.en),
+            &[sources::APPI_RULES_7],
         ));
     }
-    let (threshold, body_ja, body_en) = match facts.legal_form {
-        LegalForm::Private => (PPC_PERSONS_THRESHOLD_PRIVATE, "", ""),
-        LegalForm::PublicBody => {
-            (PPC_PERSONS_THRESHOLD_PUBLIC_BODY, "行政機関等の基準である", " (the threshold for public bodies)")
-        }
+    let (threshold, ja_basis, en_basis, basis_source) = match facts.legal_status {
+        Some(s) if s.is_administrative_organ() => (
+            PPC_PERSONS_THRESHOLD_ADMINISTRATIVE,
+            "行政機関等の基準である",
+            " (the threshold for 行政機関等, hospitals the State runs itself)",
+            sources::APPI_68,
+        ),
+        Some(_) => (PPC_PERSONS_THRESHOLD, "", "", sources::APPI_RULES_7),
+        None => (
+            PPC_PERSONS_THRESHOLD_ADMINISTRATIVE,
+            "法人の種別が未登録のため、より早く報告となる行政機関等の基準",
+            " (legal status not on record: the lower threshold of 行政機関等 applies until it is)",
+            sources::APPI_68,
+        ),
     };
-    if let Some(persons) = facts.persons_estimate.filter(|n| *n > threshold) {
+    if let Some(persons) = facts.persons.filter(|n| *n > threshold) {
         triggers.push(reason(
             "persons_over_threshold",
-            format!("本人の数（推定{persons}人）が{body_ja}{threshold}人を超えています"),
-            format!("The number of persons affected (estimated {persons}) exceeds {threshold}{body_en}"),
+            format!("本人の数（推定{persons}人）が{ja_basis}{threshold}人を超えています"),
+            format!("The number of persons affected (estimated {persons}) exceeds {threshold}{en_basis}"),
+            &[basis_source, sources::PPC_LEAK_ACTION],
         ));
     }
     if triggers.is_empty() {
         return None;
     }
-
-    let mut reasons = vec![status];
     reasons.append(&mut triggers);
+    reasons.push(form_reason(facts));
+    if facts.contractor_breach {
+        reasons.push(reason(
+            "contractor_breach",
+            "委託先で発生した漏えい等も、委託元である病院が報告します（委託先は病院へ通知することで報告義務を免れます）",
+            "A breach at a contractor is reported by the hospital, which entrusted the data; the contractor is freed only by telling the hospital",
+            &[sources::APPI_26, sources::APPI_RULES_9],
+        ));
+    }
+
     Some(Route {
         authority: Authority::Ppc,
         requirement: Requirement::Required,
@@ -178,15 +380,49 @@ fn ppc_route(facts: &RoutingFacts, cfg: &DeadlineConfig) -> Option<Route> {
                 kind: ObligationKind::PpcPreliminary,
                 due_days: Some(cfg.ppc_preliminary_days),
                 reminder_day: Some(cfg.ppc_preliminary_reminder_day),
+                nature: DueNature::Target,
             },
             ObligationSpec {
                 kind: ObligationKind::PpcFinal,
                 due_days: Some(cfg.ppc_final_days_for(facts.category.is_malicious())),
                 reminder_day: None,
+                nature: DueNature::Statutory,
             },
-            ObligationSpec::undated(ObligationKind::PatientNotice),
+            ObligationSpec {
+                kind: ObligationKind::PatientNotice,
+                due_days: None,
+                reminder_day: Some(cfg.patient_notice_reminder_day),
+                nature: DueNature::Promptly,
+            },
         ],
+        sources: Vec::new(),
     })
+}
+
+/// Which PPC online form to use (the PPC's own questions: My Number first, then the kind of body).
+fn form_reason(facts: &RoutingFacts) -> Reason {
+    if facts.my_number {
+        return reason(
+            "ppc_form_my_number",
+            "マイナンバー（特定個人情報）を含むため、個人情報保護委員会の漏えい等報告フォームで「マイナンバーを含む」を選び、特定個人情報の様式で報告します",
+            "My Number data is involved: answer yes to the PPC form's My Number question and report on the My Number form",
+            &[sources::MY_NUMBER_ACT, sources::PPC_LEAK_ACTION],
+        );
+    }
+    match facts.legal_status {
+        Some(s) if s.is_administrative_organ() => reason(
+            "ppc_form_administrative",
+            "個人情報保護委員会の漏えい等報告フォームで「行政機関等」を選んで報告します（施行規則第43条）",
+            "Report on the PPC online form for 行政機関等 (administrative organs)",
+            &[sources::APPI_68, sources::PPC_LEAK_ACTION],
+        ),
+        _ => reason(
+            "ppc_form_private",
+            "個人情報保護委員会の漏えい等報告フォームで「民間事業者・規律移行法人」を選んで報告します（報告はフォームからのみ、施行規則第8条第3項）",
+            "Report on the PPC online form for private businesses and designated corporations (reports are taken only through the form)",
+            &[sources::APPI_26, sources::APPI_RULES_8, sources::PPC_LEAK_ACTION],
+        ),
+    }
 }
 
 fn police_route(facts: &RoutingFacts) -> Option<Route> {
@@ -195,16 +431,19 @@ fn police_route(facts: &RoutingFacts) -> Option<Route> {
             "cyber_crime",
             "サイバー攻撃は犯罪に当たる可能性があるため、都道府県警察のサイバー犯罪相談窓口への通報・相談をお勧めします",
             "Cyber attacks may be crimes; reporting to the prefectural police cyber desk is recommended",
+            &[sources::MHLW_GUIDELINE, sources::NPA_CYBER],
         ),
         Category::Theft => reason(
             "theft",
             "盗難は犯罪のため、警察への届出をお勧めします",
             "Theft is a crime; reporting it to the police is recommended",
+            &[sources::DOMAIN_MD],
         ),
         Category::InsiderMisuse => reason(
             "insider_misuse",
             "職員等による不正な持ち出し・利用は犯罪に当たる可能性があるため、警察への相談をお勧めします",
             "Misuse by staff or other insiders may be a crime; consulting the police is recommended",
+            &[sources::DOMAIN_MD],
         ),
         _ => return None,
     };
@@ -213,6 +452,7 @@ fn police_route(facts: &RoutingFacts) -> Option<Route> {
         requirement: Requirement::Recommended,
         reasons: vec![reason],
         obligations: vec![ObligationSpec::undated(ObligationKind::PoliceReport)],
+        sources: Vec::new(),
     })
 }
 
@@ -224,6 +464,7 @@ fn ipa_route(facts: &RoutingFacts) -> Option<Route> {
             | Category::UnauthorizedAccess
             | Category::AccountCompromise
             | Category::SupplyChain
+            | Category::WebDefacement
     );
     if !reportable {
         return None;
@@ -236,8 +477,10 @@ fn ipa_route(facts: &RoutingFacts) -> Option<Route> {
             "ipa_reportable_category",
             format!("{}は情報処理推進機構（IPA）へのコンピュータウイルス・不正アクセスの届出をお勧めします", label.ja),
             format!("{} should be reported to IPA (computer virus and unauthorized access reporting)", label.en),
+            &[sources::IPA_TODOKEDE],
         )],
         obligations: vec![ObligationSpec::undated(ObligationKind::IpaReport)],
+        sources: Vec::new(),
     })
 }
 
@@ -249,21 +492,27 @@ fn vendor_route(facts: &RoutingFacts) -> Option<Route> {
             "contact_vendor",
             "サイバー攻撃が疑われる場合は、直ちにシステムの保守会社（ベンダー）へ連絡してください（平成30年厚生労働省通知）",
             "When a cyber attack is suspected, contact the system vendor immediately (2018 MHLW notice)",
+            &[sources::MHLW_NOTICE_2018],
         )],
         obligations: Vec::new(),
+        sources: Vec::new(),
     })
 }
 
+/// The health authority follows MHLW: every cyber case, and (the wider reading, since 医療法25条
+/// covers care that has stopped) system failures that hit care.
 fn prefecture_route() -> Route {
     Route {
         authority: Authority::Prefecture,
         requirement: Requirement::Recommended,
         reasons: vec![reason(
-            "prefecture_oversight",
-            "都道府県（衛生主管部局）は医療法第25条に基づき調査を行い厚生労働省へ報告するため、連絡をお勧めします",
-            "The prefecture's health department investigates under Article 25 of the Medical Care Act and reports to MHLW; informing it is recommended",
+            "health_authority_oversight",
+            "医療法第25条に基づき立入検査等を行う衛生主管部局（都道府県。保健所設置市では市、東京都特別区では区）への連絡をお勧めします",
+            "The health authority that may inspect under Article 25 of the Medical Care Act (the prefecture; the city where it runs a public health centre; the ward in Tokyo's special wards) should be informed",
+            &[sources::MEDICAL_CARE_ACT_25],
         )],
         obligations: Vec::new(),
+        sources: Vec::new(),
     }
 }
 
@@ -303,32 +552,40 @@ mod tests {
         RoutingFacts {
             category,
             care_impact: CareImpact::None,
+            affected_systems: vec![],
             personal_data: PersonalDataStatus::None,
-            persons_estimate: None,
+            none_reason_given: false,
+            persons: None,
             sensitive: false,
             financial_risk: false,
-            encrypted: false,
-            legal_form: LegalForm::Private,
+            encryption_protected: false,
+            key_compromised: KeyCompromised::default(),
+            exemption_confirmed_by_officer: false,
+            my_number: false,
+            contractor_breach: false,
+            legal_status: Some(LegalStatus::Private),
         }
     }
 
     /// A leak of patients' records (always sensitive) of `n` persons.
     fn patient_data(category: Category, status: PersonalDataStatus, n: i64) -> RoutingFacts {
-        RoutingFacts { personal_data: status, persons_estimate: Some(n), sensitive: true, ..base(category) }
+        RoutingFacts { personal_data: status, persons: Some(n), sensitive: true, ..base(category) }
     }
 
-    /// A leak of non-sensitive data (e.g. names and addresses) of `n` persons.
-    fn plain_data(category: Category, legal_form: LegalForm, n: i64) -> RoutingFacts {
-        RoutingFacts {
-            personal_data: PersonalDataStatus::Confirmed,
-            persons_estimate: Some(n),
-            legal_form,
-            ..base(category)
-        }
+    /// A leak of non-sensitive data (e.g. staff names and addresses) of `n` persons.
+    fn plain_data(category: Category, legal_status: Option<LegalStatus>, n: i64) -> RoutingFacts {
+        RoutingFacts { personal_data: PersonalDataStatus::Confirmed, persons: Some(n), legal_status, ..base(category) }
+    }
+
+    /// The hospital's own strong encryption with a key known to be safe.
+    fn own_encryption(f: RoutingFacts) -> RoutingFacts {
+        RoutingFacts { encryption_protected: true, key_compromised: KeyCompromised::Known(false), ..f }
     }
 
     struct Row {
         case: &'static str,
+        /// Where the rule is written.
+        source: &'static str,
         facts: RoutingFacts,
         routes: &'static [(Authority, Requirement)],
         /// The PPC final report's due day, when the PPC is routed.
@@ -339,125 +596,204 @@ mod tests {
     fn rows() -> Vec<Row> {
         use Category as C;
         use PersonalDataStatus as P;
+        use LegalStatus as L;
+        const ALL_CYBER: &[(Authority, Requirement)] =
+            &[(Mhlw, Required), (Ppc, Required), (Police, Recommended), (Ipa, Recommended), (Vendor, Recommended), (Prefecture, Recommended)];
         vec![
             Row {
                 case: "ransomware with a suspected patient-data leak at a private hospital goes everywhere, PPC final at day 60",
-                facts: RoutingFacts {
-                    care_impact: CareImpact::FullSuspension,
-                    ..patient_data(C::Ransomware, P::Suspected, 40_000)
-                },
-                routes: &[(Mhlw, Required), (Ppc, Required), (Police, Recommended), (Ipa, Recommended), (Vendor, Recommended), (Prefecture, Recommended)],
+                source: "DOMAIN.md 2.1, 2.2; 施行規則7条1号・3号, 8条2項",
+                facts: RoutingFacts { care_impact: CareImpact::FullSuspension, ..patient_data(C::Ransomware, P::Suspected, 40_000) },
+                routes: ALL_CYBER,
                 ppc_final_day: Some(60),
             },
             Row {
+                case: "ransomware that encrypted the EMR, filed with personal data none and no reason, reaches the PPC as suspected",
+                source: "DOMAIN.md 2.2 (毀損 of patient systems)",
+                facts: RoutingFacts { affected_systems: vec![AffectedSystem::Emr], sensitive: true, ..base(C::Ransomware) },
+                routes: ALL_CYBER,
+                ppc_final_day: Some(60),
+            },
+            Row {
+                case: "ransomware on the EMR with none stated and a reason goes nowhere near the PPC",
+                source: "DOMAIN.md 2.2 (unless none is stated with a reason)",
+                facts: RoutingFacts { affected_systems: vec![AffectedSystem::Emr], none_reason_given: true, sensitive: true, ..base(C::Ransomware) },
+                routes: &[(Mhlw, Required), (Police, Recommended), (Ipa, Recommended), (Vendor, Recommended), (Prefecture, Recommended)],
+                ppc_final_day: None,
+            },
+            Row {
+                case: "ransomware on billing only (no patient system) with none stated stays away from the PPC",
+                source: "DOMAIN.md 2.2 (emr, pacs, lab, pharmacy, ordering)",
+                facts: RoutingFacts { affected_systems: vec![AffectedSystem::Billing], sensitive: true, ..base(C::Ransomware) },
+                routes: &[(Mhlw, Required), (Police, Recommended), (Ipa, Recommended), (Vendor, Recommended), (Prefecture, Recommended)],
+                ppc_final_day: None,
+            },
+            Row {
                 case: "a misdirected FAX with one patient's record goes to the PPC only, final at day 30",
+                source: "施行規則7条1号 (要配慮, one person is enough)",
                 facts: patient_data(C::Misdelivery, P::Confirmed, 1),
                 routes: &[(Ppc, Required)],
                 ppc_final_day: Some(30),
             },
             Row {
-                case: "lost media protected by strong encryption goes nowhere, however many persons",
-                facts: RoutingFacts {
-                    encrypted: true,
-                    ..patient_data(C::LostMedia, P::Confirmed, 5000)
-                },
+                case: "an encrypted USB stick lost with its key kept apart goes nowhere",
+                source: "DOMAIN.md 2.2 exemption: the hospital's own strong encryption, key not compromised",
+                facts: own_encryption(patient_data(C::LostMedia, P::Confirmed, 5000)),
                 routes: &[],
                 ppc_final_day: None,
             },
             Row {
-                case: "a public body's non-sensitive leak of 101 persons goes to the PPC",
-                facts: plain_data(C::Misdelivery, LegalForm::PublicBody, 101),
+                case: "a lost stick encrypted by the hospital whose key may be compromised still goes to the PPC",
+                source: "DOMAIN.md 2.2 exemption (key not compromised)",
+                facts: RoutingFacts { key_compromised: KeyCompromised::default(), ..own_encryption(patient_data(C::LostMedia, P::Confirmed, 50)) },
                 routes: &[(Ppc, Required)],
                 ppc_final_day: Some(30),
             },
             Row {
-                case: "a public body's non-sensitive leak of 100 persons goes nowhere",
-                facts: plain_data(C::Misdelivery, LegalForm::PublicBody, 100),
+                case: "ransomware on data the hospital had encrypted still goes to the PPC until an officer records why the exemption holds",
+                source: "DOMAIN.md 2.2; PPC Q&A (高度な暗号化)",
+                facts: own_encryption(patient_data(C::Ransomware, P::Confirmed, 5000)),
+                routes: ALL_CYBER,
+                ppc_final_day: Some(60),
+            },
+            Row {
+                case: "ransomware on data the hospital had encrypted, exemption confirmed by an officer, leaves the PPC out",
+                source: "DOMAIN.md 2.2; PPC Q&A (高度な暗号化)",
+                facts: RoutingFacts { exemption_confirmed_by_officer: true, ..own_encryption(patient_data(C::Ransomware, P::Confirmed, 5000)) },
+                routes: &[(Mhlw, Required), (Police, Recommended), (Ipa, Recommended), (Vendor, Recommended), (Prefecture, Recommended)],
+                ppc_final_day: None,
+            },
+            Row {
+                case: "a municipal hospital's non-sensitive leak of 150 staff goes nowhere (1,000 applies since 2023-04)",
+                source: "DOMAIN.md 2.3; 法58条2項1号 → 26条; PPC leakAction",
+                facts: plain_data(C::Misdelivery, Some(L::LocalGovernment), 150),
                 routes: &[],
                 ppc_final_day: None,
             },
             Row {
-                case: "a private hospital's non-sensitive leak of 1001 persons goes to the PPC",
-                facts: plain_data(C::Misdelivery, LegalForm::Private, 1001),
+                case: "a 地方独立行政法人 hospital's non-sensitive leak of 1,001 persons goes to the PPC",
+                source: "DOMAIN.md 2.3; 法2条11項4号 → 26条",
+                facts: plain_data(C::Misdelivery, Some(L::LocalIaa), 1001),
                 routes: &[(Ppc, Required)],
                 ppc_final_day: Some(30),
             },
             Row {
-                case: "a private hospital's non-sensitive leak of 1000 persons goes nowhere",
-                facts: plain_data(C::Misdelivery, LegalForm::Private, 1000),
+                case: "a 地方独立行政法人 hospital's non-sensitive leak of 1,000 persons goes nowhere",
+                source: "DOMAIN.md 2.3 (more than 1,000)",
+                facts: plain_data(C::Misdelivery, Some(L::LocalIaa), 1000),
                 routes: &[],
                 ppc_final_day: None,
+            },
+            Row {
+                case: "an NHO hospital (designated corporation) leaking 500 non-sensitive records goes nowhere",
+                source: "DOMAIN.md 2.3; 法58条 → 26条",
+                facts: plain_data(C::Misdelivery, Some(L::DesignatedCorporation), 500),
+                routes: &[],
+                ppc_final_day: None,
+            },
+            Row {
+                case: "a hospital the State runs itself leaking 101 non-sensitive records goes to the PPC",
+                source: "DOMAIN.md 2.3; 法68条, 施行規則43条",
+                facts: plain_data(C::Misdelivery, Some(L::NationalGovernment), 101),
+                routes: &[(Ppc, Required)],
+                ppc_final_day: Some(30),
+            },
+            Row {
+                case: "a hospital the State runs itself leaking 100 non-sensitive records goes nowhere",
+                source: "DOMAIN.md 2.3 (more than 100)",
+                facts: plain_data(C::Misdelivery, Some(L::NationalGovernment), 100),
+                routes: &[],
+                ppc_final_day: None,
+            },
+            Row {
+                case: "a hospital whose legal status is not on record is held to the lower threshold (reports more)",
+                source: "DOMAIN.md: where uncertain, report to more authorities",
+                facts: plain_data(C::Misdelivery, None, 101),
+                routes: &[(Ppc, Required)],
+                ppc_final_day: Some(30),
+            },
+            Row {
+                case: "a private hospital's non-sensitive leak of 1,001 persons goes to the PPC",
+                source: "施行規則7条4号",
+                facts: plain_data(C::Misdelivery, Some(L::Private), 1001),
+                routes: &[(Ppc, Required)],
+                ppc_final_day: Some(30),
             },
             Row {
                 case: "a non-sensitive leak of unknown size goes nowhere",
-                facts: RoutingFacts { persons_estimate: None, ..plain_data(C::Misdelivery, LegalForm::Private, 0) },
+                source: "施行規則7条",
+                facts: RoutingFacts { persons: None, ..plain_data(C::Misdelivery, Some(L::Private), 0) },
                 routes: &[],
                 ppc_final_day: None,
             },
             Row {
                 case: "a non-sensitive leak with a risk of financial damage goes to the PPC",
-                facts: RoutingFacts { financial_risk: true, ..plain_data(C::Misdelivery, LegalForm::Private, 3) },
+                source: "施行規則7条2号",
+                facts: RoutingFacts { financial_risk: true, ..plain_data(C::Misdelivery, Some(L::Private), 3) },
                 routes: &[(Ppc, Required)],
                 ppc_final_day: Some(30),
             },
             Row {
                 case: "a system failure without care impact goes nowhere",
+                source: "DOMAIN.md 2.1",
                 facts: base(C::SystemFailure),
                 routes: &[],
                 ppc_final_day: None,
             },
             Row {
-                case: "a system failure with partial care impact goes to MHLW (and the prefecture that follows MHLW)",
+                case: "a system failure with partial care impact goes to MHLW and the health authority",
+                source: "DOMAIN.md 2.1; 医療法25条",
                 facts: RoutingFacts { care_impact: CareImpact::Partial, ..base(C::SystemFailure) },
                 routes: &[(Mhlw, Required), (Prefecture, Recommended)],
                 ppc_final_day: None,
             },
             Row {
                 case: "a DoS attack without personal data goes to MHLW and the police, not to IPA or the PPC",
+                source: "DOMAIN.md 2.1",
                 facts: base(C::Dos),
                 routes: &[(Mhlw, Required), (Police, Recommended), (Vendor, Recommended), (Prefecture, Recommended)],
                 ppc_final_day: None,
             },
             Row {
-                case: "website defacement is not an IPA category",
+                case: "website defacement is reported to IPA",
+                source: "DOMAIN.md 2.1 (IPA 届出 incl. web defacement)",
                 facts: base(C::WebDefacement),
-                routes: &[(Mhlw, Required), (Police, Recommended), (Vendor, Recommended), (Prefecture, Recommended)],
+                routes: &[(Mhlw, Required), (Police, Recommended), (Ipa, Recommended), (Vendor, Recommended), (Prefecture, Recommended)],
                 ppc_final_day: None,
             },
             Row {
                 case: "an attack through a vendor connection is reported to IPA",
+                source: "DOMAIN.md 2.1",
                 facts: base(C::SupplyChain),
                 routes: &[(Mhlw, Required), (Police, Recommended), (Ipa, Recommended), (Vendor, Recommended), (Prefecture, Recommended)],
                 ppc_final_day: None,
             },
             Row {
                 case: "a stolen laptop with a few non-sensitive records goes to the police and the PPC (malicious purpose), final at day 60",
-                facts: plain_data(C::Theft, LegalForm::Private, 5),
+                source: "施行規則7条3号, 8条2項",
+                facts: plain_data(C::Theft, Some(L::Private), 5),
                 routes: &[(Ppc, Required), (Police, Recommended)],
                 ppc_final_day: Some(60),
             },
             Row {
                 case: "insider misuse of patient records goes to the PPC and the police",
+                source: "施行規則7条1号・3号",
                 facts: patient_data(C::InsiderMisuse, P::Suspected, 20),
                 routes: &[(Ppc, Required), (Police, Recommended)],
                 ppc_final_day: Some(60),
             },
             Row {
                 case: "theft without personal data goes to the police only",
+                source: "DOMAIN.md 2.1",
                 facts: base(C::Theft),
                 routes: &[(Police, Recommended)],
                 ppc_final_day: None,
             },
             Row {
                 case: "sensitive flags without any personal data involved go nowhere",
-                facts: RoutingFacts { sensitive: true, financial_risk: true, persons_estimate: Some(5000), ..base(C::Other) },
+                source: "施行規則7条 (a leak must have happened or be possible)",
+                facts: RoutingFacts { sensitive: true, financial_risk: true, persons: Some(5000), ..base(C::Other) },
                 routes: &[],
-                ppc_final_day: None,
-            },
-            Row {
-                case: "an encrypted leak in a ransomware attack still goes to MHLW, police, IPA, vendor and prefecture",
-                facts: RoutingFacts { encrypted: true, ..patient_data(C::Ransomware, P::Confirmed, 5000) },
-                routes: &[(Mhlw, Required), (Police, Recommended), (Ipa, Recommended), (Vendor, Recommended), (Prefecture, Recommended)],
                 ppc_final_day: None,
             },
         ]
@@ -469,31 +805,36 @@ mod tests {
         for row in rows() {
             let routes = route(&row.facts, &cfg);
             let got: Vec<(Authority, Requirement)> = routes.iter().map(|r| (r.authority, r.requirement)).collect();
-            assert_eq!(got, row.routes, "{}", row.case);
+            assert_eq!(got, row.routes, "{} ({})", row.case, row.source);
             let final_day = routes
                 .iter()
                 .flat_map(|r| &r.obligations)
                 .find(|o| o.kind == ObligationKind::PpcFinal)
                 .and_then(|o| o.due_days);
-            assert_eq!(final_day, row.ppc_final_day, "{}", row.case);
+            assert_eq!(final_day, row.ppc_final_day, "{} ({})", row.case, row.source);
         }
     }
 
     #[test]
-    fn every_route_explains_itself_in_japanese_and_english() {
+    fn every_route_explains_itself_in_japanese_and_english_with_sources() {
         let cfg = DeadlineConfig::default();
         for row in rows() {
             for r in route(&row.facts, &cfg) {
                 assert!(!r.reasons.is_empty(), "{}: {}", row.case, r.authority);
+                assert!(!r.sources.is_empty(), "{}: {} has no source", row.case, r.authority);
                 for reason in &r.reasons {
                     assert!(!reason.code.is_empty() && !reason.ja.is_empty() && !reason.en.is_empty());
+                    assert!(!reason.sources.is_empty(), "{}: {} cites nothing", row.case, reason.code);
+                    for s in &reason.sources {
+                        assert!(r.sources.contains(s), "route sources miss {s:?}");
+                    }
                 }
             }
         }
     }
 
     #[test]
-    fn the_ppc_route_lists_every_trigger_that_applied() {
+    fn the_ppc_route_lists_every_trigger_that_applied_and_names_its_form() {
         let facts = RoutingFacts {
             financial_risk: true,
             ..patient_data(Category::Ransomware, PersonalDataStatus::Suspected, 2000)
@@ -508,7 +849,8 @@ mod tests {
                 "sensitive_data",
                 "financial_risk",
                 "malicious_purpose",
-                "persons_over_threshold"
+                "persons_over_threshold",
+                "ppc_form_private"
             ]
         );
         let persons = &ppc.reasons[4];
@@ -516,12 +858,43 @@ mod tests {
     }
 
     #[test]
-    fn the_public_body_threshold_is_named_in_the_reason() {
-        let routes = route(&plain_data(Category::Misdelivery, LegalForm::PublicBody, 150), &DeadlineConfig::default());
-        let reason = &routes[0].reasons[1];
-        assert_eq!(reason.code.as_str(), "persons_over_threshold");
-        assert!(reason.ja.contains("行政機関等") && reason.ja.contains("100人"), "{}", reason.ja);
-        assert!(reason.en.contains("public bodies"), "{}", reason.en);
+    fn the_form_follows_my_number_first_then_the_kind_of_body() {
+        // Source: PPC leakAction page (問1 My Number, 問2 the kind of body).
+        let cfg = DeadlineConfig::default();
+        let form = |f: RoutingFacts| {
+            route(&f, &cfg)
+                .into_iter()
+                .find(|r| r.authority == Ppc)
+                .and_then(|r| r.reasons.into_iter().map(|x| x.code).find(|c| c.starts_with("ppc_form_")))
+        };
+        let staff = |l| plain_data(Category::Misdelivery, Some(l), 2000);
+        assert_eq!(form(staff(LegalStatus::Private)).as_deref(), Some("ppc_form_private"));
+        assert_eq!(form(staff(LegalStatus::LocalGovernment)).as_deref(), Some("ppc_form_private"));
+        assert_eq!(form(staff(LegalStatus::NationalGovernment)).as_deref(), Some("ppc_form_administrative"));
+        let my_number = RoutingFacts { my_number: true, ..staff(LegalStatus::NationalGovernment) };
+        assert_eq!(form(my_number).as_deref(), Some("ppc_form_my_number"));
+    }
+
+    #[test]
+    fn the_inferred_status_says_so_and_the_unrecorded_legal_status_says_why_it_reports_more() {
+        let cfg = DeadlineConfig::default();
+        let emr = RoutingFacts { affected_systems: vec![AffectedSystem::Emr], sensitive: true, ..base(Category::Ransomware) };
+        let ppc = route(&emr, &cfg).into_iter().find(|r| r.authority == Ppc).expect("PPC routed");
+        assert_eq!(ppc.reasons[0].code, "personal_data_inferred");
+        assert_eq!(effective_personal_data(&emr), (PersonalDataStatus::Suspected, true));
+
+        let unknown = plain_data(Category::Misdelivery, None, 150);
+        let ppc = route(&unknown, &cfg).into_iter().find(|r| r.authority == Ppc).expect("PPC routed");
+        let persons = ppc.reasons.iter().find(|r| r.code == "persons_over_threshold").expect("threshold reason");
+        assert!(persons.ja.contains("未登録") && persons.ja.contains("100人"), "{}", persons.ja);
+    }
+
+    #[test]
+    fn a_breach_at_a_contractor_is_reported_by_the_hospital() {
+        // Source: 法26条1項ただし書, 施行規則9条.
+        let f = RoutingFacts { contractor_breach: true, ..patient_data(Category::SupplyChain, PersonalDataStatus::Confirmed, 10) };
+        let ppc = route(&f, &DeadlineConfig::default()).into_iter().find(|r| r.authority == Ppc).expect("PPC routed");
+        assert!(ppc.reasons.iter().any(|r| r.code == "contractor_breach"));
     }
 
     #[test]
@@ -531,25 +904,27 @@ mod tests {
             ppc_preliminary_reminder_day: 2,
             ppc_final_days: 20,
             ppc_final_malicious_days: 40,
-            reminder_hour_jst: 9,
+            patient_notice_reminder_day: 7,
+            ..DeadlineConfig::default()
         };
-        let spec = |kind, due_days, reminder_day| ObligationSpec { kind, due_days, reminder_day };
+        let spec = |kind, due_days, reminder_day, nature| ObligationSpec { kind, due_days, reminder_day, nature };
+        use DueNature::*;
         // (facts, expected PPC obligations)
         let rows = [
             (
                 patient_data(Category::Misdelivery, PersonalDataStatus::Confirmed, 1),
                 [
-                    spec(ObligationKind::PpcPreliminary, Some(4), Some(2)),
-                    spec(ObligationKind::PpcFinal, Some(20), None),
-                    spec(ObligationKind::PatientNotice, None, None),
+                    spec(ObligationKind::PpcPreliminary, Some(4), Some(2), Target),
+                    spec(ObligationKind::PpcFinal, Some(20), None, Statutory),
+                    spec(ObligationKind::PatientNotice, None, Some(7), Promptly),
                 ],
             ),
             (
                 patient_data(Category::Malware, PersonalDataStatus::Confirmed, 1),
                 [
-                    spec(ObligationKind::PpcPreliminary, Some(4), Some(2)),
-                    spec(ObligationKind::PpcFinal, Some(40), None),
-                    spec(ObligationKind::PatientNotice, None, None),
+                    spec(ObligationKind::PpcPreliminary, Some(4), Some(2), Target),
+                    spec(ObligationKind::PpcFinal, Some(40), None, Statutory),
+                    spec(ObligationKind::PatientNotice, None, Some(7), Promptly),
                 ],
             ),
         ];
@@ -581,21 +956,39 @@ mod tests {
     }
 
     #[test]
-    fn a_route_serializes_with_snake_case_codes_and_both_languages() {
-        let routes = route(&base(Category::Dos), &DeadlineConfig::default());
+    fn a_route_serializes_with_snake_case_codes_both_languages_and_sources() {
+        let routes = route(&base(Category::SystemFailure), &DeadlineConfig::default());
+        assert!(routes.is_empty());
+        let routes = route(&RoutingFacts { care_impact: CareImpact::Partial, ..base(Category::SystemFailure) }, &DeadlineConfig::default());
         let json = serde_json::to_value(&routes[0]).expect("serializable");
+        let source = serde_json::json!({
+            "title": "医療情報システムの安全管理に関するガイドライン 第6.0版 経営管理編 3.4.3",
+            "url": "https://www.mhlw.go.jp/stf/shingi/0000516275_00006.html"
+        });
         assert_eq!(
             json,
             serde_json::json!({
                 "authority": "mhlw",
                 "requirement": "required",
                 "reasons": [{
-                    "code": "cyber_category",
-                    "ja": "サイバー攻撃（疑いを含む）は厚生労働省へ報告します",
-                    "en": "Cyber attacks (including suspected ones) are reported to MHLW"
+                    "code": "system_failure_care_impact",
+                    "ja": "診療に影響が出ているシステム障害は厚生労働省へ報告します",
+                    "en": "System failures that affect patient care are reported to MHLW",
+                    "sources": [source.clone()]
                 }],
-                "obligations": [{"kind": "mhlw_initial", "due_days": null, "reminder_day": null}]
+                "obligations": [{"kind": "mhlw_initial", "due_days": null, "reminder_day": null, "nature": "promptly"}],
+                "sources": [source]
             })
         );
+    }
+
+    #[test]
+    fn routes_stored_before_sources_existed_still_read() {
+        let old = serde_json::json!({"authority": "mhlw", "requirement": "required",
+            "reasons": [{"code": "cyber_category", "ja": "…", "en": "…"}],
+            "obligations": [{"kind": "mhlw_initial", "due_days": null, "reminder_day": null}]});
+        let r: Route = serde_json::from_value(old).expect("old routes read");
+        assert!(r.sources.is_empty() && r.reasons[0].sources.is_empty());
+        assert_eq!(r.obligations[0].nature, DueNature::Promptly);
     }
 }

@@ -26,8 +26,10 @@ pub fn seed_demo(conn: &mut AnyConnection) -> anyhow::Result<usize> {
                "address": "iryo-cyber@mhlw.example", "effective_from": from, "effective_until": "2026-06-30"}),
         json!({"authority": "mhlw", "name": "厚生労働省 医療DX政策統括官付 サイバーセキュリティ担当参事官室",
                "address": "cyber-dx@mhlw.example", "effective_from": "2026-07-01"}),
-        json!({"authority": "ppc", "name": "個人情報保護委員会 事務局（漏えい等報告）", "address": "roei@ppc.example",
-               "instructions": "正式な報告は個人情報保護委員会のウェブフォームから行ってください。hikeshi の PPC 報告文を貼り付けられます。",
+        // The PPC takes reports only through its online form (施行規則8条3項): a manual channel.
+        json!({"authority": "ppc", "name": "個人情報保護委員会 漏えい等報告フォーム", "channel": "manual",
+               "address": "https://www.ppc.go.jp/personalinfo/legal/leakAction/",
+               "instructions": "報告は個人情報保護委員会の漏えい等報告フォームからのみ行えます。hikeshi の PPC 報告（/reports/ppc）を項目ごとに貼り付け、受付番号を「報告済み」に記録してください。 / The PPC takes reports only through its online form: paste hikeshi's PPC report item by item and record the receipt number when you mark it fulfilled.",
                "effective_from": from}),
         json!({"authority": "ipa", "name": "IPA セキュリティセンター 届出窓口", "address": "todokede@ipa.example", "effective_from": from}),
         json!({"authority": "police", "name": "警察庁 サイバー警察局 相談窓口", "address": "cyber-soudan@npa.example",

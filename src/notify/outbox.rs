@@ -10,9 +10,10 @@ use crate::db::notifications::{self, NewNotification};
 use crate::db::obligations::Obligation;
 use crate::db::orgs::Organization;
 use crate::db::{self, AnyConnection, DbResult};
-use crate::domain::deadlines::{due_at, jst_date, reminder_at};
+use crate::domain::deadlines::jst_date;
+use crate::domain::obligations::{plan, Planned};
 use crate::domain::routing::{route, Route, RoutingFacts};
-use crate::domain::{Authority, Channel, LegalForm, Locale, Role};
+use crate::domain::{Authority, Channel, Locale, Role};
 use crate::notify::templates::{self, IncidentSummary, RouteNote, StatusReport};
 
 /// The domain part of Message-IDs, from the sender address.
@@ -30,37 +31,12 @@ pub fn compute_routes(
     hospital: &Organization,
     settings: &Settings,
 ) -> Vec<Route> {
-    let f = incident_facts;
-    route(
-        &RoutingFacts {
-            category: f.category,
-            care_impact: f.care_impact,
-            personal_data: f.personal_data.status,
-            persons_estimate: f.personal_data.persons_estimate,
-            sensitive: f.personal_data.sensitive,
-            financial_risk: f.personal_data.financial_risk,
-            encrypted: f.personal_data.encrypted,
-            legal_form: hospital.legal_form.unwrap_or(LegalForm::Private),
-        },
-        &settings.deadlines,
-    )
+    route(&RoutingFacts::of(incident_facts, hospital.legal_status), &settings.deadlines)
 }
 
-/// An obligation's kind with its due and reminder times.
-pub type ObligationTimes = (crate::domain::ObligationKind, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
-
-/// Due and reminder times of a route's obligations for an incident aware at `aware`.
-pub fn obligation_times(r: &Route, aware: DateTime<Utc>, settings: &Settings) -> Vec<ObligationTimes> {
-    r.obligations
-        .iter()
-        .map(|o| {
-            (
-                o.kind,
-                o.due_days.map(|d| due_at(aware, d)),
-                o.reminder_day.map(|d| reminder_at(aware, d, settings.deadlines.reminder_hour_jst)),
-            )
-        })
-        .collect()
+/// The obligations, with their dates, of one route for an incident aware at `aware`.
+pub fn obligation_times(r: &Route, aware: DateTime<Utc>, settings: &Settings) -> Vec<Planned> {
+    plan(std::slice::from_ref(r), aware, &settings.deadlines)
 }
 
 /// The incident as the e-mail templates see it.
@@ -92,7 +68,7 @@ pub fn summary(
         persons_estimate: f.personal_data.persons_estimate,
         sensitive: f.personal_data.sensitive,
         financial_risk: f.personal_data.financial_risk,
-        encrypted: f.personal_data.encrypted,
+        strong_encryption: f.personal_data.strong_encryption.protected,
         data_items: f.personal_data.data_items.clone(),
         ransom_demand: f.ransom_demand,
         ransom_note_text: rw.and_then(|r| r.note_text.clone()),
@@ -121,8 +97,8 @@ pub fn apply_routing(
 ) -> DbResult<usize> {
     db::incidents::set_routes(conn, &incident.id, &incident.routing)?;
     for r in &incident.routing {
-        for (kind, due, remind) in obligation_times(r, incident.facts.aware_at, settings) {
-            db::obligations::create(conn, &incident.id, kind, r.authority, due, remind)?;
+        for p in obligation_times(r, incident.facts.aware_at, settings) {
+            db::obligations::create(conn, &incident.id, &p)?;
         }
     }
     enqueue_reports(conn, settings, incident, hospital, &incident.routing, stage)
@@ -148,7 +124,7 @@ fn enqueue_reports(
             reasons: r.reasons.iter().map(|x| (x.ja.clone(), x.en.clone())).collect(),
             obligations: obligation_times(r, incident.facts.aware_at, settings)
                 .into_iter()
-                .map(|(k, d, _)| (k, d))
+                .map(|p| (p.kind, p.due_at))
                 .collect(),
         };
         let contacts = db::contacts::select_for(

@@ -45,7 +45,8 @@ pub struct IncidentSummary {
     pub sensitive: bool,
     pub financial_risk: bool,
     /// Protected by strong encryption.
-    pub encrypted: bool,
+    /// The hospital's own strong encryption protected the data.
+    pub strong_encryption: bool,
     pub data_items: Vec<String>,
     pub ransom_demand: bool,
     pub ransom_note_text: Option<String>,
@@ -511,7 +512,9 @@ pub fn authority_report(
     let l = locale;
     let initial = is_initial(stage);
     let stage_label = match (authority, initial) {
-        (Authority::Ppc, true) => tr(l, "速報", "Preliminary report"),
+        // The PPC takes reports only through its online form (施行規則8条3項): a mail to it is an
+        // advance notice and says so in its subject.
+        (Authority::Ppc, _) => tr(l, "事前連絡・法定の報告ではありません", "Advance notice, not the statutory report"),
         (_, true) => tr(l, "第一報", "Initial report"),
         (_, false) => tr(l, "続報", "Update"),
     };
@@ -763,7 +766,7 @@ fn ppc_sections(d: &mut Doc, l: Locale, s: &IncidentSummary, route: &RouteNote) 
         tr(l, "要配慮個人情報", "Sensitive (special care-required) data"),
         yes_no(l, s.sensitive),
         tr(l, "高度な暗号化等の保護", "Protected by strong encryption"),
-        yes_no(l, s.encrypted)
+        yes_no(l, s.strong_encryption)
     ));
     let cause = if s.attack_vector == AttackVector::Unknown {
         un.clone()
@@ -1221,7 +1224,7 @@ mod tests {
             persons_estimate: Some(12345),
             sensitive: true,
             financial_risk: false,
-            encrypted: false,
+            strong_encryption: false,
             data_items: vec!["氏名".into(), "病名".into()],
             ransom_demand: true,
             ransom_note_text: Some("YOUR FILES ARE ENCRYPTED\ncontact <evil@onion>".into()),
@@ -1314,7 +1317,9 @@ mod tests {
         ] {
             assert!(ppc.text.contains(marker), "ppc: {marker}");
         }
-        assert!(ppc.subject.contains("速報"));
+        // The PPC takes reports only through its form: a mail to it never passes for the 速報.
+        assert!(!ppc.subject.contains("速報"), "{}", ppc.subject);
+        assert!(ppc.subject.contains("法定の報告ではありません"), "{}", ppc.subject);
 
         let police = authority_report(Authority::Police, Locale::Ja, &s, &r, "initial");
         for marker in [
