@@ -1,7 +1,7 @@
 //! `POST /routing/preview`: which authorities a draft would go to, why, and the deadlines, shown
 //! to the hospital before it files.
 
-use actix_web::web;
+use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -14,14 +14,33 @@ use crate::db;
 use crate::domain::deadlines::jst_date;
 use crate::domain::incident::{read_personal_data, IncidentFacts};
 use crate::domain::parse::Reader;
-use crate::domain::routing::{route, Reason, RoutingFacts, Source};
+use crate::domain::routing::{route, rule_set, Reason, RoutingFacts, RuleSet, Source};
+use crate::domain::vocabulary::Names;
 use crate::domain::{AffectedSystem, Authority, CareImpact, Channel, ObligationKind, OrgKind, Requirement, Role};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::notify::outbox;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/routing/preview", web::post().to(preview));
+    cfg.route("/routing/preview", web::post().to(preview))
+        .route("/rules", web::get().to(rules))
+        .route("/vocabulary", web::get().to(vocabulary));
+}
+
+/// The rule set: its version, and each rule's condition in words, outputs and sources.
+#[utoipa::path(get, path = "/api/v1/rules", tag = "routing", security(("bearer" = [])),
+    responses((status = 200, body = RuleSet), (status = 401, body = Problem)))]
+pub async fn rules(state: web::Data<AppState>, _user: AuthUser) -> web::Json<RuleSet> {
+    web::Json(rule_set(&state.settings.deadlines))
+}
+
+/// Every enumeration's labels `{ja, en}` by enumeration and value: the one vocabulary of the web UI,
+/// e-mails, reports and CSV headers. No sign-in needed (the sign-in page uses it).
+#[utoipa::path(get, path = "/api/v1/vocabulary", tag = "routing",
+    responses((status = 200, description = "enumeration → value → {ja, en}",
+        body = std::collections::BTreeMap<String, std::collections::BTreeMap<String, Names>>)))]
+pub async fn vocabulary() -> HttpResponse {
+    HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=3600")).json(crate::domain::vocabulary::vocabulary())
 }
 
 /// An obligation with its computed deadline.

@@ -12,7 +12,9 @@ pub mod password;
 pub mod prefecture;
 mod prefecture_data;
 pub mod priority;
+pub mod reports;
 pub mod routing;
+pub mod vocabulary;
 
 pub use enums::*;
 pub use prefecture::Prefecture;

@@ -516,6 +516,95 @@ fn prefecture_route() -> Route {
     }
 }
 
+/// One rule of the set, in words, for `GET /rules`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RuleText {
+    /// Stable id; the reasons it produces carry these codes.
+    pub id: &'static str,
+    pub authority: Authority,
+    pub condition_ja: &'static str,
+    pub condition_en: &'static str,
+    /// What follows: the requirement and the obligations with their days.
+    pub outputs: Vec<String>,
+    pub sources: Vec<Source>,
+}
+
+/// The rule set version and its rules.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RuleSet {
+    pub version: &'static str,
+    pub rules: Vec<RuleText>,
+}
+
+/// The rules of [`route`], in words, with the configured days.
+pub fn rule_set(cfg: &DeadlineConfig) -> RuleSet {
+    let rule = |id, authority, ja, en, outputs: Vec<String>, s: &[sources::S]| RuleText {
+        id,
+        authority,
+        condition_ja: ja,
+        condition_en: en,
+        outputs,
+        sources: s.iter().copied().map(src).collect(),
+    };
+    let ppc_outputs = vec![
+        "required".to_owned(),
+        format!("ppc_preliminary: target end of day {} (day 1 = day of awareness), reminder day {}", cfg.ppc_preliminary_days, cfg.ppc_preliminary_reminder_day),
+        format!(
+            "ppc_final: end of day {} ({} when a malicious purpose may be involved); moved to the next open day as the legal deadline when it falls on a Saturday, Sunday, holiday or 12/29-1/3",
+            cfg.ppc_final_days, cfg.ppc_final_malicious_days
+        ),
+        format!("patient_notice: promptly, reminder day {}", cfg.patient_notice_reminder_day),
+    ];
+    RuleSet {
+        version: RULES_VERSION,
+        rules: vec![
+            rule("cyber_category", Authority::Mhlw,
+                "サイバー攻撃（疑いを含む）", "A cyber attack, suspected or confirmed",
+                vec!["required".into(), "mhlw_initial: promptly".into()], &[sources::MHLW_GUIDELINE, sources::MHLW_NOTICE_2018]),
+            rule("system_failure_care_impact", Authority::Mhlw,
+                "診療に影響するシステム障害", "A system failure that affects care",
+                vec!["required".into(), "mhlw_initial: promptly".into()], &[sources::MHLW_GUIDELINE]),
+            rule("personal_data_inferred", Authority::Ppc,
+                "サイバー攻撃で電子カルテ・PACS・検査・薬剤・オーダリングのいずれかが被害を受け、個人データ「なし」に理由がない場合は「おそれ」として扱う",
+                "A cyber attack hit emr, pacs, lab, pharmacy or ordering and `none` was stated without a reason: treated as suspected",
+                vec!["personal data status: suspected".into()], &[sources::PPC_GUIDELINE, sources::DOMAIN_MD]),
+            rule("ppc_report", Authority::Ppc,
+                "個人データの漏えい・滅失・毀損（おそれを含む）で、要配慮個人情報、財産的被害のおそれ、不正の目的のおそれ、又は本人の数が基準（行政機関等100人、それ以外1,000人）を超えるもの",
+                "Personal data leaked, lost or damaged (or possibly so) and any of: sensitive data, risk of financial damage, possible malicious purpose, more persons than the threshold (100 for 行政機関等, 1,000 otherwise)",
+                ppc_outputs, &[sources::APPI_26, sources::APPI_68, sources::APPI_RULES_7, sources::APPI_RULES_8, sources::PPC_LEAK_ACTION]),
+            rule("legal_status_unrecorded", Authority::Ppc,
+                "病院の法人種別が未登録のときは、より早く報告となる100人の基準を用いる",
+                "When the hospital's legal status is not on record, the lower threshold of 100 applies (the reading that reports more)",
+                vec!["threshold: 100".into()], &[sources::APPI_68, sources::DOMAIN_MD]),
+            rule("encryption_exemption", Authority::Ppc,
+                "病院自身による高度な暗号化で保護され、鍵が漏えいしていない場合のみ報告不要。攻撃者による暗号化は保護ではない。ランサムウェア・不正アクセス・アカウント乗っ取り・サプライチェーン攻撃では当番の確認理由の記録が必要",
+                "No report only when the hospital's own strong encryption protected the data and the key was not compromised; encryption by an attacker is never protection; for ransomware, unauthorized access, account compromise and supply chain a duty officer must record why",
+                vec!["no PPC route".into()], &[sources::PPC_FAQ, sources::APPI_RULES_7]),
+            rule("ppc_form", Authority::Ppc,
+                "報告フォームの選択：マイナンバーを含むときは特定個人情報の様式、国の行政機関は「行政機関等」、それ以外は「民間事業者・規律移行法人」",
+                "The PPC form: My Number form when My Number data is involved; 行政機関等 for hospitals the State runs; otherwise private businesses and designated corporations",
+                vec!["reason: ppc_form_*".into()], &[sources::PPC_LEAK_ACTION, sources::MY_NUMBER_ACT, sources::APPI_RULES_8]),
+            rule("contractor_breach", Authority::Ppc,
+                "委託先で発生した漏えい等は委託元の病院が報告する",
+                "A breach at a contractor is reported by the hospital",
+                vec!["reason: contractor_breach".into()], &[sources::APPI_26, sources::APPI_RULES_9]),
+            rule("cyber_crime", Authority::Police,
+                "サイバー攻撃、盗難、内部不正", "A cyber attack, theft or insider misuse",
+                vec!["recommended".into(), "police_report: promptly".into()], &[sources::MHLW_GUIDELINE, sources::NPA_CYBER]),
+            rule("ipa_reportable_category", Authority::Ipa,
+                "ランサムウェア、マルウェア、不正アクセス、アカウント乗っ取り、サプライチェーン攻撃、ウェブサイト改ざん",
+                "Ransomware, malware, unauthorized access, account compromise, supply chain or web defacement",
+                vec!["recommended".into(), "ipa_report: no deadline".into()], &[sources::IPA_TODOKEDE]),
+            rule("contact_vendor", Authority::Vendor,
+                "サイバー攻撃の疑い", "A suspected cyber attack",
+                vec!["recommended: immediately".into()], &[sources::MHLW_NOTICE_2018]),
+            rule("health_authority_oversight", Authority::Prefecture,
+                "厚生労働省へ報告する事案（サイバー攻撃、診療に影響するシステム障害）", "Whatever is reported to MHLW (cyber attacks, failures that hit care)",
+                vec!["recommended".into()], &[sources::MEDICAL_CARE_ACT_25]),
+        ],
+    }
+}
+
 /// How a category reads inside a reason sentence.
 struct Label {
     ja: &'static str,

@@ -1,0 +1,404 @@
+//! The PPC report (個人情報保護法施行規則 第8条第1項; DOMAIN.md 2.5) as data, ready to paste field by
+//! field into the PPC's online form: header, form selector, 速報 / 確報 with the earlier receipt
+//! number, and the nine items.
+//!
+//! Owns one rule above all: **no sentence states a fact nobody recorded**. Where a fact is missing
+//! the item says 調査中 (under investigation) or that hikeshi holds no record of it, never a guess
+//! (whether a ransom will be paid, whether MHLW received anything, whether anything was announced).
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Asia::Tokyo;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::incident::IncidentFacts;
+use super::routing::Route;
+use super::vocabulary::Label;
+use super::{Authority, Category, ObligationKind, PersonalDataStatus, RansomResponse, RansomwareKind};
+
+/// What the report says when a fact is not known yet.
+pub const UNKNOWN: &str = "調査中";
+
+/// One numbered item (or header field) of a report.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ReportItem {
+    pub number: u8,
+    pub heading_ja: String,
+    pub heading_en: String,
+    pub text: String,
+}
+
+/// A prepared report.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PreparedReport {
+    pub reference: String,
+    /// `ppc_preliminary` (速報) until it is fulfilled, then `ppc_final` (確報); `nco_ransomware`.
+    pub report_type: String,
+    pub hospital_name: String,
+    /// Form fields before the numbered items (報告者, 業種, form selector, 報告の種別 ...); numbered 0.
+    #[serde(default)]
+    pub header: Vec<ReportItem>,
+    pub items: Vec<ReportItem>,
+    /// The whole report as plain text, to paste into a web form.
+    pub text: String,
+}
+
+/// A fulfilled obligation, as the report may cite it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fulfilled {
+    pub kind: ObligationKind,
+    pub at: DateTime<Utc>,
+    /// Receipt number, when recorded.
+    pub reference: Option<String>,
+}
+
+/// Everything the PPC report is written from.
+#[derive(Debug, Clone)]
+pub struct PpcInput<'a> {
+    pub reference: &'a str,
+    pub facts: &'a IncidentFacts,
+    pub hospital_name: &'a str,
+    /// 医療機関コード.
+    pub hospital_code: Option<&'a str>,
+    pub routes: &'a [Route],
+    pub fulfilled: &'a [Fulfilled],
+    /// 再発防止策 of the newest status report, if any.
+    pub prevention: Option<&'a str>,
+}
+
+/// A time as the PPC form shows it, in Japan time.
+pub fn format_jst(t: DateTime<Utc>) -> String {
+    t.with_timezone(&Tokyo).format("%Y-%m-%d %H:%M JST").to_string()
+}
+
+/// A report field.
+pub fn item(number: u8, ja: &str, en: &str, text: String) -> ReportItem {
+    ReportItem { number, heading_ja: ja.into(), heading_en: en.into(), text }
+}
+
+/// `s`, or 調査中 when it is blank.
+pub fn or_unknown(s: String) -> String {
+    if s.trim().is_empty() {
+        UNKNOWN.into()
+    } else {
+        s
+    }
+}
+
+fn fulfilled<'a>(input: &PpcInput<'a>, kind: ObligationKind) -> Option<&'a Fulfilled> {
+    input.fulfilled.iter().find(|f| f.kind == kind)
+}
+
+/// The report's title and all its fields as one text.
+pub fn as_text(title: &str, header: &[ReportItem], items: &[ReportItem]) -> String {
+    let mut s = format!("{title}\n\n");
+    for h in header {
+        s.push_str(&format!("{}（{}）: {}\n", h.heading_ja, h.heading_en, h.text));
+    }
+    if !header.is_empty() {
+        s.push('\n');
+    }
+    for i in items {
+        s.push_str(&format!("{}. {}（{}）\n{}\n\n", i.number, i.heading_ja, i.heading_en, i.text));
+    }
+    s
+}
+
+/// Which of 施行規則7条's items the routing found (from the PPC route's reason codes).
+fn article_7_items(routes: &[Route]) -> Vec<&'static str> {
+    let codes: Vec<&str> = routes
+        .iter()
+        .filter(|r| r.authority == Authority::Ppc)
+        .flat_map(|r| r.reasons.iter().map(|x| x.code.as_str()))
+        .collect();
+    [
+        ("sensitive_data", "第1号（要配慮個人情報）"),
+        ("financial_risk", "第2号（財産的被害のおそれ）"),
+        ("malicious_purpose", "第3号（不正の目的のおそれ）"),
+        ("persons_over_threshold", "第4号（本人の数）"),
+    ]
+    .into_iter()
+    .filter(|(code, _)| codes.contains(code))
+    .map(|(_, label)| label)
+    .collect()
+}
+
+/// 漏えい / 滅失 / 毀損 as the category and the recorded ransomware harm say, with 発生 or おそれ.
+fn kind_of_event(f: &IncidentFacts, status: PersonalDataStatus) -> String {
+    let leak_threat = f.ransomware.as_ref().is_some_and(|r| r.kinds.contains(&RansomwareKind::LeakThreat));
+    let kinds = match f.category {
+        Category::Ransomware if leak_threat => "毀損・漏えい",
+        Category::Ransomware => "毀損",
+        Category::LostMedia => "滅失・漏えい",
+        Category::SystemFailure | Category::Other => "漏えい等",
+        _ => "漏えい",
+    };
+    let when = if status == PersonalDataStatus::Confirmed { "発生" } else { "発生したおそれ" };
+    format!("{kinds}（{when}）")
+}
+
+/// The PPC report, as far as facts are recorded.
+pub fn ppc_report(input: &PpcInput<'_>) -> PreparedReport {
+    let f = input.facts;
+    let pd = &f.personal_data;
+    let ppc = input.routes.iter().find(|r| r.authority == Authority::Ppc);
+    let inferred = ppc.is_some_and(|r| r.reasons.iter().any(|x| x.code == "personal_data_inferred"));
+    let status = if inferred { PersonalDataStatus::Suspected } else { pd.status };
+
+    let preliminary = fulfilled(input, ObligationKind::PpcPreliminary);
+    let report_type = if preliminary.is_some() { "ppc_final" } else { "ppc_preliminary" };
+    let form = ppc
+        .and_then(|r| r.reasons.iter().find(|x| x.code.starts_with("ppc_form_")))
+        .map(|x| match x.code.as_str() {
+            "ppc_form_my_number" => "マイナンバー（特定個人情報）を含む漏えい等の報告",
+            "ppc_form_administrative" => "行政機関等",
+            _ => "民間事業者・規律移行法人",
+        })
+        .unwrap_or("民間事業者・規律移行法人");
+    let kind = match preliminary {
+        None => "速報".to_owned(),
+        Some(p) => format!(
+            "確報（速報 {}、受付番号 {}）",
+            format_jst(p.at),
+            p.reference.as_deref().unwrap_or("記録なし")
+        ),
+    };
+    let to_fill = "hikeshi に記録なし（フォームに入力してください）".to_owned();
+    let header = vec![
+        item(0, "報告者の名称", "Reporting operator", input.hospital_name.to_owned()),
+        item(0, "業種", "Sector", "医療業".into()),
+        item(0, "医療機関コード", "Medical institution code", input.hospital_code.map(str::to_owned).unwrap_or(to_fill.clone())),
+        item(0, "住所・代表者・法人番号", "Address, representative, corporate number", to_fill),
+        item(0, "報告フォーム", "PPC form", form.into()),
+        item(0, "報告の種別", "Report kind", kind),
+    ];
+
+    let mut overview = vec![
+        format!("発生日: {}", f.occurred_at.map(format_jst).unwrap_or_else(|| UNKNOWN.into())),
+        format!("発覚日: {}", format_jst(f.aware_at)),
+        format!("発覚の経緯: {}", f.discovered_by.map(|d| d.label_ja().to_owned()).unwrap_or_else(|| UNKNOWN.into())),
+        format!("事態: {}", kind_of_event(f, status)),
+    ];
+    let items7 = article_7_items(input.routes);
+    if !items7.is_empty() {
+        overview.push(format!("該当する報告対象事態: 施行規則第7条{}", items7.join("、")));
+    }
+    overview.push(format!("{}（{}）", f.category.label_ja(), f.title));
+    if !f.description.trim().is_empty() {
+        overview.push(f.description.trim().to_owned());
+    }
+
+    let mut data = vec![or_unknown(pd.data_items.join("、"))];
+    if let Some(m) = pd.medium {
+        data.push(format!("媒体: {}", m.label_ja()));
+    }
+    let kinds: Vec<&str> = [("患者", pd.persons.patients), ("職員", pd.persons.staff), ("その他", pd.persons.others)]
+        .into_iter()
+        .filter_map(|(k, n)| n.map(|_| k))
+        .collect();
+    if !kinds.is_empty() {
+        data.push(format!("本人の種別: {}", kinds.join("・")));
+    }
+    if pd.my_number {
+        data.push("特定個人情報（マイナンバー）を含む".into());
+    }
+
+    let estimate = if status == PersonalDataStatus::Confirmed { "確認" } else { "見込み" };
+    let mut persons: Vec<String> = [("患者", pd.persons.patients), ("職員", pd.persons.staff), ("その他", pd.persons.others)]
+        .into_iter()
+        .filter_map(|(k, n)| n.map(|n| format!("{k} {n}人")))
+        .collect();
+    if let Some(n) = pd.persons_total() {
+        persons.push(format!("合計 約{n}人（{estimate}）"));
+    }
+
+    let mut cause = vec![f.category.label_ja().to_owned()];
+    if f.attack_vector != super::AttackVector::Unknown {
+        cause.push(format!("侵入経路: {}", f.attack_vector.label_ja()));
+    }
+    if let Some(t) = f.entry_technique {
+        cause.push(format!("侵入の手口: {}", t.label_ja()));
+    }
+    if !f.vulnerabilities.is_empty() {
+        cause.push(format!("悪用された脆弱性: {}", f.vulnerabilities.join("、")));
+    }
+    if let Some(fam) = f.ransomware.as_ref().and_then(|r| r.family.as_deref()) {
+        cause.push(format!("ランサムウェアの種類: {fam}"));
+    }
+    if let Some(c) = &f.contractor {
+        let place = if c.breach_at_contractor { "委託先で発生" } else { "委託先が関与" };
+        let told = c.notified_hospital_at.map(|t| format!("、委託先から病院への通知 {}", format_jst(t))).unwrap_or_default();
+        cause.push(format!("{place}（{}{told}）", c.name));
+    }
+    let cause = if cause.len() == 1 && f.attack_vector == super::AttackVector::Unknown && f.category.is_cyber() {
+        format!("{}（侵入経路は{UNKNOWN}）", cause[0])
+    } else {
+        cause.join("。")
+    };
+
+    let mut harm = Vec::new();
+    if f.ransomware.as_ref().is_some_and(|r| r.kinds.contains(&RansomwareKind::LeakThreat)) {
+        harm.push("窃取した情報を公開するとの脅迫があり、公開による二次被害のおそれがあります".to_owned());
+    }
+    if pd.financial_risk {
+        harm.push("財産的被害が生じるおそれがあります".into());
+    }
+    if f.ransom_demand {
+        let response = match f.ransom_response {
+            Some(RansomResponse::NotPaid) => "（身代金は支払っていません）",
+            Some(RansomResponse::Undecided) => "（対応は未定です）",
+            Some(RansomResponse::Unknown) | None => "",
+        };
+        harm.push(format!("身代金の要求を受けています{response}"));
+    }
+
+    let notice = match fulfilled(input, ObligationKind::PatientNotice) {
+        Some(o) => format!("本人への通知を実施しました（{}）", format_jst(o.at)),
+        None => "hikeshi に本人への通知の記録はありません".into(),
+    };
+    let published = match &f.public_announcement {
+        Some(a) => format!("公表しました（{}、{}）", format_jst(a.at), a.method),
+        None => "hikeshi に公表の記録はありません".into(),
+    };
+
+    let mut other = vec![format!("hikeshi 参照番号: {}", input.reference)];
+    for (kind, whom) in [
+        (ObligationKind::MhlwInitial, "厚生労働省へ報告"),
+        (ObligationKind::PoliceReport, "警察へ相談・届出"),
+        (ObligationKind::IpaReport, "IPAへ届出"),
+    ] {
+        if let Some(o) = fulfilled(input, kind) {
+            let receipt = o.reference.as_deref().map(|r| format!("、受付番号 {r}")).unwrap_or_default();
+            other.push(format!("{whom}（{}{receipt}）", format_jst(o.at)));
+        }
+    }
+
+    let items = vec![
+        item(1, "概要", "Overview", overview.join("\n")),
+        item(2, "漏えい等が発生し、又は発生したおそれがある個人データの項目", "Affected data items", data.join("\n")),
+        item(3, "漏えい等が発生し、又は発生したおそれがある個人データに係る本人の数", "Number of persons", or_unknown(persons.join("、"))),
+        item(4, "原因", "Cause", cause),
+        item(5, "二次被害又はそのおそれの有無及びその内容", "Secondary harm", or_unknown(harm.join("。"))),
+        item(6, "本人への対応の実施状況", "Notice to persons", notice),
+        item(7, "公表の実施状況", "Public announcement", published),
+        item(8, "再発防止のための措置", "Recurrence prevention", or_unknown(input.prevention.unwrap_or_default().trim().to_owned())),
+        item(9, "その他参考となる事項", "Other", other.join("\n")),
+    ];
+    let title = format!(
+        "個人情報保護委員会への漏えい等報告（{}）— {} {}",
+        if preliminary.is_some() { "確報" } else { "速報" },
+        input.hospital_name,
+        input.reference
+    );
+    PreparedReport {
+        reference: input.reference.to_owned(),
+        report_type: report_type.into(),
+        hospital_name: input.hospital_name.to_owned(),
+        text: as_text(&title, &header, &items),
+        header,
+        items,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::deadlines::DeadlineConfig;
+    use crate::domain::incident::{PublicAnnouncement, RansomwareFacts};
+    use crate::domain::routing::{route, RoutingFacts};
+    use crate::domain::{AffectedSystem, CareImpact, LegalStatus};
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).expect("test time").with_timezone(&Utc)
+    }
+
+    /// A ransomware case with as little recorded as a hospital can file.
+    fn bare() -> IncidentFacts {
+        IncidentFacts {
+            title: "電子カルテ暗号化".into(),
+            category: Category::Ransomware,
+            affected_systems: vec![AffectedSystem::Emr],
+            care_impact: CareImpact::FullSuspension,
+            ransom_demand: true,
+            ransomware: Some(RansomwareFacts { note_text: None, encrypted_extension: None, family: None, kinds: vec![] }),
+            ..IncidentFacts::draft(utc("2026-11-20T06:00:00+09:00"), utc("2026-11-20T06:00:00+09:00"))
+        }
+    }
+
+    fn report(f: &IncidentFacts, fulfilled: &[Fulfilled]) -> PreparedReport {
+        let routes = route(&RoutingFacts::of(f, Some(LegalStatus::LocalGovernment)), &DeadlineConfig::default());
+        ppc_report(&PpcInput {
+            reference: "HK-2026-000001",
+            facts: f,
+            hospital_name: "みなみ町立病院",
+            hospital_code: None,
+            routes: &routes,
+            fulfilled,
+            prevention: None,
+        })
+    }
+
+    /// Sentences that state a fact, and the fact each needs (DOMAIN.md 2.5: never state what nobody recorded).
+    const FACT_SENTENCES: &[(&str, &str)] = &[
+        ("支払っていません", "ransom_response: not_paid"),
+        ("支払いの予定", "never: nobody can record a future intention"),
+        ("厚生労働省へ報告", "the MHLW obligation fulfilled"),
+        ("警察へ相談", "the police obligation fulfilled"),
+        ("公表しました", "public_announcement"),
+        ("通知を実施", "the patient notice fulfilled"),
+        ("受付番号", "a fulfilled obligation with a receipt number"),
+        ("委託先", "contractor"),
+        ("確報", "the 速報 fulfilled"),
+    ];
+
+    #[test]
+    fn a_bare_filing_states_no_fact_that_was_not_recorded() {
+        let r = report(&bare(), &[]);
+        for (sentence, needs) in FACT_SENTENCES {
+            assert!(!r.text.contains(sentence), "{sentence:?} needs {needs}:\n{}", r.text);
+        }
+        assert_eq!(r.report_type, "ppc_preliminary");
+        assert!(r.text.contains("身代金の要求を受けています"), "the recorded demand is stated");
+        assert!(r.text.contains("hikeshi に公表の記録はありません"));
+        assert!(r.text.contains("発生日: 調査中"));
+        assert!(r.text.contains("民間事業者・規律移行法人"), "a municipal hospital uses the Art. 26 form");
+    }
+
+    #[test]
+    fn each_recorded_fact_appears_with_its_sentence() {
+        let mut f = bare();
+        f.ransom_response = Some(RansomResponse::NotPaid);
+        f.public_announcement = Some(PublicAnnouncement { at: utc("2026-11-25T10:00:00+09:00"), method: "病院ウェブサイト".into() });
+        let at = utc("2026-11-21T10:00:00+09:00");
+        let done = |kind, reference: Option<&str>| Fulfilled { kind, at, reference: reference.map(str::to_owned) };
+        let r = report(
+            &f,
+            &[
+                done(ObligationKind::MhlwInitial, None),
+                done(ObligationKind::PpcPreliminary, Some("PPC-123")),
+                done(ObligationKind::PatientNotice, None),
+            ],
+        );
+        for s in ["支払っていません", "厚生労働省へ報告", "公表しました", "病院ウェブサイト", "通知を実施", "確報", "PPC-123"] {
+            assert!(r.text.contains(s), "{s}:\n{}", r.text);
+        }
+        assert!(!r.text.contains("警察へ相談"), "the police were not recorded as told");
+        assert_eq!(r.report_type, "ppc_final");
+    }
+
+    #[test]
+    fn the_public_announcement_is_not_the_investigation_report() {
+        // The `report_published` milestone is the investigation report; it never fills item 7.
+        let r = report(&bare(), &[]);
+        let item7 = &r.items[6];
+        assert_eq!(item7.number, 7);
+        assert_eq!(item7.text, "hikeshi に公表の記録はありません");
+    }
+
+    #[test]
+    fn the_inferred_damage_of_an_attacked_emr_reads_as_possible_damage() {
+        let r = report(&bare(), &[]);
+        assert!(r.items[0].text.contains("毀損（発生したおそれ）"), "{}", r.items[0].text);
+        assert!(r.items[0].text.contains("第1号") && r.items[0].text.contains("第3号"), "{}", r.items[0].text);
+    }
+}
