@@ -122,10 +122,8 @@ pub fn parse_org(
         }
     }
     r.finish();
-    if org.kind == OrgKind::Hospital {
-        if org.prefecture.is_none() {
-            errors.push(FieldError::new("prefecture", "is required for a hospital"));
-        }
+    if org.kind == OrgKind::Hospital && org.prefecture.is_none() {
+        errors.push(FieldError::new("prefecture", "is required for a hospital"));
     }
     if org.kind == OrgKind::Authority && org.authority.is_none() {
         errors.push(FieldError::new("authority", "is required for an authority"));

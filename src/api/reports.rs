@@ -23,7 +23,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 pub use crate::domain::reports::{PreparedReport, ReportItem};
 
-
 /// The PPC report of an incident (see `domain::reports`).
 pub fn ppc_report(
     i: &Incident,

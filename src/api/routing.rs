@@ -40,7 +40,9 @@ pub async fn rules(state: web::Data<AppState>, _user: AuthUser) -> web::Json<Rul
     responses((status = 200, description = "enumeration → value → {ja, en}",
         body = std::collections::BTreeMap<String, std::collections::BTreeMap<String, Names>>)))]
 pub async fn vocabulary() -> HttpResponse {
-    HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=3600")).json(crate::domain::vocabulary::vocabulary())
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .json(crate::domain::vocabulary::vocabulary())
 }
 
 /// An obligation with its computed deadline.

@@ -291,14 +291,13 @@ impl IncidentFacts {
         });
         let ransom_response = r.enumeration("ransom_response", false);
         let containment = r.string("containment", false, 0, 5000).filter(|c| !c.is_empty());
-        let nco_sharing_consent = r.value("nco_sharing_consent").is_some().then(|| r.boolean("nco_sharing_consent", false));
+        let nco_sharing_consent =
+            r.value("nco_sharing_consent").is_some().then(|| r.boolean("nco_sharing_consent", false));
         let description = r.string("description", false, 0, 10_000).unwrap_or_default();
         let attack_vector = r.enumeration("attack_vector", false).unwrap_or(AttackVector::Unknown);
         let affected_systems = r.enumerations::<AffectedSystem>("affected_systems", 20);
         let care_impact = r.enumeration::<CareImpact>("care_impact", true);
-        let personal_data = r
-            .object("personal_data", |p| read_personal_data(p, true))
-            .unwrap_or_default();
+        let personal_data = r.object("personal_data", |p| read_personal_data(p, true)).unwrap_or_default();
         let ransom_demand = r.boolean("ransom_demand", false);
         let ransomware = r.object("ransomware", |w| RansomwareFacts {
             note_text: w.string("note_text", false, 0, 20_000),

@@ -152,7 +152,11 @@ mod tests {
         for (category, kind, due, legal, reminder) in rows {
             let p = plan(&route(&leak(category), &cfg), aware, &cfg);
             let o = p.iter().find(|o| o.kind == kind).expect("obligation planned");
-            assert_eq!((jst(o.due_at), jst(o.legal_due_at), jst(o.reminder_at)), (due.into(), legal.into(), reminder.into()), "{category} {kind}");
+            assert_eq!(
+                (jst(o.due_at), jst(o.legal_due_at), jst(o.reminder_at)),
+                (due.into(), legal.into(), reminder.into()),
+                "{category} {kind}"
+            );
         }
     }
 
@@ -173,24 +177,61 @@ mod tests {
         let (early, late) = ("2026-12-19T14:59:59Z", "2027-01-18T14:59:59Z");
         // (case, current, planned, officer reason, expected (kind, applied))
         #[rustfmt::skip]
-        let rows: Vec<(&str, Vec<Current>, Vec<Planned>, Option<&str>, Vec<(ObligationKind, bool)>)> = vec![
-            ("an earlier aware_at moves the date earlier at once",
-                vec![current(PpcFinal, late, false)], vec![planned(PpcFinal, early)], None, vec![(PpcFinal, true)]),
-            ("a 60-day case reclassified to 30 days moves earlier at once",
-                vec![current(PpcFinal, late, false)], vec![planned(PpcFinal, early)], None, vec![(PpcFinal, true)]),
-            ("a later date is held without an officer's reason",
-                vec![current(PpcFinal, early, false)], vec![planned(PpcFinal, late)], None, vec![(PpcFinal, false)]),
-            ("a later date is applied with an officer's reason",
-                vec![current(PpcFinal, early, false)], vec![planned(PpcFinal, late)], Some("aware_at was mistyped"), vec![(PpcFinal, true)]),
-            ("a fulfilled obligation never moves",
-                vec![current(PpcFinal, late, true)], vec![planned(PpcFinal, early)], None, vec![]),
-            ("an unchanged date is no change",
-                vec![current(PpcFinal, early, false)], vec![planned(PpcFinal, early)], None, vec![]),
-            ("an obligation no longer planned keeps its date",
-                vec![current(PpcFinal, early, false)], vec![], None, vec![]),
+        type Row = (&'static str, Vec<Current>, Vec<Planned>, Option<&'static str>, Vec<(ObligationKind, bool)>);
+        let rows: Vec<Row> = vec![
+            (
+                "an earlier aware_at moves the date earlier at once",
+                vec![current(PpcFinal, late, false)],
+                vec![planned(PpcFinal, early)],
+                None,
+                vec![(PpcFinal, true)],
+            ),
+            (
+                "a 60-day case reclassified to 30 days moves earlier at once",
+                vec![current(PpcFinal, late, false)],
+                vec![planned(PpcFinal, early)],
+                None,
+                vec![(PpcFinal, true)],
+            ),
+            (
+                "a later date is held without an officer's reason",
+                vec![current(PpcFinal, early, false)],
+                vec![planned(PpcFinal, late)],
+                None,
+                vec![(PpcFinal, false)],
+            ),
+            (
+                "a later date is applied with an officer's reason",
+                vec![current(PpcFinal, early, false)],
+                vec![planned(PpcFinal, late)],
+                Some("aware_at was mistyped"),
+                vec![(PpcFinal, true)],
+            ),
+            (
+                "a fulfilled obligation never moves",
+                vec![current(PpcFinal, late, true)],
+                vec![planned(PpcFinal, early)],
+                None,
+                vec![],
+            ),
+            (
+                "an unchanged date is no change",
+                vec![current(PpcFinal, early, false)],
+                vec![planned(PpcFinal, early)],
+                None,
+                vec![],
+            ),
+            (
+                "an obligation no longer planned keeps its date",
+                vec![current(PpcFinal, early, false)],
+                vec![],
+                None,
+                vec![],
+            ),
         ];
         for (case, cur, plan, reason, expected) in rows {
-            let got: Vec<(ObligationKind, bool)> = recompute(&cur, &plan, reason).iter().map(|c| (c.kind, c.applied)).collect();
+            let got: Vec<(ObligationKind, bool)> =
+                recompute(&cur, &plan, reason).iter().map(|c| (c.kind, c.applied)).collect();
             assert_eq!(got, expected, "{case}");
         }
     }

@@ -157,17 +157,20 @@ pub fn ppc_report(input: &PpcInput<'_>) -> PreparedReport {
         .unwrap_or("民間事業者・規律移行法人");
     let kind = match preliminary {
         None => "速報".to_owned(),
-        Some(p) => format!(
-            "確報（速報 {}、受付番号 {}）",
-            format_jst(p.at),
-            p.reference.as_deref().unwrap_or("記録なし")
-        ),
+        Some(p) => {
+            format!("確報（速報 {}、受付番号 {}）", format_jst(p.at), p.reference.as_deref().unwrap_or("記録なし"))
+        }
     };
     let to_fill = "hikeshi に記録なし（フォームに入力してください）".to_owned();
     let header = vec![
         item(0, "報告者の名称", "Reporting operator", input.hospital_name.to_owned()),
         item(0, "業種", "Sector", "医療業".into()),
-        item(0, "医療機関コード", "Medical institution code", input.hospital_code.map(str::to_owned).unwrap_or(to_fill.clone())),
+        item(
+            0,
+            "医療機関コード",
+            "Medical institution code",
+            input.hospital_code.map(str::to_owned).unwrap_or(to_fill.clone()),
+        ),
         item(0, "住所・代表者・法人番号", "Address, representative, corporate number", to_fill),
         item(0, "報告フォーム", "PPC form", form.into()),
         item(0, "報告の種別", "Report kind", kind),
@@ -204,10 +207,11 @@ pub fn ppc_report(input: &PpcInput<'_>) -> PreparedReport {
     }
 
     let estimate = if status == PersonalDataStatus::Confirmed { "確認" } else { "見込み" };
-    let mut persons: Vec<String> = [("患者", pd.persons.patients), ("職員", pd.persons.staff), ("その他", pd.persons.others)]
-        .into_iter()
-        .filter_map(|(k, n)| n.map(|n| format!("{k} {n}人")))
-        .collect();
+    let mut persons: Vec<String> =
+        [("患者", pd.persons.patients), ("職員", pd.persons.staff), ("その他", pd.persons.others)]
+            .into_iter()
+            .filter_map(|(k, n)| n.map(|n| format!("{k} {n}人")))
+            .collect();
     if let Some(n) = pd.persons_total() {
         persons.push(format!("合計 約{n}人（{estimate}）"));
     }
@@ -227,7 +231,8 @@ pub fn ppc_report(input: &PpcInput<'_>) -> PreparedReport {
     }
     if let Some(c) = &f.contractor {
         let place = if c.breach_at_contractor { "委託先で発生" } else { "委託先が関与" };
-        let told = c.notified_hospital_at.map(|t| format!("、委託先から病院への通知 {}", format_jst(t))).unwrap_or_default();
+        let told =
+            c.notified_hospital_at.map(|t| format!("、委託先から病院への通知 {}", format_jst(t))).unwrap_or_default();
         cause.push(format!("{place}（{}{told}）", c.name));
     }
     let cause = if cause.len() == 1 && f.attack_vector == super::AttackVector::Unknown && f.category.is_cyber() {
@@ -276,12 +281,22 @@ pub fn ppc_report(input: &PpcInput<'_>) -> PreparedReport {
     let items = vec![
         item(1, "概要", "Overview", overview.join("\n")),
         item(2, "漏えい等が発生し、又は発生したおそれがある個人データの項目", "Affected data items", data.join("\n")),
-        item(3, "漏えい等が発生し、又は発生したおそれがある個人データに係る本人の数", "Number of persons", or_unknown(persons.join("、"))),
+        item(
+            3,
+            "漏えい等が発生し、又は発生したおそれがある個人データに係る本人の数",
+            "Number of persons",
+            or_unknown(persons.join("、")),
+        ),
         item(4, "原因", "Cause", cause),
         item(5, "二次被害又はそのおそれの有無及びその内容", "Secondary harm", or_unknown(harm.join("。"))),
         item(6, "本人への対応の実施状況", "Notice to persons", notice),
         item(7, "公表の実施状況", "Public announcement", published),
-        item(8, "再発防止のための措置", "Recurrence prevention", or_unknown(input.prevention.unwrap_or_default().trim().to_owned())),
+        item(
+            8,
+            "再発防止のための措置",
+            "Recurrence prevention",
+            or_unknown(input.prevention.unwrap_or_default().trim().to_owned()),
+        ),
         item(9, "その他参考となる事項", "Other", other.join("\n")),
     ];
     let title = format!(
@@ -320,7 +335,12 @@ mod tests {
             affected_systems: vec![AffectedSystem::Emr],
             care_impact: CareImpact::FullSuspension,
             ransom_demand: true,
-            ransomware: Some(RansomwareFacts { note_text: None, encrypted_extension: None, family: None, kinds: vec![] }),
+            ransomware: Some(RansomwareFacts {
+                note_text: None,
+                encrypted_extension: None,
+                family: None,
+                kinds: vec![],
+            }),
             ..IncidentFacts::draft(utc("2026-11-20T06:00:00+09:00"), utc("2026-11-20T06:00:00+09:00"))
         }
     }
@@ -368,7 +388,10 @@ mod tests {
     fn each_recorded_fact_appears_with_its_sentence() {
         let mut f = bare();
         f.ransom_response = Some(RansomResponse::NotPaid);
-        f.public_announcement = Some(PublicAnnouncement { at: utc("2026-11-25T10:00:00+09:00"), method: "病院ウェブサイト".into() });
+        f.public_announcement = Some(PublicAnnouncement {
+            at: utc("2026-11-25T10:00:00+09:00"),
+            method: "病院ウェブサイト".into(),
+        });
         let at = utc("2026-11-21T10:00:00+09:00");
         let done = |kind, reference: Option<&str>| Fulfilled { kind, at, reference: reference.map(str::to_owned) };
         let r = report(
@@ -379,7 +402,15 @@ mod tests {
                 done(ObligationKind::PatientNotice, None),
             ],
         );
-        for s in ["支払っていません", "厚生労働省へ報告", "公表しました", "病院ウェブサイト", "通知を実施", "確報", "PPC-123"] {
+        for s in [
+            "支払っていません",
+            "厚生労働省へ報告",
+            "公表しました",
+            "病院ウェブサイト",
+            "通知を実施",
+            "確報",
+            "PPC-123",
+        ] {
             assert!(r.text.contains(s), "{s}:\n{}", r.text);
         }
         assert!(!r.text.contains("警察へ相談"), "the police were not recorded as told");

@@ -14,10 +14,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::deadlines::DeadlineConfig;
-use super::incident::{IncidentFacts, KeyCompromised};
 use super::enums::{
     AffectedSystem, Authority, CareImpact, Category, LegalStatus, ObligationKind, PersonalDataStatus, Requirement,
 };
+use super::incident::{IncidentFacts, KeyCompromised};
 
 /// The version of the rule set below; each incident records the version it was routed with.
 pub const RULES_VERSION: &str = "2026-12.2";
@@ -53,8 +53,10 @@ pub mod sources {
         ("個人情報の保護に関する法律施行規則 第8条", Some("https://laws.e-gov.go.jp/law/428M60020000003"));
     pub const APPI_RULES_9: S =
         ("個人情報の保護に関する法律施行規則 第9条", Some("https://laws.e-gov.go.jp/law/428M60020000003"));
-    pub const PPC_LEAK_ACTION: S =
-        ("個人情報保護委員会「漏えい等の対応とお役立ち資料」", Some("https://www.ppc.go.jp/personalinfo/legal/leakAction/"));
+    pub const PPC_LEAK_ACTION: S = (
+        "個人情報保護委員会「漏えい等の対応とお役立ち資料」",
+        Some("https://www.ppc.go.jp/personalinfo/legal/leakAction/"),
+    );
     pub const PPC_GUIDELINE: S = (
         "個人情報の保護に関する法律についてのガイドライン（通則編）3-5",
         Some("https://www.ppc.go.jp/personalinfo/legal/guidelines_tsusoku/"),
@@ -134,8 +136,13 @@ impl RoutingFacts {
 }
 
 /// Systems that hold patient data: when an attack hits one, personal data is at least damaged (毀損).
-pub const PATIENT_SYSTEMS: &[AffectedSystem] =
-    &[AffectedSystem::Emr, AffectedSystem::Pacs, AffectedSystem::Lab, AffectedSystem::Pharmacy, AffectedSystem::Ordering];
+pub const PATIENT_SYSTEMS: &[AffectedSystem] = &[
+    AffectedSystem::Emr,
+    AffectedSystem::Pacs,
+    AffectedSystem::Lab,
+    AffectedSystem::Pharmacy,
+    AffectedSystem::Ordering,
+];
 
 /// Categories for which the encryption exemption needs an officer's recorded reason (PPC FAQ):
 /// the attacker may have had the key as well as the data.
@@ -967,7 +974,8 @@ mod tests {
     #[test]
     fn the_inferred_status_says_so_and_the_unrecorded_legal_status_says_why_it_reports_more() {
         let cfg = DeadlineConfig::default();
-        let emr = RoutingFacts { affected_systems: vec![AffectedSystem::Emr], sensitive: true, ..base(Category::Ransomware) };
+        let emr =
+            RoutingFacts { affected_systems: vec![AffectedSystem::Emr], sensitive: true, ..base(Category::Ransomware) };
         let ppc = route(&emr, &cfg).into_iter().find(|r| r.authority == Ppc).expect("PPC routed");
         assert_eq!(ppc.reasons[0].code, "personal_data_inferred");
         assert_eq!(effective_personal_data(&emr), (PersonalDataStatus::Suspected, true));
@@ -981,7 +989,10 @@ mod tests {
     #[test]
     fn a_breach_at_a_contractor_is_reported_by_the_hospital() {
         // Source: 法26条1項ただし書, 施行規則9条.
-        let f = RoutingFacts { contractor_breach: true, ..patient_data(Category::SupplyChain, PersonalDataStatus::Confirmed, 10) };
+        let f = RoutingFacts {
+            contractor_breach: true,
+            ..patient_data(Category::SupplyChain, PersonalDataStatus::Confirmed, 10)
+        };
         let ppc = route(&f, &DeadlineConfig::default()).into_iter().find(|r| r.authority == Ppc).expect("PPC routed");
         assert!(ppc.reasons.iter().any(|r| r.code == "contractor_breach"));
     }
@@ -1048,7 +1059,10 @@ mod tests {
     fn a_route_serializes_with_snake_case_codes_both_languages_and_sources() {
         let routes = route(&base(Category::SystemFailure), &DeadlineConfig::default());
         assert!(routes.is_empty());
-        let routes = route(&RoutingFacts { care_impact: CareImpact::Partial, ..base(Category::SystemFailure) }, &DeadlineConfig::default());
+        let routes = route(
+            &RoutingFacts { care_impact: CareImpact::Partial, ..base(Category::SystemFailure) },
+            &DeadlineConfig::default(),
+        );
         let json = serde_json::to_value(&routes[0]).expect("serializable");
         let source = serde_json::json!({
             "title": "医療情報システムの安全管理に関するガイドライン 第6.0版 経営管理編 3.4.3",

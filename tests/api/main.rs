@@ -14,6 +14,7 @@ mod health;
 mod incidents;
 mod routing;
 mod scaleout;
+mod scenarios;
 mod schema;
 mod session;
 mod stats;

@@ -39,7 +39,8 @@ fn addresses(route: &Value) -> Vec<&str> {
     route["contacts"].as_array().expect("contacts").iter().map(|c| c["address"].as_str().expect("address")).collect()
 }
 
-/// Aware on 2026-11-20 (JST): day 5 ends 11-25, day 30 on 12-20, day 60 on 2027-01-19, 23:59:59 JST.
+/// Aware on 2026-11-20 (JST), day 1 (DOMAIN.md 2.4): day 5 ends 11-24, day 30 on 12-19 (a Saturday:
+/// the legal deadline is Monday 12-21), day 60 on 2027-01-18, 23:59:59 JST.
 const AWARE: &str = "2026-11-20T10:00:00+09:00";
 
 db_test!(a_ransomware_draft_routes_to_every_authority_with_reasons_and_the_tokyo_police, |app| async move {
@@ -74,9 +75,14 @@ db_test!(a_ransomware_draft_routes_to_every_authority_with_reasons_and_the_tokyo
     assert_eq!(addresses(route(&routes, "prefecture")), ["iryo@pref13.example"]);
 
     let ppc = route(&routes, "ppc");
-    assert_eq!(obligation(ppc, "ppc_preliminary")["due_at"], "2026-11-25T14:59:59Z");
-    assert_eq!(obligation(ppc, "ppc_preliminary")["reminder_at"], "2026-11-23T00:00:00Z", "day 3, 09:00 JST");
-    assert_eq!(obligation(ppc, "ppc_final")["due_at"], "2027-01-19T14:59:59Z", "60 days: malicious purpose");
+    assert_eq!(obligation(ppc, "ppc_preliminary")["due_at"], "2026-11-24T14:59:59Z");
+    assert_eq!(obligation(ppc, "ppc_preliminary")["reminder_at"], "2026-11-22T00:00:00Z", "day 3, 09:00 JST");
+    assert_eq!(obligation(ppc, "ppc_final")["due_at"], "2027-01-18T14:59:59Z", "60 days: malicious purpose");
+    assert_eq!(obligation(ppc, "ppc_final")["legal_due_at"], "2027-01-18T14:59:59Z", "an open Monday");
+    for r in &routes {
+        let sources = r["sources"].as_array().expect("sources");
+        assert!(!sources.is_empty() && sources.iter().all(|s| s["title"].is_string()), "{r}");
+    }
     let codes: Vec<&str> = ppc["reasons"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
     assert!(codes.contains(&"personal_data_suspected") && codes.contains(&"malicious_purpose"), "{codes:?}");
 });
@@ -92,44 +98,86 @@ db_test!(a_misdelivery_of_one_patients_record_goes_to_the_ppc_alone_with_a_30_da
     .await;
     assert_eq!(authorities(&routes), ["ppc"]);
     let ppc = &routes[0];
-    assert_eq!(obligation(ppc, "ppc_preliminary")["due_at"], "2026-11-25T14:59:59Z");
-    assert_eq!(obligation(ppc, "ppc_final")["due_at"], "2026-12-20T14:59:59Z");
+    assert_eq!(obligation(ppc, "ppc_preliminary")["due_at"], "2026-11-24T14:59:59Z");
+    assert_eq!(obligation(ppc, "ppc_final")["due_at"], "2026-12-19T14:59:59Z", "day 30 is Saturday 12-19");
+    assert_eq!(obligation(ppc, "ppc_final")["legal_due_at"], "2026-12-21T14:59:59Z", "moved to Monday");
     assert!(obligation(ppc, "patient_notice")["due_at"].is_null());
-    assert_eq!(addresses(ppc), ["roei@ppc.example"]);
+    assert_eq!(obligation(ppc, "patient_notice")["reminder_at"], "2026-11-24T00:00:00Z", "day 5");
+    // The PPC takes reports only through its form: the contact is the form, not a mailbox.
+    assert_eq!(addresses(ppc), ["https://www.ppc.go.jp/personalinfo/legal/leakAction/"]);
+    assert_eq!(ppc["contacts"][0]["channel"], "manual");
 });
 
-db_test!(lost_media_with_strongly_encrypted_data_goes_nowhere, |app| async move {
+db_test!(lost_media_under_the_hospitals_own_encryption_with_its_key_kept_apart_goes_nowhere, |app| async move {
     let token = app.login(TOKYO_REPORTER).await;
-    let routes = preview(
-        &app,
-        &token,
+    let draft = |key: Value| {
         json!({"category": "lost_media",
-               "personal_data": {"status": "confirmed", "encrypted": true, "persons_estimate": 5000}}),
-    )
-    .await;
-    assert!(routes.is_empty(), "{routes:?}");
+               "personal_data": {"status": "confirmed", "persons_estimate": 5000,
+                                 "strong_encryption": {"protected": true, "key_compromised": key}}})
+    };
+    assert!(preview(&app, &token, draft(json!(false))).await.is_empty());
+    // A key that may be compromised is no protection.
+    assert_eq!(authorities(&preview(&app, &token, draft(json!("unknown"))).await), ["ppc"]);
+    assert_eq!(authorities(&preview(&app, &token, draft(json!(true))).await), ["ppc"]);
 });
 
-db_test!(a_public_body_hospital_reports_a_non_sensitive_leak_above_100_persons_only, |app| async move {
+db_test!(the_old_encrypted_flag_is_refused_naming_its_replacement, |app| async move {
+    let token = app.login(TOKYO_REPORTER).await;
+    let draft = json!({"category": "ransomware", "personal_data": {"status": "confirmed", "encrypted": true}});
+    let (_, problem) = assert_problem(app.post("/routing/preview", &token, &draft).await, 422).await;
+    let errors = problem["errors"].as_array().expect("errors");
+    assert!(
+        errors.iter().any(|e| e["field"] == "personal_data.encrypted"
+            && e["message"].as_str().is_some_and(|m| m.contains("personal_data.strong_encryption"))),
+        "{problem}"
+    );
+});
+
+db_test!(ransomware_that_hit_the_emr_reaches_the_ppc_even_when_filed_with_personal_data_none, |app| async move {
+    let token = app.login(TOKYO_REPORTER).await;
+    let draft = |pd: Value| json!({"category": "ransomware", "affected_systems": ["emr"], "personal_data": pd});
+    let routes = preview(&app, &token, draft(json!({"status": "none"}))).await;
+    let ppc = route(&routes, "ppc");
+    assert_eq!(ppc["reasons"][0]["code"], "personal_data_inferred", "{ppc}");
+    // With a reason for `none`, the hospital's word stands.
+    let routes =
+        preview(&app, &token, draft(json!({"status": "none", "none_reason": "EMR backups only, no extraction seen"})))
+            .await;
+    assert!(!authorities(&routes).contains(&"ppc"), "{routes:?}");
+});
+
+db_test!(a_municipal_hospital_is_held_to_the_1000_person_threshold_not_100, |app| async move {
+    // みなみ町立病院 is `local_government`: Art. 58(2)(i) → Art. 26 since 2023-04 (DOMAIN.md 2.3).
     let token = app.login(MINAMI_REPORTER).await;
     let draft = |n: i64| {
         json!({"category": "misdelivery",
-               "personal_data": {"status": "confirmed", "sensitive": false, "persons_estimate": n}})
+               "personal_data": {"status": "confirmed", "sensitive": false, "persons": {"staff": n}}})
     };
-    let routes = preview(&app, &token, draft(101)).await;
+    assert!(preview(&app, &token, draft(150)).await.is_empty(), "150 staff records sent to a wrong address");
+    assert!(preview(&app, &token, draft(1000)).await.is_empty(), "1,000 is not more than 1,000");
+    let routes = preview(&app, &token, draft(1001)).await;
     assert_eq!(authorities(&routes), ["ppc"]);
-    let codes: Vec<&str> =
-        routes[0]["reasons"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
-    assert!(codes.contains(&"persons_over_threshold"), "{codes:?}");
-    assert!(
-        routes[0]["reasons"].as_array().unwrap().iter().any(|r| r["ja"].as_str().unwrap().contains("100")),
-        "the reason names the public-body threshold: {}",
-        routes[0]
-    );
-    assert!(preview(&app, &token, draft(100)).await.is_empty(), "100 is not more than 100");
-    // The same 101 persons at a private hospital stay under its threshold of 1,000.
-    let tokyo = app.login(TOKYO_REPORTER).await;
-    assert!(preview(&app, &tokyo, draft(101)).await.is_empty());
+    let reasons = route(&routes, "ppc")["reasons"].as_array().unwrap().clone();
+    let persons = reasons.iter().find(|r| r["code"] == "persons_over_threshold").expect("threshold reason");
+    assert!(persons["ja"].as_str().unwrap().contains("1000人"), "{persons}");
+    assert!(!persons["ja"].as_str().unwrap().contains("行政機関等"), "not told it is a 行政機関等: {persons}");
+    assert!(reasons.iter().any(|r| r["code"] == "ppc_form_private"), "the Art. 26 form: {reasons:?}");
+});
+
+db_test!(the_rules_and_the_vocabulary_are_published, |app| async move {
+    let token = app.login(TOKYO_REPORTER).await;
+    let (status, _, rules) = parts(app.get("/rules", &token).await).await;
+    assert_eq!(status, 200, "{rules}");
+    assert_eq!(rules["version"], hikeshi::domain::routing::RULES_VERSION);
+    for r in rules["rules"].as_array().expect("rules") {
+        assert!(r["condition_ja"].is_string() && r["condition_en"].is_string(), "{r}");
+        assert!(!r["sources"].as_array().expect("sources").is_empty(), "{r}");
+    }
+    let res = app.client.get(format!("{}/api/v1/vocabulary", app.address)).send().await.expect("vocabulary");
+    assert_eq!(res.status(), 200, "anyone may read the vocabulary");
+    let v: Value = res.json().await.expect("json");
+    assert_eq!(v["incident_status"]["reported"]["ja"], "報告済み");
+    assert_eq!(v["legal_status"]["local_iaa"]["ja"], "地方独立行政法人");
 });
 
 db_test!(responders_may_not_preview_routing, |app| async move {

@@ -39,7 +39,9 @@ export async function filePage({ proxy = false } = {}) {
   const care = choices(t('f_care_impact'), 'care_impact', opts('care_impact', enumValues('care_impact')), { value: v.care_impact, cls: 'big' });
   const systems = choices(t('f_affected_systems'), 'affected_systems', opts('system', enumValues('system')), { type: 'checkbox', value: v.affected_systems || [], cls: 'grid' });
   const vector = select(t('f_attack_vector'), opts('attack_vector', enumValues('attack_vector')), { name: 'attack_vector', value: v.attack_vector || 'unknown' });
-  const pd = choices(t('f_personal_data'), 'personal_data', opts('personal_data', enumValues('personal_data')), { value: v.personal_data || 'none', cls: 'inline' });
+  // Asked, never defaulted: a ransomware filing left at `none` used to keep the PPC out (DOMAIN.md 2.2).
+  const pd = choices(t('f_personal_data'), 'personal_data', opts('personal_data', enumValues('personal_data')), { value: v.personal_data, cls: 'inline' });
+  const noneReason = field(t('f_none_reason'), { tag: 'textarea', name: 'none_reason', rows: 2, maxlength: 1000, value: v.none_reason || '' }, t('f_none_reason_hint'));
   const persons = field(t('f_persons'), { type: 'number', name: 'persons_estimate', min: 0, inputmode: 'numeric', value: v.persons_estimate || '' });
   const kinds = choices(t('f_ransomware_kinds'), 'ransomware_kinds', opts('ransomware_kind', enumValues('ransomware_kind')), { type: 'checkbox', value: v.kinds || [] });
   const ransom = checkbox(t('f_ransom_demand'), { name: 'ransom_demand', checked: !!v.ransom_demand });
@@ -55,6 +57,7 @@ export async function filePage({ proxy = false } = {}) {
 
   const ransomBlock = h('div', { class: 'sub' }, kinds.el, ransom.el, noteText.el, extension.el);
   const personsBlock = h('div', { class: 'sub' }, persons.el);
+  const noneBlock = h('div', { class: 'sub' }, noneReason.el);
 
   function values() {
     return {
@@ -68,6 +71,7 @@ export async function filePage({ proxy = false } = {}) {
       attack_vector: vector.input.value,
       personal_data: pd.get(),
       persons_estimate: persons.input.value,
+      none_reason: noneReason.input.value,
       kinds: kinds.get(),
       ransom_demand: ransom.input.checked,
       note_text: noteText.input.value,
@@ -92,14 +96,15 @@ export async function filePage({ proxy = false } = {}) {
       attack_vector: x.attack_vector,
       affected_systems: x.affected_systems,
       care_impact: x.care_impact || undefined,
-      personal_data: { status: x.personal_data || 'none' },
+      personal_data: x.personal_data ? { status: x.personal_data } : undefined,
       ransom_demand: x.ransom_demand,
       offline_backup: x.offline_backup,
       bcp_activated: x.bcp_activated,
       contact: { name: x.contact_name.trim(), phone: x.contact_phone.trim() },
       drill: x.drill,
     };
-    if (x.personal_data !== 'none' && x.persons_estimate !== '') b.personal_data.persons_estimate = Number(x.persons_estimate);
+    if (x.personal_data && x.personal_data !== 'none' && x.persons_estimate !== '') b.personal_data.persons_estimate = Number(x.persons_estimate);
+    if (x.personal_data === 'none' && x.none_reason.trim()) b.personal_data.none_reason = x.none_reason.trim();
     if (x.contact_email.trim()) b.contact.email = x.contact_email.trim();
     if (x.category === 'ransomware') {
       b.ransomware = { kinds: x.kinds };
@@ -156,6 +161,7 @@ export async function filePage({ proxy = false } = {}) {
     if (!b.category) m.push(t('f_category'));
     if (!b.detected_at) m.push(t('f_detected_at'));
     if (!b.care_impact) m.push(t('f_care_impact'));
+    if (!b.personal_data) m.push(t('f_personal_data'));
     if (!b.contact.name) m.push(t('f_contact_name'));
     if (!b.contact.phone) m.push(t('f_contact_phone'));
     return m.map((x) => x.replace(' ★', ''));
@@ -185,7 +191,8 @@ export async function filePage({ proxy = false } = {}) {
 
   function update() {
     ransomBlock.hidden = category.input.value !== 'ransomware';
-    personsBlock.hidden = pd.get() === 'none';
+    personsBlock.hidden = !pd.get() || pd.get() === 'none';
+    noneBlock.hidden = pd.get() !== 'none';
     if (sending) return;
     action.textContent = fresh() ? t('submit') : t('preview');
     hint.textContent = fresh() ? '' : (previewed ? t('preview_stale') : t('preview_first'));
@@ -229,7 +236,7 @@ export async function filePage({ proxy = false } = {}) {
     proxy ? section(t('hospital'), hospital.el, via.el) : null,
     section(t('file_title'), title.el, category.el, detected.el, care.el),
     section(t('f_affected_systems'), systems.el, vector.el, ransomBlock, backup.el, bcp.el),
-    section(t('f_personal_data'), pd.el, personsBlock),
+    section(t('f_personal_data'), pd.el, personsBlock, noneBlock),
     section(t('f_description'), description.el),
     section(t('f_contact'), contactName.el, contactPhone.el, contactEmail.el, drill.el),
     previewBox,
