@@ -33,7 +33,12 @@ pub fn ppc_report(
     let fulfilled: Vec<Fulfilled> = obligations
         .iter()
         .filter_map(|o| {
-            o.fulfilled_at.map(|at| Fulfilled { kind: o.kind, at, reference: o.fulfilled_reference.clone() })
+            o.fulfilled_at.map(|at| Fulfilled {
+                kind: o.kind,
+                at,
+                reference: o.fulfilled_reference.clone(),
+                by_mail: o.fulfilled_by_mail,
+            })
         })
         .collect();
     crate::domain::reports::ppc_report(&PpcInput {

@@ -47,8 +47,11 @@ pub struct Obligation {
     pub reminder_at: Option<DateTime<Utc>>,
     pub reminded_at: Option<DateTime<Utc>>,
     pub fulfilled_at: Option<DateTime<Utc>>,
-    /// Receipt number of the submission, if any.
+    /// Receipt number of the submission, if any (the Message-ID when hikeshi's own e-mail fulfilled it).
     pub fulfilled_reference: Option<String>,
+    /// True when hikeshi's own e-mail fulfilled it (no person recorded a submission).
+    #[serde(skip)]
+    pub fulfilled_by_mail: bool,
     /// True when past due and not fulfilled.
     pub overdue: bool,
     pub created_at: DateTime<Utc>,
@@ -68,6 +71,7 @@ impl Obligation {
             reminded_at: r.reminded_at.map(utc),
             fulfilled_at: fulfilled,
             fulfilled_reference: r.fulfilled_reference,
+            fulfilled_by_mail: fulfilled.is_some() && r.fulfilled_by.is_none(),
             id: r.id,
             incident_id: r.incident_id,
             created_at: utc(r.created_at),

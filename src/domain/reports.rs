@@ -48,8 +48,10 @@ pub struct PreparedReport {
 pub struct Fulfilled {
     pub kind: ObligationKind,
     pub at: DateTime<Utc>,
-    /// Receipt number, when recorded.
+    /// Receipt number, when recorded (the Message-ID when `by_mail`).
     pub reference: Option<String>,
+    /// hikeshi's own e-mail fulfilled it: what is known is that the mail left, not that it was read.
+    pub by_mail: bool,
 }
 
 /// Everything the PPC report is written from.
@@ -267,14 +269,21 @@ pub fn ppc_report(input: &PpcInput<'_>) -> PreparedReport {
     };
 
     let mut other = vec![format!("hikeshi 参照番号: {}", input.reference)];
-    for (kind, whom) in [
-        (ObligationKind::MhlwInitial, "厚生労働省へ報告"),
-        (ObligationKind::PoliceReport, "警察へ相談・届出"),
-        (ObligationKind::IpaReport, "IPAへ届出"),
+    for (kind, whom, to) in [
+        (ObligationKind::MhlwInitial, "厚生労働省へ報告", "厚生労働省"),
+        (ObligationKind::PoliceReport, "警察へ相談・届出", "警察"),
+        (ObligationKind::IpaReport, "IPAへ届出", "IPA"),
     ] {
-        if let Some(o) = fulfilled(input, kind) {
-            let receipt = o.reference.as_deref().map(|r| format!("、受付番号 {r}")).unwrap_or_default();
-            other.push(format!("{whom}（{}{receipt}）", format_jst(o.at)));
+        match fulfilled(input, kind) {
+            // Only that the mail left is known; receipt is not.
+            Some(o) if o.by_mail => {
+                other.push(format!("hikeshi から{to}の窓口へ電子メールで第一報を送信（{}）", format_jst(o.at)))
+            }
+            Some(o) => {
+                let receipt = o.reference.as_deref().map(|r| format!("、受付番号 {r}")).unwrap_or_default();
+                other.push(format!("{whom}（{}{receipt}）", format_jst(o.at)));
+            }
+            None => {}
         }
     }
 
@@ -393,7 +402,12 @@ mod tests {
             method: "病院ウェブサイト".into(),
         });
         let at = utc("2026-11-21T10:00:00+09:00");
-        let done = |kind, reference: Option<&str>| Fulfilled { kind, at, reference: reference.map(str::to_owned) };
+        let done = |kind, reference: Option<&str>| Fulfilled {
+            kind,
+            at,
+            reference: reference.map(str::to_owned),
+            by_mail: false,
+        };
         let r = report(
             &f,
             &[
@@ -415,6 +429,16 @@ mod tests {
         }
         assert!(!r.text.contains("警察へ相談"), "the police were not recorded as told");
         assert_eq!(r.report_type, "ppc_final");
+    }
+
+    #[test]
+    fn a_mail_that_left_is_not_stated_as_a_report_received() {
+        let at = utc("2026-11-20T10:00:00+09:00");
+        let sent =
+            Fulfilled { kind: ObligationKind::MhlwInitial, at, reference: Some("x@hikeshi".into()), by_mail: true };
+        let r = report(&bare(), &[sent]);
+        assert!(r.text.contains("電子メールで第一報を送信"), "{}", r.text);
+        assert!(!r.text.contains("厚生労働省へ報告") && !r.text.contains("受付番号"), "{}", r.text);
     }
 
     #[test]
