@@ -19,18 +19,16 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
-use hikeshi::api::incidents::{priority_of, refresh_derived};
+use hikeshi::api::incidents::{priority_of, record_filing, refresh_derived, Filer};
 use hikeshi::api::organizations::parse_org;
 use hikeshi::api::users::create_account;
 use hikeshi::config::{Secret, Settings};
-use hikeshi::db::audit::{self, AuditEvent};
 use hikeshi::db::incidents::{Incident, Milestones};
 use hikeshi::db::orgs::Organization;
 use hikeshi::db::{self, AnyConnection, DbKind};
 use hikeshi::domain::incident::{IncidentFacts, FILING_KEYS};
 use hikeshi::domain::lifecycle::check_incident_transition;
-use hikeshi::domain::{IncidentStatus, OrgKind, Prefecture, ReportedVia, Role, UpdateKind};
-use hikeshi::notify::outbox;
+use hikeshi::domain::{IncidentStatus, OrgKind, Prefecture, ReportedVia, Role};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Map, Value};
@@ -337,34 +335,13 @@ fn file_batch(conn: &mut AnyConnection, ctx: &Ctx, range: std::ops::Range<usize>
             live(&mut rng, &mut incident, ctx.start)?;
             // The queue priority as the housekeeping pass keeps it today.
             incident.priority = priority_of(&incident, hospital, s, ctx.start);
-            db::incidents::insert(conn, &incident)?;
             if ctx.incidents_only {
+                db::incidents::insert(conn, &incident)?;
                 continue;
             }
-            outbox::apply_routing(conn, s, &incident, hospital, "initial")?;
-            db::updates::add(
-                conn,
-                &incident.id,
-                UpdateKind::Filed,
-                None,
-                json!({"reported_via": via, "proxy": via == ReportedVia::Phone, "severity": incident.severity,
-                       "authorities": incident.routing.iter().map(|r| r.authority).collect::<Vec<_>>()}),
-                Some((&by.0, &by.1)),
-            )?;
-            audit::append(
-                conn,
-                &AuditEvent {
-                    actor_id: Some(&by.0),
-                    actor_label: if via == ReportedVia::Phone { "duty_officer" } else { "reporter" },
-                    action: "incident.create",
-                    target_type: "incident",
-                    target_id: &incident.id,
-                    incident_id: Some(&incident.id),
-                    request_id: None,
-                    details: json!({"reference": incident.reference, "hospital_id": incident.hospital_id,
-                                    "proxy": via == ReportedVia::Phone}),
-                },
-            )?;
+            let role = if via == ReportedVia::Phone { Role::DutyOfficer } else { Role::Reporter };
+            let filer = Filer { id: &by.0, name: &by.1, role, request_id: None };
+            record_filing(conn, s, &filer, &incident, hospital).map_err(|e| anyhow::anyhow!("{e}"))?;
         }
         Ok(())
     })

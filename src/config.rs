@@ -168,6 +168,17 @@ pub struct Settings {
     pub stats: StatsSettings,
     pub priority: PriorityWeights,
     pub deadlines: DeadlineConfig,
+    /// Rules behind a switch (DOMAIN.md 7).
+    pub rules: RuleSwitches,
+}
+
+/// Rules that exist in law or in draft but are switched off until they apply to hospitals.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RuleSwitches {
+    /// The Active Cyber Defence law (令和7年法律第42号) treats 特定機能病院 as designated operators
+    /// (proposed by MHLW, 医療部会 2025-11-25; not in force for hospitals). Default off.
+    pub active_cyber_defence: bool,
 }
 
 /// Two connections per core, from 4 to 16. Each database task also needs this process's CPU (to
@@ -203,6 +214,7 @@ impl Default for Settings {
             stats: StatsSettings::default(),
             priority: PriorityWeights::default(),
             deadlines: DeadlineConfig::default(),
+            rules: RuleSwitches::default(),
         }
     }
 }

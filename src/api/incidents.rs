@@ -249,6 +249,53 @@ pub(crate) fn timeline(
     Ok(db::updates::add(conn, incident_id, kind, body, data, Some((&user.id, &name)))?)
 }
 
+/// Who filed an incident, as the timeline and the audit trail name them.
+pub struct Filer<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub role: Role,
+    pub request_id: Option<&'a str>,
+}
+
+/// Stores a new incident (routed by [`refresh_derived`]) with its obligations, its outbox rows, its
+/// timeline entry and its audit entry, in the caller's transaction: the one filing path of the
+/// handler and the benchmark seeder.
+pub fn record_filing(
+    conn: &mut AnyConnection,
+    settings: &Settings,
+    by: &Filer<'_>,
+    incident: &Incident,
+    hospital: &Organization,
+) -> ApiResult<()> {
+    db::incidents::insert(conn, incident)?;
+    outbox::apply_routing(conn, settings, incident, hospital, "initial")?;
+    let proxy = by.role == Role::DutyOfficer;
+    db::updates::add(
+        conn,
+        &incident.id,
+        UpdateKind::Filed,
+        None,
+        serde_json::json!({"reported_via": incident.reported_via, "proxy": proxy, "severity": incident.severity,
+                           "rules_version": incident.rules_version,
+                           "authorities": incident.routing.iter().map(|r| r.authority).collect::<Vec<_>>()}),
+        Some((by.id, by.name)),
+    )?;
+    db::audit::append(
+        conn,
+        &db::audit::AuditEvent {
+            actor_id: Some(by.id),
+            actor_label: by.role.as_str(),
+            action: "incident.create",
+            target_type: "incident",
+            target_id: &incident.id,
+            incident_id: Some(&incident.id),
+            request_id: by.request_id,
+            details: serde_json::json!({"reference": incident.reference, "hospital_id": incident.hospital_id, "proxy": proxy}),
+        },
+    )?;
+    Ok(())
+}
+
 enum Filed {
     Created { id: String, body: String },
     Replay { status: u16, id: String, body: String },
@@ -551,24 +598,9 @@ pub async fn file(
         let mut incident = Incident::filed(reference, &hospital, facts, now, reported_via, &u.id)
             .ok_or_else(|| ApiError::validation("hospital_id", "the hospital has no prefecture on record"))?;
         refresh_derived(&mut incident, &hospital, &st.settings, now);
-        db::incidents::insert(conn, &incident)?;
-        outbox::apply_routing(conn, &st.settings, &incident, &hospital, "initial")?;
-        timeline(
-            conn,
-            &u,
-            &incident.id,
-            UpdateKind::Filed,
-            None,
-            serde_json::json!({"reported_via": reported_via, "proxy": proxy, "severity": incident.severity,
-                               "authorities": incident.routing.iter().map(|r| r.authority).collect::<Vec<_>>()}),
-        )?;
-        audit_incident(
-            conn,
-            &u,
-            &incident.id,
-            "incident.create",
-            serde_json::json!({"reference": incident.reference, "hospital_id": incident.hospital_id, "proxy": proxy}),
-        )?;
+        let name = author_name(conn, &u)?;
+        let actor = Filer { id: &u.id, name: &name, role: u.role, request_id: u.request_id.as_deref() };
+        record_filing(conn, &st.settings, &actor, &incident, &hospital)?;
         let v = view(conn, &incident, &hospital)?;
         let body = serde_json::to_string(&v).map_err(anyhow::Error::from)?;
         if let Some(k) = &k {

@@ -229,7 +229,8 @@ pub async fn preview(
         let prefecture = hospital.prefecture.ok_or_else(|| ApiError::validation("hospital_id", "has no prefecture"))?;
         let today = jst_date(now);
         let mut routes = Vec::new();
-        let mut facts = RoutingFacts::of(&draft, hospital.legal_status);
+        let mut facts =
+            RoutingFacts::of(&draft, &outbox::hospital_facts(&hospital), st.settings.rules.active_cyber_defence);
         facts.contractor_breach = contractor_breach;
         for r in route(&facts, &st.settings.deadlines) {
             let contacts = db::contacts::select_for(conn, r.authority, prefecture, &hospital.id, drill, today)?

@@ -32,6 +32,9 @@ pub struct DeadlineConfig {
     pub reminder_hour_jst: u32,
     /// The day of awareness is day 1 (default true; false counts from the next day, 民法140条).
     pub aware_day_is_day_one: bool,
+    /// Whether a PPC-reportable breach creates the patient-notice task (本人通知, 法26条2項; default
+    /// true). The APPI amendment promulgated 2026-07-17 relaxes it where risk is low: a setting.
+    pub patient_notice: bool,
 }
 
 impl Default for DeadlineConfig {
@@ -44,6 +47,7 @@ impl Default for DeadlineConfig {
             patient_notice_reminder_day: 5,
             reminder_hour_jst: 9,
             aware_day_is_day_one: true,
+            patient_notice: true,
         }
     }
 }

@@ -255,6 +255,7 @@ text_enum! {
     pub enum ObligationKind {
         MhlwInitial = "mhlw_initial", PoliceReport = "police_report", IpaReport = "ipa_report",
         PpcPreliminary = "ppc_preliminary", PpcFinal = "ppc_final", PatientNotice = "patient_notice",
+        AcdReport = "acd_report",
     }
 }
 

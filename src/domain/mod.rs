@@ -4,6 +4,7 @@
 pub mod calendar;
 pub mod deadlines;
 pub mod enums;
+pub mod health_authority;
 pub mod incident;
 pub mod lifecycle;
 pub mod obligations;

@@ -132,6 +132,8 @@ mod tests {
             my_number: false,
             contractor_breach: false,
             legal_status: Some(LegalStatus::Private),
+            health_authority: crate::domain::health_authority::HealthAuthority::Prefecture,
+            acd_designated: false,
         }
     }
 

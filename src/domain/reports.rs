@@ -329,7 +329,7 @@ mod tests {
     use super::*;
     use crate::domain::deadlines::DeadlineConfig;
     use crate::domain::incident::{PublicAnnouncement, RansomwareFacts};
-    use crate::domain::routing::{route, RoutingFacts};
+    use crate::domain::routing::{route, HospitalFacts, RoutingFacts};
     use crate::domain::{AffectedSystem, CareImpact, LegalStatus};
 
     fn utc(s: &str) -> DateTime<Utc> {
@@ -355,7 +355,8 @@ mod tests {
     }
 
     fn report(f: &IncidentFacts, fulfilled: &[Fulfilled]) -> PreparedReport {
-        let routes = route(&RoutingFacts::of(f, Some(LegalStatus::LocalGovernment)), &DeadlineConfig::default());
+        let hospital = HospitalFacts::with_status(Some(LegalStatus::LocalGovernment));
+        let routes = route(&RoutingFacts::of(f, &hospital, false), &DeadlineConfig::default());
         ppc_report(&PpcInput {
             reference: "HK-2026-000001",
             facts: f,

@@ -15,8 +15,10 @@ use utoipa::ToSchema;
 
 use super::deadlines::DeadlineConfig;
 use super::enums::{
-    AffectedSystem, Authority, CareImpact, Category, LegalStatus, ObligationKind, PersonalDataStatus, Requirement,
+    AffectedSystem, Authority, CareImpact, Category, LegalStatus, ObligationKind, PersonalDataStatus, RegionalRole,
+    Requirement,
 };
+use super::health_authority::{health_authority, HealthAuthority};
 use super::incident::{IncidentFacts, KeyCompromised};
 
 /// The version of the rule set below; each incident records the version it was routed with.
@@ -76,6 +78,14 @@ pub mod sources {
         Some("https://www.ipa.go.jp/security/todokede/crack-virus/about.html"),
     );
     pub const MEDICAL_CARE_ACT_25: S = ("医療法 第25条", Some("https://laws.e-gov.go.jp/law/323AC0000000205"));
+    pub const COMMUNITY_HEALTH_ACT: S = (
+        "地域保健法 第5条、地域保健法施行令 第1条（保健所設置市・特別区）",
+        Some("https://laws.e-gov.go.jp/law/322AC0000000101"),
+    );
+    pub const ACD_ACT: S = (
+        "重要電子計算機に対する不正な行為による被害の防止に関する法律（令和7年法律第42号）; 医療部会 2025-11-25 資料（特定機能病院の指定案）",
+        None,
+    );
     pub const DOMAIN_MD: S = ("hikeshi DOMAIN.md version 2", None);
 }
 
@@ -110,11 +120,32 @@ pub struct RoutingFacts {
     pub contractor_breach: bool,
     /// `None` when the hospital's legal status is not on record.
     pub legal_status: Option<LegalStatus>,
+    /// Who oversees the hospital under 医療法25条.
+    pub health_authority: HealthAuthority,
+    /// The hospital is a designated operator under the Active Cyber Defence law (switch, DOMAIN.md 7).
+    pub acd_designated: bool,
+}
+
+/// What routing needs of the hospital.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HospitalFacts {
+    pub legal_status: Option<LegalStatus>,
+    /// JIS X 0402 municipality code.
+    pub municipality: Option<String>,
+    pub regional_roles: Vec<RegionalRole>,
+}
+
+impl HospitalFacts {
+    /// A hospital known only by its legal status.
+    pub fn with_status(legal_status: Option<LegalStatus>) -> Self {
+        HospitalFacts { legal_status, ..HospitalFacts::default() }
+    }
 }
 
 impl RoutingFacts {
-    /// The routing facts of an incident at a hospital of `legal_status`.
-    pub fn of(f: &IncidentFacts, legal_status: Option<LegalStatus>) -> Self {
+    /// The routing facts of an incident at `hospital`; `active_cyber_defence` is the switch of
+    /// DOMAIN.md 7 (特定機能病院 as designated operators).
+    pub fn of(f: &IncidentFacts, hospital: &HospitalFacts, active_cyber_defence: bool) -> Self {
         let pd = &f.personal_data;
         RoutingFacts {
             category: f.category,
@@ -130,7 +161,9 @@ impl RoutingFacts {
             exemption_confirmed_by_officer: pd.strong_encryption.officer_reason.is_some(),
             my_number: pd.my_number,
             contractor_breach: f.contractor.as_ref().is_some_and(|c| c.breach_at_contractor),
-            legal_status,
+            legal_status: hospital.legal_status,
+            health_authority: health_authority(hospital.municipality.as_deref()),
+            acd_designated: active_cyber_defence && hospital.regional_roles.contains(&RegionalRole::AdvancedTreatment),
         }
     }
 }
@@ -226,7 +259,7 @@ impl ObligationSpec {
 /// Routes an incident. The result is ordered MHLW, PPC, police, IPA, vendor, health authority.
 pub fn route(facts: &RoutingFacts, cfg: &DeadlineConfig) -> Vec<Route> {
     let mhlw = mhlw_route(facts);
-    let prefecture = mhlw.as_ref().map(|_| prefecture_route());
+    let prefecture = mhlw.as_ref().map(|_| prefecture_route(facts));
     [mhlw, ppc_route(facts, cfg), police_route(facts), ipa_route(facts), vendor_route(facts), prefecture]
         .into_iter()
         .flatten()
@@ -251,7 +284,7 @@ fn reason(code: &'static str, ja: impl Into<String>, en: impl Into<String>, sour
 }
 
 fn mhlw_route(facts: &RoutingFacts) -> Option<Route> {
-    let reason = if facts.category.is_cyber() {
+    let first = if facts.category.is_cyber() {
         reason(
             "cyber_category",
             "サイバー攻撃（疑いを含む）は厚生労働省へ報告します",
@@ -268,11 +301,22 @@ fn mhlw_route(facts: &RoutingFacts) -> Option<Route> {
     } else {
         return None;
     };
+    let mut reasons = vec![first];
+    let mut obligations = vec![ObligationSpec::undated(ObligationKind::MhlwInitial)];
+    if facts.acd_designated && facts.category.is_cyber() {
+        reasons.push(reason(
+            "active_cyber_defence",
+            "特定機能病院は能動的サイバー防御法の特定社会基盤事業者として、事業所管大臣（厚生労働大臣）への被害報告の対象となります（この規則は設定で有効化されています）",
+            "As an advanced treatment hospital designated under the Active Cyber Defence law, the hospital reports the incident to its competent minister (MHLW); this rule is switched on by configuration",
+            &[sources::ACD_ACT],
+        ));
+        obligations.push(ObligationSpec::undated(ObligationKind::AcdReport));
+    }
     Some(Route {
         authority: Authority::Mhlw,
         requirement: Requirement::Required,
-        reasons: vec![reason],
-        obligations: vec![ObligationSpec::undated(ObligationKind::MhlwInitial)],
+        reasons,
+        obligations,
         sources: Vec::new(),
     })
 }
@@ -401,7 +445,10 @@ fn ppc_route(facts: &RoutingFacts, cfg: &DeadlineConfig) -> Option<Route> {
                 reminder_day: Some(cfg.patient_notice_reminder_day),
                 nature: DueNature::Promptly,
             },
-        ],
+        ]
+        .into_iter()
+        .filter(|o| cfg.patient_notice || o.kind != ObligationKind::PatientNotice)
+        .collect(),
         sources: Vec::new(),
     })
 }
@@ -507,16 +554,31 @@ fn vendor_route(facts: &RoutingFacts) -> Option<Route> {
 }
 
 /// The health authority follows MHLW: every cyber case, and (the wider reading, since 医療法25条
-/// covers care that has stopped) system failures that hit care.
-fn prefecture_route() -> Route {
+/// covers care that has stopped) system failures that hit care. Which body it is follows the
+/// hospital's municipality.
+fn prefecture_route(facts: &RoutingFacts) -> Route {
+    let (ja, en) = match &facts.health_authority {
+        HealthAuthority::Municipality(name) => (
+            format!("医療法第25条に基づき立入検査等を行う{name}（保健所設置市・特別区）の衛生主管部局への連絡をお勧めします"),
+            format!("The health department of {name}, which runs its own public health centre and may inspect under Article 25 of the Medical Care Act, should be informed"),
+        ),
+        HealthAuthority::Prefecture => (
+            "医療法第25条に基づき立入検査等を行う都道府県の衛生主管部局への連絡をお勧めします".to_owned(),
+            "The prefecture's health department, which may inspect under Article 25 of the Medical Care Act, should be informed".to_owned(),
+        ),
+        HealthAuthority::PrefectureOrCity => (
+            "医療法第25条に基づき立入検査等を行う衛生主管部局（都道府県。保健所設置市では市、東京都特別区では区）への連絡をお勧めします（病院の市区町村コードが未登録です）".to_owned(),
+            "The health authority that may inspect under Article 25 of the Medical Care Act (the prefecture; the city where it runs a public health centre; the ward in Tokyo's special wards) should be informed (the hospital's municipality is not on record)".to_owned(),
+        ),
+    };
     Route {
         authority: Authority::Prefecture,
         requirement: Requirement::Recommended,
         reasons: vec![reason(
             "health_authority_oversight",
-            "医療法第25条に基づき立入検査等を行う衛生主管部局（都道府県。保健所設置市では市、東京都特別区では区）への連絡をお勧めします",
-            "The health authority that may inspect under Article 25 of the Medical Care Act (the prefecture; the city where it runs a public health centre; the ward in Tokyo's special wards) should be informed",
-            &[sources::MEDICAL_CARE_ACT_25],
+            ja,
+            en,
+            &[sources::MEDICAL_CARE_ACT_25, sources::COMMUNITY_HEALTH_ACT],
         )],
         obligations: Vec::new(),
         sources: Vec::new(),
@@ -606,8 +668,13 @@ pub fn rule_set(cfg: &DeadlineConfig) -> RuleSet {
                 "サイバー攻撃の疑い", "A suspected cyber attack",
                 vec!["recommended: immediately".into()], &[sources::MHLW_NOTICE_2018]),
             rule("health_authority_oversight", Authority::Prefecture,
-                "厚生労働省へ報告する事案（サイバー攻撃、診療に影響するシステム障害）", "Whatever is reported to MHLW (cyber attacks, failures that hit care)",
-                vec!["recommended".into()], &[sources::MEDICAL_CARE_ACT_25]),
+                "厚生労働省へ報告する事案（サイバー攻撃、診療に影響するシステム障害）。連絡先は市区町村コードで決まる：保健所設置市・特別区はその市・区、それ以外は都道府県",
+                "Whatever is reported to MHLW (cyber attacks, failures that hit care); the body follows the municipality: the city or ward that runs its own public health centre, else the prefecture",
+                vec!["recommended".into()], &[sources::MEDICAL_CARE_ACT_25, sources::COMMUNITY_HEALTH_ACT]),
+            rule("active_cyber_defence", Authority::Mhlw,
+                "能動的サイバー防御法の特定社会基盤事業者（特定機能病院の指定案）へのサイバー攻撃。設定で有効化した場合のみ（既定は無効）",
+                "A cyber attack on an advanced treatment hospital as a designated operator under the Active Cyber Defence law; only when switched on (off by default)",
+                vec!["acd_report: promptly".into()], &[sources::ACD_ACT]),
         ],
     }
 }
@@ -660,6 +727,8 @@ mod tests {
             my_number: false,
             contractor_breach: false,
             legal_status: Some(LegalStatus::Private),
+            health_authority: HealthAuthority::Prefecture,
+            acd_designated: false,
         }
     }
 
@@ -984,6 +1053,62 @@ mod tests {
         let ppc = route(&unknown, &cfg).into_iter().find(|r| r.authority == Ppc).expect("PPC routed");
         let persons = ppc.reasons.iter().find(|r| r.code == "persons_over_threshold").expect("threshold reason");
         assert!(persons.ja.contains("未登録") && persons.ja.contains("100人"), "{}", persons.ja);
+    }
+
+    #[test]
+    fn the_health_authority_is_named_by_the_hospitals_municipality() {
+        // Source: 医療法25条; 地域保健法5条, 同施行令1条.
+        let cfg = DeadlineConfig::default();
+        let reason_of = |municipality: Option<&str>| {
+            let hospital = HospitalFacts { municipality: municipality.map(str::to_owned), ..HospitalFacts::default() };
+            let mut f = base(Category::Ransomware);
+            f.health_authority =
+                RoutingFacts::of(&IncidentFacts::draft(Default::default(), Default::default()), &hospital, false)
+                    .health_authority;
+            route(&f, &cfg).into_iter().find(|r| r.authority == Prefecture).expect("health authority").reasons[0]
+                .ja
+                .clone()
+        };
+        assert!(reason_of(Some("27100")).contains("大阪市（保健所設置市・特別区）"), "{}", reason_of(Some("27100")));
+        assert!(reason_of(Some("13104")).contains("新宿区"));
+        let town = reason_of(Some("36489"));
+        assert!(town.contains("都道府県の衛生主管部局") && !town.contains("保健所設置市"), "{town}");
+        assert!(reason_of(None).contains("未登録"), "{}", reason_of(None));
+    }
+
+    #[test]
+    fn the_active_cyber_defence_route_is_off_unless_switched_on_and_only_for_advanced_treatment_hospitals() {
+        // Source: DOMAIN.md 7 (令和7年法律第42号; MHLW proposal of 2025-11-25, not in force for hospitals).
+        let cfg = DeadlineConfig::default();
+        let advanced =
+            HospitalFacts { regional_roles: vec![RegionalRole::AdvancedTreatment], ..HospitalFacts::default() };
+        let other = HospitalFacts { regional_roles: vec![RegionalRole::DisasterBase], ..HospitalFacts::default() };
+        let facts = IncidentFacts {
+            category: Category::Ransomware,
+            ..IncidentFacts::draft(Default::default(), Default::default())
+        };
+        let acd = |h: &HospitalFacts, switch: bool| {
+            route(&RoutingFacts::of(&facts, h, switch), &cfg)
+                .iter()
+                .flat_map(|r| r.obligations.iter().map(|o| o.kind))
+                .any(|k| k == ObligationKind::AcdReport)
+        };
+        assert!(!acd(&advanced, false), "off by default");
+        assert!(acd(&advanced, true));
+        assert!(!acd(&other, true), "only 特定機能病院");
+    }
+
+    #[test]
+    fn the_patient_notice_task_is_a_setting() {
+        // Source: DOMAIN.md 7 (APPI amendment promulgated 2026-07-17).
+        let off = DeadlineConfig { patient_notice: false, ..DeadlineConfig::default() };
+        let f = patient_data(Category::Misdelivery, PersonalDataStatus::Confirmed, 1);
+        let kinds = |cfg: &DeadlineConfig| -> Vec<ObligationKind> {
+            route(&f, cfg).iter().flat_map(|r| r.obligations.iter().map(|o| o.kind)).collect()
+        };
+        assert!(kinds(&DeadlineConfig::default()).contains(&ObligationKind::PatientNotice));
+        assert!(!kinds(&off).contains(&ObligationKind::PatientNotice));
+        assert!(kinds(&off).contains(&ObligationKind::PpcFinal));
     }
 
     #[test]

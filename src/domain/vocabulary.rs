@@ -120,6 +120,7 @@ labels!(ObligationKind {
     PpcPreliminary => ("個人情報保護委員会への速報", "Preliminary report to the PPC"),
     PpcFinal => ("個人情報保護委員会への確報", "Final report to the PPC"),
     PatientNotice => ("本人（患者）への通知", "Notice to affected patients"),
+    AcdReport => ("能動的サイバー防御法に基づく被害報告", "Report under the Active Cyber Defence law"),
 });
 
 labels!(Milestone {

@@ -12,7 +12,7 @@ use crate::db::orgs::Organization;
 use crate::db::{self, AnyConnection, DbResult};
 use crate::domain::deadlines::jst_date;
 use crate::domain::obligations::{plan, Planned};
-use crate::domain::routing::{route, Route, RoutingFacts};
+use crate::domain::routing::{route, HospitalFacts, Route, RoutingFacts};
 use crate::domain::{Authority, Channel, Locale, Role};
 use crate::notify::templates::{self, IncidentSummary, RouteNote, StatusReport};
 
@@ -31,7 +31,19 @@ pub fn compute_routes(
     hospital: &Organization,
     settings: &Settings,
 ) -> Vec<Route> {
-    route(&RoutingFacts::of(incident_facts, hospital.legal_status), &settings.deadlines)
+    route(
+        &RoutingFacts::of(incident_facts, &hospital_facts(hospital), settings.rules.active_cyber_defence),
+        &settings.deadlines,
+    )
+}
+
+/// What routing needs of a hospital.
+pub fn hospital_facts(hospital: &Organization) -> HospitalFacts {
+    HospitalFacts {
+        legal_status: hospital.legal_status,
+        municipality: hospital.municipality.clone(),
+        regional_roles: hospital.regional_roles.clone(),
+    }
 }
 
 /// The obligations, with their dates, of one route for an incident aware at `aware`.
