@@ -951,6 +951,38 @@ fn officer_only_facts(user: &AuthUser, before: Option<&IncidentFacts>, after: &I
     }
 }
 
+/// Routes a hospital's open incidents again after a fact about the hospital changed (its legal
+/// status, municipality or regional roles): new authorities are told, obligations follow as after a
+/// change of the incident's own facts. Returns how many incidents changed.
+pub(crate) fn reroute_hospital(
+    conn: &mut AnyConnection,
+    user: &AuthUser,
+    settings: &Settings,
+    hospital: &Organization,
+    changed: &[String],
+) -> ApiResult<usize> {
+    let now = db::now();
+    let mut n = 0;
+    for mut i in db::incidents::open_of_hospital(conn, &hospital.id)? {
+        let before = i.routing.clone();
+        refresh_derived(&mut i, hospital, settings, now);
+        if i.routing == before {
+            continue;
+        }
+        i.version += 1;
+        i.updated_at = now;
+        if !db::incidents::update(conn, &i)? {
+            return Err(ApiError::Conflict("an incident of this hospital changed meanwhile; try again".into()));
+        }
+        outbox::apply_routing(conn, settings, &i, hospital, "initial")?;
+        let fields: Vec<String> = changed.iter().map(|f| format!("hospital.{f}")).collect();
+        timeline(conn, user, &i.id, UpdateKind::FactsChanged, None, serde_json::json!({"fields": fields}))?;
+        follow_deadlines(conn, user, &i, settings, &fields, None)?;
+        n += 1;
+    }
+    Ok(n)
+}
+
 /// Moves the dates of unfulfilled obligations to what the facts now give (DOMAIN.md 2.4): earlier
 /// at once, later only with an officer's reason; each move, applied or held, goes on the timeline.
 fn follow_deadlines(

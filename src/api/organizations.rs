@@ -234,20 +234,36 @@ pub async fn update(
     require(&user, Action::ManageOrganizations)?;
     let version = if_match(&req)?;
     let body = body.into_inner();
+    let st = state.clone();
     let org = in_tx(&state, move |conn| {
         let current = db::orgs::get(conn, &id)?.ok_or(ApiError::NotFound)?;
         if current.version != version {
             return Err(ApiError::PreconditionFailed);
         }
-        let mut next = parse_org(&body, current, false).map_err(ApiError::Validation)?;
+        let mut next = parse_org(&body, current.clone(), false).map_err(ApiError::Validation)?;
         next.version += 1;
         next.updated_at = db::now();
         if !db::orgs::update(conn, &next)? {
             return Err(ApiError::PreconditionFailed);
         }
         audit_org(conn, &user, &next, "organization.update")?;
+        // Routing depends on these: the hospital's open incidents follow (DOMAIN.md 2.4).
+        let mut changed = Vec::new();
+        if next.legal_status != current.legal_status {
+            changed.push("legal_status".to_owned());
+        }
+        if next.municipality != current.municipality {
+            changed.push("municipality".to_owned());
+        }
+        if next.regional_roles != current.regional_roles {
+            changed.push("regional_roles".to_owned());
+        }
+        if next.kind == OrgKind::Hospital && !changed.is_empty() {
+            super::incidents::reroute_hospital(conn, &user, &st.settings, &next, &changed)?;
+        }
         Ok(next)
     })
     .await?;
+    state.outbox_wake.notify_one();
     Ok(HttpResponse::Ok().insert_header(("ETag", etag(org.version))).json(org))
 }

@@ -608,6 +608,18 @@ pub fn untriaged(conn: &mut AnyConnection) -> DbResult<Vec<Incident>> {
         .collect()
 }
 
+/// A hospital's incidents whose deadlines still run (not closed, not withdrawn).
+pub fn open_of_hospital(conn: &mut AnyConnection, hospital_id: &str) -> DbResult<Vec<Incident>> {
+    incidents::table
+        .filter(incidents::hospital_id.eq(hospital_id))
+        .filter(incidents::status.ne_all([IncidentStatus::Closed.as_str(), IncidentStatus::Withdrawn.as_str()]))
+        .select(IncidentRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Incident::from_row)
+        .collect()
+}
+
 /// Stores a recomputed priority without touching the version (no user-visible change of facts).
 pub fn set_priority(conn: &mut AnyConnection, id: &str, p: &Priority) -> DbResult<()> {
     diesel::update(incidents::table.filter(incidents::id.eq(id)))

@@ -366,3 +366,36 @@ db_test!(the_old_legal_form_is_refused_naming_legal_status, |app| async move {
     assert_eq!(org["legal_status"], "local_iaa");
     assert_eq!(org["municipality"], "27100");
 });
+
+db_test!(a_corrected_legal_status_reroutes_the_hospitals_open_incidents, |app| async move {
+    // 150 staff records of みなみ町立病院 (local_government): not reportable under 1,000 ...
+    let incident = file(
+        &app,
+        MINAMI_REPORTER,
+        json!({"title": "職員名簿の誤送付", "category": "misdelivery", "detected_at": "2026-11-20T10:00:00+09:00",
+               "care_impact": "none", "personal_data": {"status": "confirmed", "sensitive": false, "persons": {"staff": 150}},
+               "contact": {"name": "事務長 田中", "phone": "0883-00-0000"}}),
+    )
+    .await;
+    assert!(authorities(&incident).is_empty());
+    let id = incident["id"].as_str().expect("id").to_owned();
+    // ... until the ministry records that the State runs the hospital itself (100 applies).
+    let admin = app.login("admin@mhlw.example").await;
+    let hospital = &app.creds.hospitals[1].0;
+    let (_, _, org) = parts(app.get(&format!("/organizations/{hospital}"), &admin).await).await;
+    let patch = json!({"legal_status": "national_government"});
+    let (status, _, org) =
+        parts(app.patch(&format!("/organizations/{hospital}"), &admin, org["version"].as_i64(), &patch).await).await;
+    assert_eq!(status, 200, "{org}");
+    let reporter = app.login(MINAMI_REPORTER).await;
+    let (_, _, after) = parts(app.get(&format!("/incidents/{id}"), &reporter).await).await;
+    assert_eq!(authorities(&after), ["ppc"], "{}", after["routing"]);
+    assert!(codes(route(&after, "ppc")).contains(&"ppc_form_administrative"));
+    assert_eq!(obligation(&after, "ppc_final")["due_at"], "2026-12-19T14:59:59Z");
+    let (_, _, page) = parts(app.get(&format!("/incidents/{id}/updates?limit=200"), &reporter).await).await;
+    assert!(
+        page["items"].as_array().unwrap().iter().any(|u| u["kind"] == "facts_changed"
+            && u["data"]["fields"].as_array().is_some_and(|f| f.iter().any(|x| x == "hospital.legal_status"))),
+        "{page}"
+    );
+});
