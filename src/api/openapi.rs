@@ -218,7 +218,7 @@ impl Modify for Patterns {
         incidents::file, incidents::list, incidents::get, incidents::update, incidents::transition,
         incidents::list_updates, incidents::add_update, incidents::set_milestone,
         incidents::list_obligations, incidents::fulfil_obligation, incidents::list_notifications, incidents::resend_notification,
-        reports::ppc, reports::nco, routing::preview, routing::rules, routing::vocabulary,
+        reports::ppc, reports::nco, reports::nco_ddos_report, routing::preview, routing::rules, routing::vocabulary,
         contacts::list, contacts::create, contacts::update,
         dispatch::request_support, dispatch::list_support, dispatch::decide_support, dispatch::dispatch,
         dispatch::list_dispatches, dispatch::dispatch_status, dispatch::list_teams, dispatch::suggestions,

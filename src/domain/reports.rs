@@ -324,6 +324,160 @@ pub fn ppc_report(input: &PpcInput<'_>) -> PreparedReport {
     }
 }
 
+/// Everything the government common formats (NCO 共通様式) are written from.
+#[derive(Debug, Clone)]
+pub struct NcoInput<'a> {
+    pub ppc: PpcInput<'a>,
+    pub prefecture_name: &'a str,
+    /// The incident's status now.
+    pub status: super::IncidentStatus,
+    /// False for readers who may not see the hospital's contact (liaisons).
+    pub show_contact: bool,
+    /// A status report is on the timeline: this is a 続報, else the 初報.
+    pub follow_up: bool,
+}
+
+fn contact_text(input: &NcoInput<'_>) -> String {
+    let f = input.ppc.facts;
+    if input.show_contact {
+        format!("{} {}", f.contact.name, f.contact.phone)
+    } else {
+        "非開示（厚生労働省の当番へお問い合わせください）/ withheld: ask the MHLW duty officer".into()
+    }
+}
+
+fn consent_text(consent: Option<bool>) -> String {
+    match consent {
+        Some(true) => "同意する".into(),
+        Some(false) => "同意しない".into(),
+        None => "hikeshi に記録なし".into(),
+    }
+}
+
+/// The items both common formats open with: kind, organisation, contact, times and status.
+fn nco_opening(input: &NcoInput<'_>) -> Vec<ReportItem> {
+    let p = &input.ppc;
+    let f = p.facts;
+    vec![
+        item(1, "報告の種別", "Report kind", if input.follow_up { "続報" } else { "初報" }.into()),
+        item(
+            2,
+            "被害組織",
+            "Organisation",
+            format!(
+                "{}（医療機関コード {}、{}）",
+                p.hospital_name,
+                p.hospital_code.unwrap_or("-"),
+                input.prefecture_name
+            ),
+        ),
+        item(3, "業種", "Sector", "医療".into()),
+        item(4, "連絡先", "Contact", contact_text(input)),
+        item(5, "発生日時", "Occurred", f.occurred_at.map(format_jst).unwrap_or_else(|| UNKNOWN.into())),
+        item(6, "認知日時", "Aware", format_jst(f.aware_at)),
+        item(
+            7,
+            "現在の状況",
+            "Current status",
+            format!("{}。診療への影響: {}", input.status.label_ja(), f.care_impact.label_ja()),
+        ),
+    ]
+}
+
+/// The government common format for ransomware (NCO, since 2025-10-01). When the PPC is routed it
+/// carries the PPC report's items too, so that one form can serve as the PPC report and the police
+/// consultation (DOMAIN.md 2.6).
+pub fn nco_ransomware(input: &NcoInput<'_>) -> PreparedReport {
+    let p = &input.ppc;
+    let f = p.facts;
+    let rw = f.ransomware.as_ref();
+    let kinds: Vec<&str> = rw.map(|r| r.kinds.iter().map(|k| k.label_ja()).collect()).unwrap_or_default();
+    let iocs: Vec<String> = f.iocs.iter().map(|x| format!("{}: {}", x.ioc_type, x.value)).collect();
+    let systems: Vec<&str> = f.affected_systems.iter().map(|s| s.label_ja()).collect();
+    let mut technique = f.entry_technique.map(|t| t.label_ja().to_owned()).unwrap_or_else(|| UNKNOWN.into());
+    if !f.vulnerabilities.is_empty() {
+        technique.push_str(&format!("（{}）", f.vulnerabilities.join("、")));
+    }
+    let ransom = if f.ransom_demand {
+        match f.ransom_response {
+            Some(r) => format!("あり（{}）", r.label_ja()),
+            None => "あり".into(),
+        }
+    } else {
+        "hikeshi に要求の記録なし".into()
+    };
+    let mut items = nco_opening(input);
+    let text = |o: Option<&String>| or_unknown(o.cloned().unwrap_or_default());
+    items.extend([
+        item(8, "ランサムウェアの種別", "Ransomware type", or_unknown(kinds.join("、"))),
+        item(9, "脅迫文（ランサムノート）", "Ransom note", text(rw.and_then(|r| r.note_text.as_ref()))),
+        item(
+            10,
+            "暗号化されたファイルの拡張子",
+            "Encrypted file extension",
+            text(rw.and_then(|r| r.encrypted_extension.as_ref())),
+        ),
+        item(11, "ランサムウェアの名称", "Ransomware family", text(rw.and_then(|r| r.family.as_ref()))),
+        item(12, "侵入経路（機器）", "Entry point (device)", f.attack_vector.label_ja().into()),
+        item(13, "侵入の手口", "Entry technique", technique),
+        item(14, "被害を受けたシステム", "Affected systems", or_unknown(systems.join("、"))),
+        item(15, "IoC（侵害の痕跡）", "Indicators of compromise", or_unknown(iocs.join("\n"))),
+        item(16, "封じ込めの状況", "Containment", text(f.containment.as_ref())),
+        item(17, "身代金の要求", "Ransom demanded", ransom),
+        item(18, "バックアップの状況", "Offline backup", f.offline_backup.label_ja().into()),
+        item(19, "NCOへの情報共有の同意", "Consent to sharing with NCO", consent_text(f.nco_sharing_consent)),
+    ]);
+    let ppc_routed = p.routes.iter().any(|r| r.authority == Authority::Ppc);
+    if ppc_routed {
+        // The APPI items (施行規則8条1項), numbered on from the common items.
+        let appi = ppc_report(p);
+        for (n, i) in (20u8..).zip(appi.items) {
+            items.push(ReportItem { number: n, heading_ja: format!("個人情報保護法 {}", i.heading_ja), ..i });
+        }
+    } else {
+        items.push(item(
+            20,
+            "個人情報の漏えい等",
+            "Personal data",
+            "個人情報保護委員会への報告対象ではありません（hikeshi の判定）".into(),
+        ));
+    }
+    let title = format!("ランサムウェア被害 政府統一様式 — {} {}", p.hospital_name, p.reference);
+    PreparedReport {
+        reference: p.reference.to_owned(),
+        report_type: "nco_ransomware".into(),
+        hospital_name: p.hospital_name.to_owned(),
+        text: as_text(&title, &[], &items),
+        header: Vec::new(),
+        items,
+    }
+}
+
+/// The government common format for DDoS attacks (`dos`).
+pub fn nco_ddos(input: &NcoInput<'_>) -> PreparedReport {
+    let p = &input.ppc;
+    let f = p.facts;
+    let systems: Vec<&str> = f.affected_systems.iter().map(|s| s.label_ja()).collect();
+    let sources: Vec<String> = f.iocs.iter().map(|x| format!("{}: {}", x.ioc_type, x.value)).collect();
+    let mut items = nco_opening(input);
+    items.extend([
+        item(8, "攻撃を受けたサービス・システム", "Services attacked", or_unknown(systems.join("、"))),
+        item(9, "攻撃の状況", "Attack", or_unknown(f.description.trim().to_owned())),
+        item(10, "攻撃元の情報（IoC）", "Attack sources", or_unknown(sources.join("\n"))),
+        item(11, "実施した対策", "Measures taken", or_unknown(f.containment.clone().unwrap_or_default())),
+        item(12, "NCOへの情報共有の同意", "Consent to sharing with NCO", consent_text(f.nco_sharing_consent)),
+    ]);
+    let title = format!("DDoS攻撃被害 政府統一様式 — {} {}", p.hospital_name, p.reference);
+    PreparedReport {
+        reference: p.reference.to_owned(),
+        report_type: "nco_ddos".into(),
+        hospital_name: p.hospital_name.to_owned(),
+        text: as_text(&title, &[], &items),
+        header: Vec::new(),
+        items,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -440,6 +594,73 @@ mod tests {
         let r = report(&bare(), &[sent]);
         assert!(r.text.contains("電子メールで第一報を送信"), "{}", r.text);
         assert!(!r.text.contains("厚生労働省へ報告") && !r.text.contains("受付番号"), "{}", r.text);
+    }
+
+    fn nco(f: &IncidentFacts, show_contact: bool) -> (PreparedReport, PreparedReport) {
+        let hospital = HospitalFacts::with_status(Some(LegalStatus::LocalGovernment));
+        let routes = route(&RoutingFacts::of(f, &hospital, false), &DeadlineConfig::default());
+        let ppc = PpcInput {
+            reference: "HK-2026-000001",
+            facts: f,
+            hospital_name: "みなみ町立病院",
+            hospital_code: None,
+            routes: &routes,
+            fulfilled: &[],
+            prevention: None,
+        };
+        let input = NcoInput {
+            ppc,
+            prefecture_name: "徳島県",
+            status: crate::domain::IncidentStatus::Reported,
+            show_contact,
+            follow_up: false,
+        };
+        (nco_ransomware(&input), nco_ddos(&input))
+    }
+
+    #[test]
+    fn the_common_ransomware_format_carries_the_appi_items_and_states_nothing_unrecorded() {
+        // Source: DOMAIN.md 2.6 (NCO 共通様式 since 2025-10-01 can serve as the PPC report).
+        let mut f = bare();
+        f.contact =
+            crate::domain::incident::IncidentContact {
+                name: "田中".into(), phone: "0883-00-0000".into(), email: None
+            };
+        let (r, _) = nco(&f, false);
+        for s in [
+            "初報",
+            "認知日時",
+            "発生日時",
+            "NCOへの情報共有の同意",
+            "個人情報保護法 概要",
+            "個人情報保護法 公表の実施状況",
+        ] {
+            assert!(r.text.contains(s), "{s}:\n{}", r.text);
+        }
+        assert!(!r.text.contains("0883-00-0000"), "the contact is withheld");
+        for (sentence, needs) in FACT_SENTENCES {
+            assert!(!r.text.contains(sentence), "{sentence:?} needs {needs}");
+        }
+        f.nco_sharing_consent = Some(true);
+        f.containment = Some("VPN装置を切断".into());
+        let (r, _) = nco(&f, true);
+        assert!(
+            r.text.contains("同意する") && r.text.contains("VPN装置を切断") && r.text.contains("0883-00-0000"),
+            "{}",
+            r.text
+        );
+    }
+
+    #[test]
+    fn the_common_ddos_format_names_the_attacked_services() {
+        let mut f = bare();
+        f.category = Category::Dos;
+        f.affected_systems = vec![AffectedSystem::Website];
+        f.description = "予約サイトへの大量アクセス".into();
+        let (_, r) = nco(&f, false);
+        assert_eq!(r.report_type, "nco_ddos");
+        assert!(r.text.contains("ウェブサイト") && r.text.contains("予約サイトへの大量アクセス"), "{}", r.text);
+        assert!(r.text.contains("実施した対策（Measures taken）\n調査中"), "{}", r.text);
     }
 
     #[test]
