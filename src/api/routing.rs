@@ -15,7 +15,7 @@ use crate::domain::deadlines::jst_date;
 use crate::domain::incident::{read_personal_data, IncidentFacts};
 use crate::domain::parse::Reader;
 use crate::domain::routing::{route, rule_set, Reason, RoutingFacts, RuleSet, Source};
-use crate::domain::vocabulary::Names;
+use crate::domain::vocabulary::Term;
 use crate::domain::{AffectedSystem, Authority, CareImpact, Channel, ObligationKind, OrgKind, Requirement, Role};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::notify::outbox;
@@ -37,8 +37,8 @@ pub async fn rules(state: web::Data<AppState>, _user: AuthUser) -> web::Json<Rul
 /// Every enumeration's labels `{ja, en}` by enumeration and value: the one vocabulary of the web UI,
 /// e-mails, reports and CSV headers. No sign-in needed (the sign-in page uses it).
 #[utoipa::path(get, path = "/api/v1/vocabulary", tag = "routing",
-    responses((status = 200, description = "enumeration → value → {ja, en}",
-        body = std::collections::BTreeMap<String, std::collections::BTreeMap<String, Names>>)))]
+    responses((status = 200, description = "enumeration → its values in order, each `{value, ja, en}`",
+        body = std::collections::BTreeMap<String, Vec<Term>>)))]
 pub async fn vocabulary() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=3600"))

@@ -8,9 +8,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{
-    AffectedSystem, AttackVector, Authority, CareImpact, Category, Channel, DataMedium, DiscoveredBy, DispatchStatus,
-    EntryTechnique, IncidentStatus, LegalStatus, Locale, Milestone, NotificationStatus, ObligationKind, OfflineBackup,
-    PersonalDataStatus, RansomResponse, RansomwareKind, RegionalRole, Requirement, Severity, SupportMode, UpdateKind,
+    AffectedSystem, AttackVector, Authority, Availability, CareImpact, Category, Channel, DataMedium, DiscoveredBy,
+    DispatchStatus, EntryTechnique, IncidentStatus, LegalStatus, Locale, Milestone, NotificationStatus, ObligationKind,
+    OfflineBackup, PersonalDataStatus, RansomResponse, RansomwareKind, RegionalRole, ReportedVia, Requirement, Role,
+    Severity, Skill, SupportMode, UpdateKind,
 };
 
 /// Japanese and English display names of an enumeration value.
@@ -249,46 +250,124 @@ labels!(UpdateKind {
     DeadlineChanged => ("期限の再計算", "Deadline recomputed"),
 });
 
-/// One value's display names.
+labels!(Role {
+    Reporter => ("医療機関 報告者", "Hospital reporter"),
+    DutyOfficer => ("当番", "Duty officer"),
+    Responder => ("初動対応専門家", "Responder"),
+    Liaison => ("関係機関 連絡担当", "Liaison"),
+    Admin => ("管理者", "Administrator"),
+});
+
+labels!(Skill {
+    Forensics => ("フォレンジック", "Forensics"),
+    Network => ("ネットワーク", "Network"),
+    ActiveDirectory => ("Active Directory", "Active Directory"),
+    BackupRestore => ("バックアップ復元", "Backup restore"),
+    EmrVendorLiaison => ("電子カルテ事業者との調整", "EMR vendor liaison"),
+    Communications => ("広報・連絡", "Communications"),
+});
+
+labels!(Availability {
+    OnCall => ("待機", "On call"),
+    Available => ("対応可", "Available"),
+    Busy => ("対応中", "Busy"),
+    Off => ("不在", "Off"),
+});
+
+labels!(ReportedVia {
+    Web => ("Web", "Web"),
+    Phone => ("電話", "Phone"),
+});
+
+/// Vocabularies that are strings of the API rather than enumerations of the domain.
+const SUPPORT_STATUS: &[(&str, &str, &str)] =
+    &[("pending", "承認待ち", "Pending"), ("approved", "承認済み", "Approved"), ("declined", "却下", "Declined")];
+const NOTIFICATION_KIND: &[(&str, &str, &str)] = &[
+    ("authority_report", "関係機関への報告", "Report to an authority"),
+    ("reminder", "期限のお知らせ（医療機関宛）", "Deadline reminder (to the hospital)"),
+    ("overdue", "期限超過のお知らせ（医療機関宛）", "Overdue notice (to the hospital)"),
+    ("dead_letter", "送信不能の通知（当番宛）", "Undeliverable alert (to duty officers)"),
+    ("support_decision", "支援の判断（医療機関宛）", "Support decision (to the hospital)"),
+    ("dispatch_assigned", "派遣依頼（専門家宛）", "Dispatch (to responders)"),
+    ("dispatch_status", "派遣状況（医療機関宛）", "Dispatch status (to the hospital)"),
+];
+/// The names of the triage priority's factors (`domain::priority`).
+const PRIORITY_FACTOR: &[(&str, &str, &str)] = &[
+    ("care_impact", "診療への影響", "Impact on care"),
+    ("regional_role", "地域の役割", "Regional role"),
+    ("beds", "病床数", "Beds"),
+    ("ransomware", "ランサムウェア", "Ransomware"),
+    ("offline_backup", "オフラインバックアップ", "Offline backup"),
+    ("personal_data", "個人情報", "Personal data"),
+    ("untriaged_hours", "未トリアージの経過時間", "Hours untriaged"),
+    ("overdue_obligations", "期限超過の報告義務", "Overdue obligations"),
+];
+const STATS_GROUP: &[(&str, &str, &str)] = &[
+    ("category", "種別", "Category"),
+    ("prefecture", "都道府県", "Prefecture"),
+    ("bed_band", "病床規模", "Bed band"),
+    ("month", "月", "Month"),
+];
+
+/// One value and its display names.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Names {
+pub struct Term {
+    pub value: &'static str,
     pub ja: &'static str,
     pub en: &'static str,
 }
 
-fn entries<T: Label + Copy>(all: &[T], code: impl Fn(T) -> &'static str) -> BTreeMap<&'static str, Names> {
-    all.iter().map(|v| (code(*v), Names { ja: v.label_ja(), en: v.label_en() })).collect()
+fn terms<T: Label + Copy>(all: &[T], code: impl Fn(T) -> &'static str) -> Vec<Term> {
+    all.iter().map(|v| Term { value: code(*v), ja: v.label_ja(), en: v.label_en() }).collect()
 }
 
-/// Every enumeration's labels by name and value: the one source for the web UI, e-mails, reports
-/// and CSV headers.
-pub fn vocabulary() -> BTreeMap<&'static str, BTreeMap<&'static str, Names>> {
+fn listed(table: &[(&'static str, &'static str, &'static str)]) -> Vec<Term> {
+    table.iter().map(|(value, ja, en)| Term { value, ja, en }).collect()
+}
+
+/// Every enumeration's labels by name, each a list in the order of the enumeration (ordered ones,
+/// such as care impact and severity, read from least to most): the one source for the web UI,
+/// e-mails, reports and CSV headers.
+pub fn vocabulary() -> BTreeMap<&'static str, Vec<Term>> {
     let mut v = BTreeMap::new();
-    v.insert("category", entries(Category::ALL, Category::as_str));
-    v.insert("care_impact", entries(CareImpact::ALL, CareImpact::as_str));
-    v.insert("attack_vector", entries(AttackVector::ALL, AttackVector::as_str));
-    v.insert("affected_system", entries(AffectedSystem::ALL, AffectedSystem::as_str));
-    v.insert("personal_data_status", entries(PersonalDataStatus::ALL, PersonalDataStatus::as_str));
-    v.insert("offline_backup", entries(OfflineBackup::ALL, OfflineBackup::as_str));
-    v.insert("authority", entries(Authority::ALL, Authority::as_str));
-    v.insert("obligation_kind", entries(ObligationKind::ALL, ObligationKind::as_str));
-    v.insert("milestone", entries(Milestone::ALL, Milestone::as_str));
-    v.insert("dispatch_status", entries(DispatchStatus::ALL, DispatchStatus::as_str));
-    v.insert("incident_status", entries(IncidentStatus::ALL, IncidentStatus::as_str));
-    v.insert("ransomware_kind", entries(RansomwareKind::ALL, RansomwareKind::as_str));
-    v.insert("support_mode", entries(SupportMode::ALL, SupportMode::as_str));
-    v.insert("requirement", entries(Requirement::ALL, Requirement::as_str));
-    v.insert("legal_status", entries(LegalStatus::ALL, LegalStatus::as_str));
-    v.insert("discovered_by", entries(DiscoveredBy::ALL, DiscoveredBy::as_str));
-    v.insert("entry_technique", entries(EntryTechnique::ALL, EntryTechnique::as_str));
-    v.insert("ransom_response", entries(RansomResponse::ALL, RansomResponse::as_str));
-    v.insert("data_medium", entries(DataMedium::ALL, DataMedium::as_str));
-    v.insert("severity", entries(Severity::ALL, Severity::as_str));
-    v.insert("regional_role", entries(RegionalRole::ALL, RegionalRole::as_str));
-    v.insert("notification_status", entries(NotificationStatus::ALL, NotificationStatus::as_str));
-    v.insert("channel", entries(Channel::ALL, Channel::as_str));
-    v.insert("update_kind", entries(UpdateKind::ALL, UpdateKind::as_str));
+    v.insert("category", terms(Category::ALL, Category::as_str));
+    v.insert("care_impact", terms(CareImpact::ALL, CareImpact::as_str));
+    v.insert("attack_vector", terms(AttackVector::ALL, AttackVector::as_str));
+    v.insert("affected_system", terms(AffectedSystem::ALL, AffectedSystem::as_str));
+    v.insert("personal_data_status", terms(PersonalDataStatus::ALL, PersonalDataStatus::as_str));
+    v.insert("offline_backup", terms(OfflineBackup::ALL, OfflineBackup::as_str));
+    v.insert("authority", terms(Authority::ALL, Authority::as_str));
+    v.insert("obligation_kind", terms(ObligationKind::ALL, ObligationKind::as_str));
+    v.insert("milestone", terms(Milestone::ALL, Milestone::as_str));
+    v.insert("dispatch_status", terms(DispatchStatus::ALL, DispatchStatus::as_str));
+    v.insert("incident_status", terms(IncidentStatus::ALL, IncidentStatus::as_str));
+    v.insert("ransomware_kind", terms(RansomwareKind::ALL, RansomwareKind::as_str));
+    v.insert("support_mode", terms(SupportMode::ALL, SupportMode::as_str));
+    v.insert("requirement", terms(Requirement::ALL, Requirement::as_str));
+    v.insert("legal_status", terms(LegalStatus::ALL, LegalStatus::as_str));
+    v.insert("discovered_by", terms(DiscoveredBy::ALL, DiscoveredBy::as_str));
+    v.insert("entry_technique", terms(EntryTechnique::ALL, EntryTechnique::as_str));
+    v.insert("ransom_response", terms(RansomResponse::ALL, RansomResponse::as_str));
+    v.insert("data_medium", terms(DataMedium::ALL, DataMedium::as_str));
+    v.insert("severity", terms(Severity::ALL, Severity::as_str));
+    v.insert("regional_role", terms(RegionalRole::ALL, RegionalRole::as_str));
+    v.insert("notification_status", terms(NotificationStatus::ALL, NotificationStatus::as_str));
+    v.insert("channel", terms(Channel::ALL, Channel::as_str));
+    v.insert("update_kind", terms(UpdateKind::ALL, UpdateKind::as_str));
+    v.insert("role", terms(Role::ALL, Role::as_str));
+    v.insert("skill", terms(Skill::ALL, Skill::as_str));
+    v.insert("availability", terms(Availability::ALL, Availability::as_str));
+    v.insert("reported_via", terms(ReportedVia::ALL, ReportedVia::as_str));
+    v.insert("support_status", listed(SUPPORT_STATUS));
+    v.insert("notification_kind", listed(NOTIFICATION_KIND));
+    v.insert("priority_factor", listed(PRIORITY_FACTOR));
+    v.insert("stats_group", listed(STATS_GROUP));
     v
+}
+
+/// The Japanese label of `value` in the vocabulary `name`, if both exist.
+pub fn label_ja(name: &str, value: &str) -> Option<&'static str> {
+    vocabulary().get(name)?.iter().find(|t| t.value == value).map(|t| t.ja)
 }
 
 #[cfg(test)]
@@ -296,18 +375,64 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_value_of_every_enumeration_has_two_distinct_non_empty_names() {
-        for (name, values) in vocabulary() {
-            assert!(!values.is_empty(), "{name}");
-            for (code, n) in values {
-                assert!(!n.ja.is_empty() && !n.en.is_empty(), "{name}.{code}");
+    fn every_value_of_every_enumeration_has_non_empty_names_once() {
+        for (name, terms) in vocabulary() {
+            assert!(!terms.is_empty(), "{name}");
+            let mut values: Vec<&str> = terms.iter().map(|t| t.value).collect();
+            values.sort_unstable();
+            values.dedup();
+            assert_eq!(values.len(), terms.len(), "{name} lists a value twice");
+            for t in terms {
+                assert!(!t.ja.is_empty() && !t.en.is_empty(), "{name}.{}", t.value);
             }
         }
     }
 
     #[test]
+    fn ordered_enumerations_keep_their_order() {
+        let v = vocabulary();
+        let values = |name: &str| v[name].iter().map(|t| t.value).collect::<Vec<_>>();
+        assert_eq!(
+            values("care_impact"),
+            ["none", "partial", "outpatient_suspended", "emergency_suspended", "full_suspension"]
+        );
+        assert_eq!(values("severity"), ["low", "moderate", "high", "critical"]);
+    }
+
+    #[test]
     fn one_status_reads_the_same_everywhere() {
         // The screen said 報告済み and the e-mail 報告受付 for the same status (issue 15).
-        assert_eq!(vocabulary()["incident_status"]["reported"].ja, IncidentStatus::Reported.label_ja());
+        assert_eq!(label_ja("incident_status", "reported"), Some(IncidentStatus::Reported.label_ja()));
+        assert_eq!(label_ja("incident_status", "reported"), Some("報告済み"));
+    }
+
+    /// The web UI and the e-mail templates carry no labels of their own: they read this vocabulary
+    /// (the UI through `GET /vocabulary`).
+    #[test]
+    fn neither_the_web_ui_nor_the_templates_carry_a_label_of_their_own() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let templates = std::fs::read_to_string(root.join("src/notify/templates.rs")).expect("templates");
+        assert!(
+            !templates.contains("impl Label for") && !templates.contains("labels!("),
+            "templates label enumerations themselves"
+        );
+        let i18n = std::fs::read_to_string(root.join("web/static/i18n.js")).expect("i18n.js");
+        assert!(i18n.contains("/api/v1/vocabulary"), "the UI loads the vocabulary");
+        for entry in std::fs::read_dir(root.join("web/static")).expect("web/static") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "js") {
+                let js = std::fs::read_to_string(&path).expect("js");
+                // A label table of its own: a value mapped to a `['日本語', 'English']` pair.
+                for (at, _) in js.match_indices(": ['") {
+                    let next = js[at + 4..].chars().next().unwrap_or(' ');
+                    assert!(
+                        next.is_ascii(),
+                        "{} carries a label pair of its own: {}",
+                        path.display(),
+                        &js[at..(at + 40).min(js.len())]
+                    );
+                }
+            }
+        }
     }
 }

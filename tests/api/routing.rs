@@ -176,8 +176,12 @@ db_test!(the_rules_and_the_vocabulary_are_published, |app| async move {
     let res = app.client.get(format!("{}/api/v1/vocabulary", app.address)).send().await.expect("vocabulary");
     assert_eq!(res.status(), 200, "anyone may read the vocabulary");
     let v: Value = res.json().await.expect("json");
-    assert_eq!(v["incident_status"]["reported"]["ja"], "報告済み");
-    assert_eq!(v["legal_status"]["local_iaa"]["ja"], "地方独立行政法人");
+    let ja = |name: &str, value: &str| {
+        v[name].as_array().expect(name).iter().find(|t| t["value"] == value).map(|t| t["ja"].clone()).expect(value)
+    };
+    assert_eq!(ja("incident_status", "reported"), "報告済み");
+    assert_eq!(ja("legal_status", "local_iaa"), "地方独立行政法人");
+    assert_eq!(v["care_impact"][0]["value"], "none", "in the enumeration's order");
 });
 
 db_test!(responders_may_not_preview_routing, |app| async move {

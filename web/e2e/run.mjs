@@ -299,7 +299,7 @@ async function main() {
       await rp.click('#file-action');
       await rp.waitForSelector('#preview .route');
       const text = await rp.textContent('#preview');
-      for (const want of ['厚生労働省', '個人情報保護委員会', '警察', 'PPC 速報', '期限']) check(text.includes(want), `preview lacks ${want}: ${text.slice(0, 400)}`);
+      for (const want of ['厚生労働省', '個人情報保護委員会', '警察', '速報', '期限']) check(text.includes(want), `preview lacks ${want}: ${text.slice(0, 400)}`);
       check((await rp.textContent('#file-action')).includes('この内容で報告する'), 'the button now submits');
       const box = await rp.locator('#file-action').boundingBox();
       check(box && box.width >= 300 && box.height >= 48, `a large thumb-reachable button (${JSON.stringify(box)})`);
@@ -320,7 +320,7 @@ async function main() {
     await step('incident detail (reporter): status, obligations counting down, PPC text with copy, timeline', async () => {
       await rp.waitForSelector('.obligations');
       const text = await rp.textContent('main');
-      for (const want of ['報告済み', 'PPC 速報', 'あと', '経過', '復旧のマイルストーン', '支援要請']) check(text.includes(want), `detail lacks ${want}`);
+      for (const want of ['報告済み', '速報', 'あと', '経過', '復旧のマイルストーン', '支援要請']) check(text.includes(want), `detail lacks ${want}`);
       const ppc = await rp.inputValue('textarea.report');
       check(ppc.includes('個人情報保護委員会') && ppc.includes('HK-'), 'PPC text');
       await rp.click('button:has-text("コピー")');
@@ -428,7 +428,7 @@ async function main() {
       await op.click('.suggestions > li:first-child summary');
       await op.click('.suggestions > li:first-child button[type=submit]');
       await op.waitForSelector('.dispatches li');
-      check((await op.textContent('.dispatches')).includes('割当済み'), 'dispatch assigned');
+      check((await op.textContent('.dispatches')).includes('派遣決定'), 'dispatch assigned');
       await pageChecks(op, '08-incident-officer');
     });
 

@@ -1,7 +1,7 @@
 // The shell: header, navigation per role, language switch and a small history router.
 
 import * as api from './api.js';
-import { t, label, getLang, setLang } from './i18n.js';
+import { t, label, getLang, setLang, loadVocabulary } from './i18n.js';
 import { h, clear, announce, errorBox, loading } from './ui.js';
 import { loginPage, totpPage } from './login.js';
 import { filePage } from './file.js';
@@ -145,6 +145,7 @@ api.setSignedOutHandler(() => {
 
 async function start() {
   setLang(getLang());
+  await loadVocabulary();
   try {
     if (await api.resume()) state.me = await api.get('/me');
   } catch {

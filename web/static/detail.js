@@ -119,9 +119,12 @@ function obligationsCard(i, role) {
         act(btn, out, () => api.post(`/incidents/${i.id}/obligations/${o.id}/fulfil`, b), t('fulfilled'));
       });
     }
+    // The law moves a deadline off a weekend, holiday or 12/29–1/3; hikeshi holds the hospital to the unmoved day.
+    const legal = o.legal_due_at && o.due_at && o.legal_due_at !== o.due_at && !o.fulfilled_at
+      ? h('p', { class: 'muted small legal-due' }, `${t('legal_due')} ${fmtTime(o.legal_due_at)}（${t('legal_due_note')}）`) : null;
     list.append(h('li', { class: 'obligation' },
       h('p', {}, h('strong', {}, label('obligation', o.kind)), ` — ${label('authority', o.authority)}`),
-      h('p', {}, cd), form));
+      h('p', {}, cd), legal, form));
   }
   const timer = setInterval(() => items.forEach((f) => f()), 30000);
   onLeave(() => clearInterval(timer));

@@ -8,8 +8,6 @@ import { t, label, enumValues, fmtTime, countdown, toJstInput, fromJstInput, get
 import { h, field, select, choices, checkbox, opts, section, errorBox, announce, clear } from './ui.js';
 import { me, navigate, onLeave } from './app.js';
 
-const CATEGORIES = enumValues('category');
-
 function draftKey(proxy) {
   const user = me();
   return `hikeshi:draft:${user ? user.id : 'anon'}:${proxy ? 'proxy' : 'own'}`;
@@ -34,8 +32,9 @@ export async function filePage({ proxy = false } = {}) {
   const hospital = proxy ? select(t('hospital'), [['', '—'], ...hospitals.map((o) => [o.id, o.name])], { name: 'hospital_id', required: true, value: v.hospital_id || '' }) : null;
   const via = proxy ? choices(t('f_reported_via'), 'reported_via', opts('reported_via', ['phone', 'web']), { value: v.reported_via || 'phone', cls: 'inline' }) : null;
   const title = field(t('f_title'), { name: 'title', required: true, maxlength: 200, value: v.title || '', autocomplete: 'off' }, t('f_title_hint'));
-  const category = select(t('f_category'), [['', '—'], ...opts('category', CATEGORIES)], { name: 'category', required: true, value: v.category || '' });
+  const category = select(t('f_category'), [['', '—'], ...opts('category', enumValues('category'))], { name: 'category', required: true, value: v.category || '' });
   const detected = field(t('f_detected_at'), { type: 'datetime-local', name: 'detected_at', required: true, value: v.detected_at || toJstInput() });
+  const aware = field(t('f_aware_at'), { type: 'datetime-local', name: 'aware_at', value: v.aware_at || '' }, t('f_aware_at_hint'));
   const care = choices(t('f_care_impact'), 'care_impact', opts('care_impact', enumValues('care_impact')), { value: v.care_impact, cls: 'big' });
   const systems = choices(t('f_affected_systems'), 'affected_systems', opts('system', enumValues('system')), { type: 'checkbox', value: v.affected_systems || [], cls: 'grid' });
   const vector = select(t('f_attack_vector'), opts('attack_vector', enumValues('attack_vector')), { name: 'attack_vector', value: v.attack_vector || 'unknown' });
@@ -66,6 +65,7 @@ export async function filePage({ proxy = false } = {}) {
       title: title.input.value,
       category: category.input.value,
       detected_at: detected.input.value,
+      aware_at: aware.input.value,
       care_impact: care.get(),
       affected_systems: systems.get(),
       attack_vector: vector.input.value,
@@ -92,6 +92,7 @@ export async function filePage({ proxy = false } = {}) {
       title: x.title.trim(),
       category: x.category || undefined,
       detected_at: fromJstInput(x.detected_at) || undefined,
+      aware_at: fromJstInput(x.aware_at) || undefined,
       description: x.description.trim(),
       attack_vector: x.attack_vector,
       affected_systems: x.affected_systems,
@@ -234,7 +235,7 @@ export async function filePage({ proxy = false } = {}) {
 
   const form = h('form', { class: 'filing', novalidate: true, id: 'filing-form' },
     proxy ? section(t('hospital'), hospital.el, via.el) : null,
-    section(t('file_title'), title.el, category.el, detected.el, care.el),
+    section(t('file_title'), title.el, category.el, detected.el, aware.el, care.el),
     section(t('f_affected_systems'), systems.el, vector.el, ransomBlock, backup.el, bcp.el),
     section(t('f_personal_data'), pd.el, personsBlock, noneBlock),
     section(t('f_description'), description.el),

@@ -56,6 +56,8 @@ const ja = {
   f_title_hint: '例: 電子カルテのランサムウェア感染',
   f_category: '種別 ★',
   f_detected_at: '検知日時（日本時間） ★',
+  f_aware_at: '認知日時（日本時間、任意）',
+  f_aware_at_hint: '病院の誰かが事案またはその可能性を最初に知った日時。空欄なら検知日時。報告期限はこの日を1日目として数えます。',
   f_care_impact: '診療への影響 ★',
   f_affected_systems: '影響を受けたシステム',
   f_attack_vector: '侵入経路',
@@ -103,6 +105,8 @@ const ja = {
   drill: '訓練',
   obligations: '報告義務と期限',
   due: '期限',
+  legal_due: '法定の期限',
+  legal_due_note: '期限日が土日祝日・年末年始のため翌開庁日。hikeshi は元の期限日までの報告をお願いしています',
   remaining: 'あと',
   days: '日',
   hours: '時間',
@@ -250,6 +254,8 @@ const en = {
   f_title_hint: 'e.g. Ransomware on the electronic medical records',
   f_category: 'Category ★',
   f_detected_at: 'Detected at (Japan time) ★',
+  f_aware_at: 'Aware at (Japan time, optional)',
+  f_aware_at_hint: 'When anyone at the hospital first learned of the event or its possibility; empty means the detection time. Deadlines count this day as day 1.',
   f_care_impact: 'Impact on care ★',
   f_affected_systems: 'Affected systems',
   f_attack_vector: 'Attack vector',
@@ -296,6 +302,8 @@ const en = {
   drill: 'Drill',
   obligations: 'Obligations and deadlines',
   due: 'Due',
+  legal_due: 'Legal deadline',
+  legal_due_note: 'the due day is a weekend, holiday or 12/29–1/3, so the law moves it to the next open day; hikeshi keeps you to the earlier day',
   remaining: '',
   days: 'd',
   hours: 'h',
@@ -387,62 +395,30 @@ const en = {
   optional_note: 'Note (optional)',
 };
 
-// Enumerations: [ja, en].
-const enums = {
-  status: { reported: ['報告済み', 'Reported'], triaged: ['トリアージ済み', 'Triaged'], responding: ['対応中', 'Responding'],
-    recovering: ['復旧中', 'Recovering'], recovered: ['復旧', 'Recovered'], closed: ['終了', 'Closed'], withdrawn: ['取り下げ（誤報）', 'Withdrawn'] },
-  severity: { low: ['低', 'Low'], moderate: ['中', 'Moderate'], high: ['高', 'High'], critical: ['重大', 'Critical'] },
-  category: { ransomware: ['ランサムウェア', 'Ransomware'], unauthorized_access: ['不正アクセス', 'Unauthorized access'],
-    malware: ['マルウェア', 'Malware'], dos: ['DoS 攻撃', 'Denial of service'], supply_chain: ['サプライチェーン攻撃', 'Supply chain'],
-    web_defacement: ['Web 改ざん', 'Web defacement'], account_compromise: ['アカウント乗っ取り', 'Account compromise'],
-    misdelivery: ['誤送信', 'Misdelivery'], lost_media: ['媒体の紛失', 'Lost media'], theft: ['盗難', 'Theft'],
-    insider_misuse: ['内部不正', 'Insider misuse'], system_failure: ['システム障害', 'System failure'], other: ['その他', 'Other'] },
-  care_impact: { none: ['影響なし', 'None'], partial: ['一部の診療に影響', 'Partial'],
-    outpatient_suspended: ['外来を停止', 'Outpatients suspended'], emergency_suspended: ['救急受入を停止', 'Emergency care suspended'],
-    full_suspension: ['診療を全面停止', 'All care suspended'] },
-  attack_vector: { vpn: ['VPN 機器', 'VPN'], rdp: ['リモートデスクトップ', 'RDP'], vendor_remote_maintenance: ['保守業者のリモート回線', 'Vendor remote maintenance'],
-    email: ['メール', 'E-mail'], web: ['Web', 'Web'], usb: ['USB 等の媒体', 'USB'], insider: ['内部者', 'Insider'], unknown: ['不明（調査中）', 'Unknown'], other: ['その他', 'Other'] },
-  system: { emr: ['電子カルテ', 'EMR'], ordering: ['オーダリング', 'Ordering'], pacs: ['画像（PACS）', 'PACS'], lab: ['検査', 'Laboratory'],
-    pharmacy: ['薬剤', 'Pharmacy'], billing: ['医事会計', 'Billing'], nurse_call: ['ナースコール', 'Nurse call'], network: ['院内ネットワーク', 'Network'],
-    email: ['メール', 'E-mail'], website: ['Web サイト', 'Website'], other: ['その他', 'Other'] },
-  personal_data: { none: ['なし', 'None'], suspected: ['おそれあり', 'Suspected'], confirmed: ['確認済み', 'Confirmed'] },
-  ransomware_kind: { encryption: ['暗号化', 'Encryption'], leak_threat: ['データ公開の脅迫', 'Leak threat'], ransom_demand: ['身代金要求', 'Ransom demand'] },
-  offline_backup: { intact: ['無事', 'Intact'], affected: ['被害あり', 'Affected'], none: ['なし', 'None'], unknown: ['不明', 'Unknown'] },
-  milestone: { emr_restored: ['電子カルテ復旧', 'EMR restored'], emergency_accepting: ['救急受入再開', 'Emergency care resumed'],
-    new_outpatients_accepting: ['新規外来再開', 'New outpatients accepted'], fully_normal: ['通常診療に完全復帰', 'Fully normal'],
-    report_published: ['調査報告書の公表', 'Report published'] },
-  authority: { mhlw: ['厚生労働省', 'MHLW'], ppc: ['個人情報保護委員会', 'PPC'], police: ['警察', 'Police'], ipa: ['IPA', 'IPA'],
-    vendor: ['保守事業者', 'Vendor'], prefecture: ['都道府県', 'Prefecture'] },
-  obligation: { mhlw_initial: ['厚生労働省への第一報', 'MHLW initial report'], police_report: ['警察への相談・通報', 'Police report'],
-    ipa_report: ['IPA への届出', 'IPA report'], ppc_preliminary: ['PPC 速報', 'PPC preliminary report'], ppc_final: ['PPC 確報', 'PPC final report'],
-    patient_notice: ['本人への通知', 'Notice to patients'] },
-  dispatch_status: { assigned: ['割当済み', 'Assigned'], accepted: ['受諾', 'Accepted'], en_route: ['移動中', 'En route'], on_site: ['現地到着', 'On site'],
-    released: ['撤収', 'Released'], declined: ['辞退', 'Declined'], cancelled: ['取消', 'Cancelled'] },
-  skill: { forensics: ['フォレンジック', 'Forensics'], network: ['ネットワーク', 'Network'], active_directory: ['Active Directory', 'Active Directory'],
-    backup_restore: ['バックアップ復元', 'Backup restore'], emr_vendor_liaison: ['電子カルテ事業者との調整', 'EMR vendor liaison'],
-    communications: ['広報・連絡', 'Communications'] },
-  mode: { remote: ['遠隔', 'Remote'], on_site: ['現地', 'On site'] },
-  notification_kind: { support_decision: ['支援の判断（医療機関宛）', 'Support decision (to the hospital)'],
-    dispatch_assigned: ['派遣依頼（専門家宛）', 'Dispatch (to responders)'], dispatch_status: ['派遣状況（医療機関宛）', 'Dispatch status (to the hospital)'] },
-  support_status: { pending: ['承認待ち', 'Pending'], approved: ['承認済み', 'Approved'], declined: ['却下', 'Declined'] },
-  availability: { on_call: ['待機', 'On call'], available: ['対応可', 'Available'], busy: ['対応中', 'Busy'], off: ['不在', 'Off'] },
-  requirement: { required: ['必須', 'Required'], recommended: ['推奨', 'Recommended'] },
-  notification_status: { pending: ['送信待ち', 'Pending'], sent: ['送信済み', 'Sent'], failed: ['再試行中', 'Retrying'], dead: ['送信失敗', 'Failed'] },
-  update: { note: ['メモ', 'Note'], status_report: ['状況報告', 'Status report'], status_change: ['状態変更', 'Status change'],
-    severity_change: ['重大度変更', 'Severity change'], milestone: ['マイルストーン', 'Milestone'], filed: ['報告受付', 'Filed'], deadline_changed: ['期限の再計算', 'Deadline recomputed'],
-    facts_changed: ['内容の変更', 'Facts changed'], support: ['支援要請', 'Support'], dispatch: ['派遣', 'Dispatch'],
-    obligation: ['報告義務', 'Obligation'], notification: ['通知', 'Notification'] },
-  role: { reporter: ['医療機関 報告者', 'Hospital reporter'], duty_officer: ['当番', 'Duty officer'], responder: ['初動対応専門家', 'Responder'],
-    liaison: ['関係機関 連絡担当', 'Liaison'], admin: ['管理者', 'Administrator'] },
-  regional_role: { disaster_base: ['災害拠点病院', 'Disaster base hospital'], remote_area_base: ['へき地医療拠点病院', 'Remote-area base hospital'],
-    emergency_center: ['救命救急センター', 'Emergency centre'], perinatal_center: ['周産期母子医療センター', 'Perinatal centre'],
-    advanced_treatment: ['特定機能病院', 'Advanced treatment hospital'] },
-  factor: { care_impact: ['診療への影響', 'Impact on care'], regional_role: ['地域の役割', 'Regional role'], beds: ['病床数', 'Beds'],
-    offline_backup: ['オフラインバックアップ', 'Offline backup'], personal_data: ['個人情報', 'Personal data'],
-    untriaged_hours: ['未トリアージの経過時間', 'Hours untriaged'], overdue_obligations: ['期限超過の報告義務', 'Overdue obligations'] },
-  group_by: { prefecture: ['都道府県', 'Prefecture'], bed_band: ['病床規模', 'Bed band'], month: ['月', 'Month'], category: ['種別', 'Category'] },
-  reported_via: { web: ['Web', 'Web'], phone: ['電話', 'Phone'] },
+// Enumerations come from the server's one vocabulary (GET /api/v1/vocabulary), the source that
+// e-mails and reports use too; the last copy is kept for a reload without a network.
+const VOCAB_KEY = 'hikeshi.vocabulary';
+let vocab = {};
+try { vocab = JSON.parse(localStorage.getItem(VOCAB_KEY) || '{}'); } catch { vocab = {}; }
+
+/** The vocabulary's name for a kind of label used in these pages. */
+const VOCAB_NAME = {
+  status: 'incident_status', system: 'affected_system', personal_data: 'personal_data_status',
+  obligation: 'obligation_kind', mode: 'support_mode', update: 'update_kind', factor: 'priority_factor',
+  group_by: 'stats_group',
 };
+
+/** Loads the vocabulary (before the first page is drawn); keeps the cached one when offline. */
+export async function loadVocabulary() {
+  try {
+    const res = await fetch('/api/v1/vocabulary', { headers: { Accept: 'application/json' } });
+    if (!res.ok) return;
+    vocab = await res.json();
+    try { localStorage.setItem(VOCAB_KEY, JSON.stringify(vocab)); } catch { /* storage full or blocked */ }
+  } catch { /* offline: the cached copy stands */ }
+}
+
+function terms(kind) { return vocab[VOCAB_NAME[kind] || kind] || []; }
 
 let lang = 'ja';
 try {
@@ -466,12 +442,13 @@ export function t(key) {
 /** The label of an enumeration value, e.g. label('status', 'reported'). */
 export function label(kind, value) {
   if (value === null || value === undefined) return t('none');
-  const e = enums[kind] && enums[kind][value];
+  const e = terms(kind).find((x) => x.value === value);
   if (!e) return String(value);
-  return lang === 'en' ? e[1] : e[0];
+  return lang === 'en' ? e.en : e.ja;
 }
 
-export function enumValues(kind) { return Object.keys(enums[kind] || {}); }
+/** The values of an enumeration, in its order. */
+export function enumValues(kind) { return terms(kind).map((x) => x.value); }
 
 /** A priority factor such as `care_impact:emergency_suspended` in words. */
 export function factorLabel(factor) {
