@@ -129,9 +129,9 @@ pub async fn stats(
                 GroupBy::Prefecture => {
                     Prefecture::parse(&g.key).map(|p| p.name_ja().to_owned()).unwrap_or(g.key.clone())
                 }
-                GroupBy::Category => crate::domain::vocabulary::label_ja("category", &g.key)
-                    .map(str::to_owned)
-                    .unwrap_or(g.key.clone()),
+                GroupBy::Category => {
+                    crate::domain::vocabulary::label_ja("category", &g.key).map(str::to_owned).unwrap_or(g.key.clone())
+                }
                 _ => g.key.clone(),
             };
             StatsGroup { group: g, label }
