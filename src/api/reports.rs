@@ -11,8 +11,9 @@ use crate::db::incidents::Incident;
 use crate::db::obligations::Obligation;
 use crate::db::orgs::Organization;
 use crate::db::{self};
-use crate::domain::reports::{nco_ddos, nco_ransomware, Fulfilled, NcoInput, PpcInput};
+use crate::domain::reports::{nco_ddos, nco_ransomware, Fulfilled, NcoInput};
 use crate::error::{ApiResult, Problem};
+use crate::notify::outbox;
 use crate::notify::templates::StatusReport;
 use crate::state::AppState;
 
@@ -25,34 +26,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 pub use crate::domain::reports::{PreparedReport, ReportItem};
 
 fn fulfilled_of(obligations: &[Obligation]) -> Vec<Fulfilled> {
-    obligations
-        .iter()
-        .filter_map(|o| {
-            o.fulfilled_at.map(|at| Fulfilled {
-                kind: o.kind,
-                at,
-                reference: o.fulfilled_reference.clone(),
-                by_mail: o.fulfilled_by_mail,
-            })
-        })
-        .collect()
-}
-
-fn ppc_input<'a>(
-    i: &'a Incident,
-    h: &'a Organization,
-    fulfilled: &'a [Fulfilled],
-    status: Option<&'a StatusReport>,
-) -> PpcInput<'a> {
-    PpcInput {
-        reference: &i.reference,
-        facts: &i.facts,
-        hospital_name: &h.name,
-        hospital_code: h.code.as_deref(),
-        routes: &i.routing,
-        fulfilled,
-        prevention: status.map(|s| s.prevention.as_str()),
-    }
+    db::obligations::fulfilled(obligations)
 }
 
 /// The PPC report of an incident (see `domain::reports`).
@@ -63,7 +37,7 @@ pub fn ppc_report(
     status: Option<&StatusReport>,
 ) -> PreparedReport {
     let fulfilled = fulfilled_of(obligations);
-    crate::domain::reports::ppc_report(&ppc_input(i, h, &fulfilled, status))
+    crate::domain::reports::ppc_report(&outbox::ppc_input(i, h, &fulfilled, status))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -124,7 +98,7 @@ fn nco_of(
     let status = crate::notify::outbox::latest_status_report(conn, &i.id)?;
     let fulfilled = fulfilled_of(&obligations);
     Ok(write(&NcoInput {
-        ppc: ppc_input(&i, &h, &fulfilled, status.as_ref()),
+        ppc: outbox::ppc_input(&i, &h, &fulfilled, status.as_ref()),
         prefecture_name: i.prefecture.name_ja(),
         status: i.status,
         show_contact: scope.sees_contact_data(),

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use super::schema::{incidents, obligations};
 use super::{parse_enum, ts, utc, AnyConnection, DbResult};
 use crate::domain::obligations::{Current, DeadlineChange, Planned};
+use crate::domain::reports::Fulfilled;
 use crate::domain::{Authority, ObligationKind};
 
 #[derive(Queryable, Selectable, Insertable, Debug, Clone)]
@@ -109,6 +110,21 @@ pub fn create(conn: &mut AnyConnection, incident_id: &str, p: &Planned) -> DbRes
         })
         .execute(conn)?;
     Ok(true)
+}
+
+/// The fulfilled obligations as the prepared reports cite them.
+pub fn fulfilled(obligations: &[Obligation]) -> Vec<Fulfilled> {
+    obligations
+        .iter()
+        .filter_map(|o| {
+            o.fulfilled_at.map(|at| Fulfilled {
+                kind: o.kind,
+                at,
+                reference: o.fulfilled_reference.clone(),
+                by_mail: o.fulfilled_by_mail,
+            })
+        })
+        .collect()
 }
 
 /// The obligations of an incident as the recomputation sees them.

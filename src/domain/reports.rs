@@ -73,6 +73,22 @@ pub fn format_jst(t: DateTime<Utc>) -> String {
     t.with_timezone(&Tokyo).format("%Y-%m-%d %H:%M JST").to_string()
 }
 
+/// Digits grouped by thousands: `12,345`.
+pub fn group_digits(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
 /// A report field.
 pub fn item(number: u8, ja: &str, en: &str, text: String) -> ReportItem {
     ReportItem { number, heading_ja: ja.into(), heading_en: en.into(), text }
@@ -212,10 +228,10 @@ pub fn ppc_report(input: &PpcInput<'_>) -> PreparedReport {
     let mut persons: Vec<String> =
         [("患者", pd.persons.patients), ("職員", pd.persons.staff), ("その他", pd.persons.others)]
             .into_iter()
-            .filter_map(|(k, n)| n.map(|n| format!("{k} {n}人")))
+            .filter_map(|(k, n)| n.map(|n| format!("{k} {}人", group_digits(n))))
             .collect();
     if let Some(n) = pd.persons_total() {
-        persons.push(format!("合計 約{n}人（{estimate}）"));
+        persons.push(format!("合計 約{}人（{estimate}）", group_digits(n)));
     }
 
     let mut cause = vec![f.category.label_ja().to_owned()];
@@ -661,6 +677,33 @@ mod tests {
         assert_eq!(r.report_type, "nco_ddos");
         assert!(r.text.contains("ウェブサイト") && r.text.contains("予約サイトへの大量アクセス"), "{}", r.text);
         assert!(r.text.contains("実施した対策（Measures taken）\n調査中"), "{}", r.text);
+    }
+
+    #[test]
+    fn recurrence_prevention_comes_from_the_newest_status_report() {
+        let f = bare();
+        let hospital = HospitalFacts::with_status(Some(LegalStatus::Private));
+        let routes = route(&RoutingFacts::of(&f, &hospital, false), &DeadlineConfig::default());
+        let input = PpcInput {
+            reference: "HK-2026-000001",
+            facts: &f,
+            hospital_name: "病院",
+            hospital_code: Some("1312345678"),
+            routes: &routes,
+            fulfilled: &[],
+            prevention: Some("VPN機器の更新と多要素認証"),
+        };
+        let r = ppc_report(&input);
+        assert_eq!(r.items[7].text, "VPN機器の更新と多要素認証");
+        assert!(r.text.contains("1312345678"));
+    }
+
+    #[test]
+    fn numbers_are_grouped_by_thousands() {
+        assert_eq!(group_digits(1234567), "1,234,567");
+        assert_eq!(group_digits(999), "999");
+        assert_eq!(group_digits(1000), "1,000");
+        assert_eq!(group_digits(-40000), "-40,000");
     }
 
     #[test]

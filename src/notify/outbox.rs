@@ -51,6 +51,24 @@ pub fn obligation_times(r: &Route, aware: DateTime<Utc>, settings: &Settings) ->
     plan(std::slice::from_ref(r), aware, &settings.deadlines)
 }
 
+/// What the prepared reports (`domain::reports`) are written from.
+pub fn ppc_input<'a>(
+    i: &'a Incident,
+    h: &'a Organization,
+    fulfilled: &'a [crate::domain::reports::Fulfilled],
+    status: Option<&'a StatusReport>,
+) -> crate::domain::reports::PpcInput<'a> {
+    crate::domain::reports::PpcInput {
+        reference: &i.reference,
+        facts: &i.facts,
+        hospital_name: &h.name,
+        hospital_code: h.code.as_deref(),
+        routes: &i.routing,
+        fulfilled,
+        prevention: status.map(|s| s.prevention.as_str()),
+    }
+}
+
 /// The incident as the e-mail templates see it.
 pub fn summary(
     i: &Incident,
@@ -94,6 +112,7 @@ pub fn summary(
         contact_phone: f.contact.phone.clone(),
         contact_email: f.contact.email.clone(),
         status_report,
+        ppc_items: Vec::new(),
         url: format!("{}/incidents/{}", settings.public_url(), i.id),
     }
 }
@@ -126,7 +145,13 @@ fn enqueue_reports(
     stage: &str,
 ) -> DbResult<usize> {
     let status_report = latest_status_report(conn, &incident.id)?;
-    let s = summary(incident, hospital, status_report, settings);
+    let mut s = summary(incident, hospital, status_report.clone(), settings);
+    if routes.iter().any(|r| r.authority == Authority::Ppc) {
+        let fulfilled = db::obligations::fulfilled(&db::obligations::for_incident(conn, &incident.id)?);
+        let report =
+            crate::domain::reports::ppc_report(&ppc_input(incident, hospital, &fulfilled, status_report.as_ref()));
+        s.ppc_items = report.items;
+    }
     let domain = mail_domain(settings);
     let today = jst_date(db::now());
     let mut enqueued = 0;

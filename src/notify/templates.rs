@@ -62,6 +62,8 @@ pub struct IncidentSummary {
     pub contact_email: Option<String>,
     /// The latest report under the four MHLW headings, if the hospital wrote one.
     pub status_report: Option<StatusReport>,
+    /// The PPC report's items as `domain::reports` writes them (empty when not prepared).
+    pub ppc_items: Vec<crate::domain::reports::ReportItem>,
     /// The incident's page in hikeshi.
     pub url: String,
 }
@@ -156,30 +158,6 @@ fn prefecture_name(l: Locale, p: Prefecture) -> &'static str {
     match l {
         Locale::Ja => p.name_ja(),
         Locale::En => p.name_en(),
-    }
-}
-
-/// Digits grouped by thousands: `12,345`.
-fn group_digits(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        out.insert(0, '-');
-    }
-    out
-}
-
-fn persons(l: Locale, s: &IncidentSummary) -> String {
-    match (s.persons_estimate, l) {
-        (Some(n), Locale::Ja) => format!("約{}人（推計）", group_digits(n)),
-        (Some(n), Locale::En) => format!("about {} (estimate)", group_digits(n)),
-        (None, _) => unknown(l).to_owned(),
     }
 }
 
@@ -405,7 +383,7 @@ pub fn authority_report(
     routing(&mut d, l, route);
     match authority {
         Authority::Mhlw => mhlw_sections(&mut d, l, s),
-        Authority::Ppc => ppc_sections(&mut d, l, s, route),
+        Authority::Ppc => ppc_sections(&mut d, l, s),
         Authority::Police => police_sections(&mut d, l, s),
         Authority::Ipa => ipa_sections(&mut d, l, s),
         Authority::Vendor => vendor_sections(&mut d, l, s),
@@ -520,7 +498,11 @@ fn mhlw_sections(d: &mut Doc, l: Locale, s: &IncidentSummary) {
     d.heading(tr(l, "診療への影響とシステム", "Impact on care and systems"));
     d.field(tr(l, "診療への影響", "Impact on care"), s.care_impact.label(l));
     d.field(tr(l, "影響を受けたシステム", "Systems affected"), &systems(l, s));
-    d.field(tr(l, "BCP（業務継続計画）の発動", "Business continuity plan activated"), yes_no(l, s.bcp_activated));
+    // Only an activation is recorded; no tick is not a recorded "no".
+    d.field(
+        tr(l, "BCP（業務継続計画）の発動", "Business continuity plan activated"),
+        if s.bcp_activated { yes_no(l, true) } else { tr(l, "発動の報告なし", "not reported as activated") },
+    );
     d.field(tr(l, "オフラインバックアップ", "Offline backup"), s.offline_backup.label(l));
 
     let derived = StatusReport {
@@ -528,12 +510,12 @@ fn mhlw_sections(d: &mut Doc, l: Locale, s: &IncidentSummary) {
         response: match l {
             Locale::Ja => format!(
                 "BCP: {}。hikeshi を通じて関係機関へ報告中。詳細は{}。",
-                if s.bcp_activated { "発動済み" } else { "未発動" },
+                if s.bcp_activated { "発動済み" } else { "発動の報告なし" },
                 UNKNOWN_JA
             ),
             Locale::En => format!(
                 "Business continuity plan: {}. Authorities are being notified through hikeshi. Details {}.",
-                if s.bcp_activated { "activated" } else { "not activated" },
+                if s.bcp_activated { "activated" } else { "not reported as activated" },
                 UNKNOWN_EN
             ),
         },
@@ -577,98 +559,28 @@ fn mhlw_sections(d: &mut Doc, l: Locale, s: &IncidentSummary) {
     }
 }
 
-fn ppc_sections(d: &mut Doc, l: Locale, s: &IncidentSummary, route: &RouteNote) {
+/// The PPC items are the prepared report of `domain::reports` (the same text the hospital pastes
+/// into the form), so the advance mail can state nothing the report would not.
+fn ppc_sections(d: &mut Doc, l: Locale, s: &IncidentSummary) {
     d.heading(tr(
         l,
         "個人情報保護法施行規則第8条第1項に定める報告事項（現時点で判明している範囲）",
-        "Items of Art. 8(1) of the APPI Enforcement Rules (as known so far)",
+        "Items of Art. 8(1) of the APPI Enforcement Rules (as known so far; in Japanese, as filed)",
     ));
     d.para(tr(
         l,
-        "正式な報告は医療機関が個人情報保護委員会の報告フォームから行います。本メールはその内容の事前連絡です。",
-        "The hospital files the formal report on the PPC's online form; this mail gives advance notice of its content.",
+        "正式な報告は医療機関が個人情報保護委員会の報告フォームから行います。本メールはその内容の事前連絡であり、法定の報告ではありません。",
+        "The hospital files the statutory report on the PPC's online form; this mail is advance notice of its content, not the report.",
     ));
-    d.field(tr(l, "報告者", "Reporter"), &s.hospital_name);
-    d.field(tr(l, "個人データの状況", "Personal data"), s.personal_data_status.label(l));
-
-    let un = unknown(l).to_owned();
-    let overview = match l {
-        Locale::Ja => format!(
-            "{}。発見 {}、認知 {}。\n{}",
-            s.category.label_ja(),
-            format_jst(s.detected_at),
-            format_jst(s.aware_at),
-            s.description.trim()
-        ),
-        Locale::En => format!(
-            "{}. Detected {}, hospital aware {}.\n{}",
-            s.category.label_en(),
-            format_jst(s.detected_at),
-            format_jst(s.aware_at),
-            s.description.trim()
-        ),
-    };
-    let mut items = if s.data_items.is_empty() { un.clone() } else { s.data_items.join(tr(l, "、", ", ")) };
-    items.push('\n');
-    items.push_str(&format!(
-        "{}: {} / {}: {}",
-        tr(l, "要配慮個人情報", "Sensitive (special care-required) data"),
-        yes_no(l, s.sensitive),
-        tr(l, "高度な暗号化等の保護", "Protected by strong encryption"),
-        yes_no(l, s.strong_encryption)
-    ));
-    let cause = if s.attack_vector == AttackVector::Unknown {
-        un.clone()
-    } else {
-        format!("{}（{}: {}）", s.category.label(l), tr(l, "侵入経路", "intrusion route"), s.attack_vector.label(l))
-    };
-    let mut secondary = Vec::new();
-    if s.ransomware_kinds.contains(&RansomwareKind::LeakThreat) {
-        secondary.push(tr(
-            l,
-            "窃取データ公開の脅迫あり（公開のおそれ）",
-            "Threat to publish stolen data (possible disclosure)",
-        ));
+    for item in &s.ppc_items {
+        let heading = match l {
+            Locale::Ja => format!("{} {}", item.number, item.heading_ja),
+            Locale::En => format!("{} {} ({})", item.number, item.heading_en, item.heading_ja),
+        };
+        d.heading(&heading);
+        d.para(&item.text);
     }
-    if s.financial_risk {
-        secondary.push(tr(l, "財産的被害のおそれあり", "Risk of financial damage"));
-    }
-    let secondary = if secondary.is_empty() { un.clone() } else { secondary.join("\n") };
-    let notice = if route.obligations.iter().any(|(k, _)| *k == ObligationKind::PatientNotice) {
-        tr(l, "調査中（本人への通知を準備中）", "Under investigation (notice to patients being prepared)").to_owned()
-    } else {
-        un.clone()
-    };
-    let prevention = s
-        .status_report
-        .as_ref()
-        .map(|r| r.prevention.trim().to_owned())
-        .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| un.clone());
-    let mut other = vec![format!("{}: {}", tr(l, "事案ページ", "Incident page"), s.url)];
-    if s.ransom_demand {
-        other.push(tr(l, "身代金の要求あり", "A ransom was demanded").to_owned());
-    }
-    other.push(format!("{}: {}", tr(l, "漏えい等の状況", "Status of the leak"), s.personal_data_status.label(l)));
-    let rows: [(&str, &str, String); 9] = [
-        ("1 概要", "1 Overview (概要)", overview),
-        (
-            "2 漏えい等が発生し、又は発生したおそれがある個人データの項目",
-            "2 Personal data items affected (or possibly affected)",
-            items,
-        ),
-        ("3 漏えい等が発生し、又は発生したおそれがある個人データに係る本人の数", "3 Number of persons", persons(l, s)),
-        ("4 原因", "4 Cause (原因)", cause),
-        ("5 二次被害又はそのおそれの有無及びその内容", "5 Secondary harm, actual or possible (二次被害)", secondary),
-        ("6 本人への対応の実施状況", "6 Notice to the persons concerned", notice),
-        ("7 公表の実施状況", "7 Public announcement", un.clone()),
-        ("8 再発防止のための措置", "8 Recurrence prevention (再発防止)", prevention),
-        ("9 その他参考となる事項", "9 Other (その他)", other.join("\n")),
-    ];
-    for (ja, en, body) in rows {
-        d.heading(tr(l, ja, en));
-        d.para(&body);
-    }
+    d.field(tr(l, "事案ページ", "Incident page"), &s.url);
 }
 
 fn police_sections(d: &mut Doc, l: Locale, s: &IncidentSummary) {
@@ -1088,6 +1000,16 @@ mod tests {
             contact_email: None,
             status_report: None,
             url: "https://hikeshi.example.jp/incidents/0193".into(),
+            ppc_items: vec![
+                crate::domain::reports::item(1, "概要", "Overview", "発覚日: 2026-11-20 06:10 JST".into()),
+                crate::domain::reports::item(3, "本人の数", "Number of persons", "合計 約12,345人（見込み）".into()),
+                crate::domain::reports::item(
+                    9,
+                    "その他参考となる事項",
+                    "Other",
+                    "hikeshi 参照番号: HK-2026-000123".into(),
+                ),
+            ],
         }
     }
 
@@ -1149,20 +1071,14 @@ mod tests {
         assert!(mhlw.subject.contains("第一報"));
 
         let ppc = authority_report(Authority::Ppc, Locale::Ja, &s, &r, "initial");
+        // The items are the prepared report of domain::reports, rendered as they are.
         for marker in [
             "1 概要",
-            "2 漏えい等が発生し",
-            "3 漏えい等が発生し",
-            "4 原因",
-            "5 二次被害",
-            "6 本人への対応",
-            "7 公表",
-            "8 再発防止",
-            "9 その他",
+            "発覚日: 2026-11-20",
+            "3 本人の数",
             "約12,345人",
-            "氏名、病名",
-            "調査中",
-            "公開の脅迫",
+            "9 その他参考となる事項",
+            "法定の報告ではありません",
         ] {
             assert!(ppc.text.contains(marker), "ppc: {marker}");
         }
@@ -1221,22 +1137,6 @@ mod tests {
         assert!(m.subject.contains("続報"));
         assert!(m.text.contains("サーバ12台暗号化") && m.text.contains("VPN機器の更新"));
         assert!(m.html.contains("&lt;i&gt;外部専門家&lt;/i&gt;"));
-        let ppc = authority_report(Authority::Ppc, Locale::Ja, &s, &route(), "update");
-        assert!(ppc.text.contains("VPN機器の更新"), "PPC item 8 from the status report");
-    }
-
-    #[test]
-    fn unknowns_are_marked_under_investigation() {
-        let mut s = summary();
-        s.attack_vector = AttackVector::Unknown;
-        s.persons_estimate = None;
-        s.data_items.clear();
-        s.ransomware_kinds.clear();
-        let ppc = authority_report(Authority::Ppc, Locale::Ja, &s, &route(), "initial");
-        let after = |h: &str| ppc.text.split(h).nth(1).unwrap().lines().nth(1).unwrap().to_owned();
-        assert_eq!(after("■ 3 漏えい等"), "調査中");
-        assert_eq!(after("■ 4 原因"), "調査中");
-        assert_eq!(after("■ 5 二次被害"), "調査中");
     }
 
     #[test]
@@ -1277,7 +1177,7 @@ mod tests {
         let police = authority_report(Authority::Police, Locale::En, &s, &route(), "initial");
         assert!(police.text.contains("call 110") && police.text.contains("Preserve logs"));
         let ppc = authority_report(Authority::Ppc, Locale::En, &s, &route(), "initial");
-        assert!(ppc.text.contains("9 Other") && ppc.text.contains("under investigation"));
+        assert!(ppc.text.contains("9 Other (その他参考となる事項)"), "{}", ppc.text);
         let r = support_decision(Locale::En, "HK-2026-000123", false, "no capacity", "https://h/x", false);
         assert!(r.subject.is_ascii() && r.text.contains("declined") && r.text.contains("no capacity"));
         let r = obligation_reminder(
@@ -1349,8 +1249,6 @@ mod tests {
     fn helpers() {
         assert_eq!(escape_html(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
         assert_eq!(format_jst(Utc.with_ymd_and_hms(2026, 11, 20, 15, 0, 0).unwrap()), "2026-11-21 00:00 JST");
-        assert_eq!(group_digits(1234567), "1,234,567");
-        assert_eq!(group_digits(999), "999");
         assert_eq!(one_line("a\r\nb\tc"), "a b c");
         assert_eq!(defang("https://x.y/z"), "hxxps://x[.]y/z");
         for c in Category::ALL {

@@ -153,7 +153,7 @@ db_test!(okayama_2024_a_leak_of_up_to_40000_patients_with_its_announcement_fills
         "発覚日: 2026-11-19",
         "攻撃者からの連絡",
         "第7条第1号",
-        "約40000人（見込み）",
+        "約40,000人（見込み）",
         "公表しました（2026-11-25",
         "病院ウェブサイトに掲載",
         "民間事業者・規律移行法人",
@@ -187,7 +187,7 @@ db_test!(musashikosugi_2026_a_leak_estimate_revised_from_10k_to_130k_is_absorbed
     assert_eq!(status, 200, "{updated}");
     assert_eq!(updated["personal_data"]["persons_estimate"], 130000);
     let (_, _, report) = parts(app.get(&format!("/incidents/{id}/reports/ppc"), &token).await).await;
-    assert!(report["text"].as_str().unwrap().contains("約130000人（確認）"), "{report}");
+    assert!(report["text"].as_str().unwrap().contains("約130,000人（確認）"), "{report}");
 });
 
 db_test!(a_misdirected_fax_of_one_patient_goes_to_the_ppc_only, |app| async move {
