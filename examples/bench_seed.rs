@@ -26,7 +26,7 @@ use hikeshi::config::{Secret, Settings};
 use hikeshi::db::incidents::{Incident, Milestones};
 use hikeshi::db::orgs::Organization;
 use hikeshi::db::{self, AnyConnection, DbKind};
-use hikeshi::domain::incident::{IncidentFacts, FILING_KEYS};
+use hikeshi::domain::incident::{FiledAt, IncidentFacts, FILING_KEYS};
 use hikeshi::domain::lifecycle::check_incident_transition;
 use hikeshi::domain::{IncidentStatus, OrgKind, Prefecture, ReportedVia, Role};
 use rand::rngs::StdRng;
@@ -329,8 +329,9 @@ fn file_batch(conn: &mut AnyConnection, ctx: &Ctx, range: std::ops::Range<usize>
                 _ => (ctx.setup.officer.clone(), ReportedVia::Phone),
             };
             let hospital = &h.org;
-            let mut incident = Incident::filed(reference, hospital, facts, reported, via, &by.0)
-                .ok_or_else(|| anyhow::anyhow!("hospital without prefecture"))?;
+            let prefecture = hospital.prefecture.ok_or_else(|| anyhow::anyhow!("hospital without prefecture"))?;
+            let at = FiledAt { hospital_id: &hospital.id, prefecture, beds: hospital.beds };
+            let mut incident = Incident::filed(db::new_id(), reference, at, facts, reported, via, &by.0);
             refresh_derived(&mut incident, hospital, s, reported);
             live(&mut rng, &mut incident, ctx.start)?;
             // The queue priority as the housekeeping pass keeps it today.

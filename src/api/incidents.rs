@@ -18,10 +18,11 @@ use crate::db::obligations::Obligation;
 use crate::db::orgs::Organization;
 use crate::db::updates::TimelineEntry;
 use crate::db::{self, AnyConnection};
+use crate::domain::incident::FiledAt;
 use crate::domain::incident::{IncidentFacts, FILING_KEYS};
 use crate::domain::lifecycle::{check_incident_transition, TransitionError};
 use crate::domain::parse::Reader;
-use crate::domain::priority::{score, suggest_severity, Priority, PriorityInput};
+use crate::domain::priority::{score, Priority};
 use crate::domain::routing::Route;
 use crate::domain::{
     Category, FieldError, IncidentStatus, LegalStatus, Milestone, OrgKind, Prefecture, RegionalRole, ReportedVia, Role,
@@ -152,32 +153,23 @@ pub(crate) fn load(conn: &mut AnyConnection, user: &AuthUser, id: &str) -> ApiRe
     Ok((incident, hospital, scope))
 }
 
-/// The queue priority of an incident now.
-pub fn priority_of(i: &Incident, hospital: &Organization, settings: &Settings, now: DateTime<Utc>) -> Priority {
-    score(&priority_input(i, hospital, now), &settings.priority)
+/// The configurable rules of this deployment.
+pub fn rules(settings: &Settings) -> crate::domain::incident::Rules<'_> {
+    crate::domain::incident::Rules {
+        deadlines: &settings.deadlines,
+        weights: &settings.priority,
+        active_cyber_defence: settings.rules.active_cyber_defence,
+    }
 }
 
-fn priority_input(i: &Incident, hospital: &Organization, now: DateTime<Utc>) -> PriorityInput {
-    PriorityInput {
-        care_impact: i.facts.care_impact,
-        regional_roles: hospital.regional_roles.clone(),
-        beds: hospital.beds,
-        category: i.facts.category,
-        offline_backup: i.facts.offline_backup,
-        personal_data: i.facts.personal_data.status,
-        hours_untriaged: (i.status == IncidentStatus::Reported).then(|| (now - i.reported_at).num_hours()),
-        overdue_obligations: i.overdue_obligations.max(0) as u32,
-    }
+/// The queue priority of an incident now.
+pub fn priority_of(i: &Incident, hospital: &Organization, settings: &Settings, now: DateTime<Utc>) -> Priority {
+    score(&i.priority_input(&outbox::hospital_facts(hospital), now), &settings.priority)
 }
 
 /// Recomputes routing, priority and (unless overridden) severity after the facts changed.
 pub fn refresh_derived(i: &mut Incident, hospital: &Organization, settings: &Settings, now: DateTime<Utc>) {
-    i.routing = outbox::compute_routes(&i.facts, hospital, settings);
-    i.rules_version = crate::domain::routing::RULES_VERSION.to_owned();
-    i.priority = priority_of(i, hospital, settings, now);
-    if !i.severity_overridden {
-        i.severity = suggest_severity(&priority_input(i, hospital, now));
-    }
+    i.refresh(&outbox::hospital_facts(hospital), &rules(settings), now);
 }
 
 fn view(conn: &mut AnyConnection, i: &Incident, hospital: &Organization) -> ApiResult<IncidentView> {
@@ -595,8 +587,11 @@ pub async fn file(
         let hospital = db::orgs::get(conn, &hospital_id)?
             .filter(|o| o.kind == OrgKind::Hospital)
             .ok_or_else(|| ApiError::validation("hospital_id", "no such hospital"))?;
-        let mut incident = Incident::filed(reference, &hospital, facts, now, reported_via, &u.id)
+        let prefecture = hospital
+            .prefecture
             .ok_or_else(|| ApiError::validation("hospital_id", "the hospital has no prefecture on record"))?;
+        let at = FiledAt { hospital_id: &hospital.id, prefecture, beds: hospital.beds };
+        let mut incident = Incident::filed(db::new_id(), reference, at, facts, now, reported_via, &u.id);
         refresh_derived(&mut incident, &hospital, &st.settings, now);
         let name = author_name(conn, &u)?;
         let actor = Filer { id: &u.id, name: &name, role: u.role, request_id: u.request_id.as_deref() };

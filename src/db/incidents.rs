@@ -9,10 +9,9 @@ use utoipa::ToSchema;
 use super::schema::{dispatches, incident_routes, incidents, notifications, organizations, reference_counters};
 use super::{from_json, parse_enum, to_json, ts, utc, AnyConnection, DbResult, LiteralLimitDsl, StaticCondition};
 use crate::auth::Scope;
-use crate::domain::incident::IncidentFacts;
 use crate::domain::priority::Priority;
 use crate::domain::routing::Route;
-use crate::domain::{Category, IncidentStatus, Milestone, Prefecture, ReportedVia, Severity};
+use crate::domain::{Category, IncidentStatus, Prefecture, Severity};
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset, Debug, Clone)]
 #[diesel(table_name = incidents)]
@@ -55,182 +54,85 @@ struct IncidentRow {
     rules_version: String,
 }
 
-/// Recovery milestones reached (DOMAIN.md §5).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Milestones {
-    pub emr_restored: Option<DateTime<Utc>>,
-    pub emergency_accepting: Option<DateTime<Utc>>,
-    pub new_outpatients_accepting: Option<DateTime<Utc>>,
-    pub fully_normal: Option<DateTime<Utc>>,
-    pub report_published: Option<DateTime<Utc>>,
+pub use crate::domain::incident::{Incident, Milestones};
+
+/// An incident from its row.
+fn from_row(r: IncidentRow) -> DbResult<Incident> {
+    let t = |o: Option<NaiveDateTime>| o.map(utc);
+    Ok(Incident {
+        prefecture: Prefecture::parse(&r.prefecture)
+            .ok_or_else(|| anyhow::anyhow!("corrupt prefecture {:?}", r.prefecture))?,
+        facts: from_json(&r.facts)?,
+        status: parse_enum(&r.status)?,
+        severity: parse_enum(&r.severity)?,
+        priority: Priority { score: r.priority_score, factors: from_json(&r.priority_factors)? },
+        routing: from_json(&r.routing)?,
+        reported_via: parse_enum(&r.reported_via)?,
+        milestones: Milestones {
+            emr_restored: t(r.emr_restored_at),
+            emergency_accepting: t(r.emergency_accepting_at),
+            new_outpatients_accepting: t(r.new_outpatients_accepting_at),
+            fully_normal: t(r.fully_normal_at),
+            report_published: t(r.report_published_at),
+        },
+        id: r.id,
+        reference: r.reference,
+        hospital_id: r.hospital_id,
+        beds: r.beds,
+        severity_overridden: r.severity_overridden,
+        overdue_obligations: r.overdue_obligations,
+        reported_at: utc(r.reported_at),
+        reported_by: r.reported_by,
+        triaged_at: t(r.triaged_at),
+        dispatch_accepted_at: t(r.dispatch_accepted_at),
+        on_site_at: t(r.on_site_at),
+        closed_at: t(r.closed_at),
+        version: r.version,
+        updated_at: utc(r.updated_at),
+        rules_version: r.rules_version,
+    })
 }
 
-impl Milestones {
-    pub fn get(&self, m: Milestone) -> Option<DateTime<Utc>> {
-        match m {
-            Milestone::EmrRestored => self.emr_restored,
-            Milestone::EmergencyAccepting => self.emergency_accepting,
-            Milestone::NewOutpatientsAccepting => self.new_outpatients_accepting,
-            Milestone::FullyNormal => self.fully_normal,
-            Milestone::ReportPublished => self.report_published,
-        }
-    }
-
-    pub fn set(&mut self, m: Milestone, at: DateTime<Utc>) {
-        let slot = match m {
-            Milestone::EmrRestored => &mut self.emr_restored,
-            Milestone::EmergencyAccepting => &mut self.emergency_accepting,
-            Milestone::NewOutpatientsAccepting => &mut self.new_outpatients_accepting,
-            Milestone::FullyNormal => &mut self.fully_normal,
-            Milestone::ReportPublished => &mut self.report_published,
-        };
-        *slot = Some(at);
-    }
-}
-
-/// An incident as stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Incident {
-    pub id: String,
-    pub reference: String,
-    pub hospital_id: String,
-    pub prefecture: Prefecture,
-    pub beds: Option<i32>,
-    pub facts: IncidentFacts,
-    pub status: IncidentStatus,
-    pub severity: Severity,
-    pub severity_overridden: bool,
-    pub priority: Priority,
-    pub routing: Vec<Route>,
-    /// The rule set version the routing was computed with.
-    pub rules_version: String,
-    pub overdue_obligations: i32,
-    pub reported_at: DateTime<Utc>,
-    pub reported_via: ReportedVia,
-    pub reported_by: String,
-    pub triaged_at: Option<DateTime<Utc>>,
-    pub dispatch_accepted_at: Option<DateTime<Utc>>,
-    pub on_site_at: Option<DateTime<Utc>>,
-    pub milestones: Milestones,
-    pub closed_at: Option<DateTime<Utc>>,
-    pub version: i32,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl Incident {
-    fn from_row(r: IncidentRow) -> DbResult<Self> {
-        let t = |o: Option<NaiveDateTime>| o.map(utc);
-        Ok(Incident {
-            prefecture: Prefecture::parse(&r.prefecture)
-                .ok_or_else(|| anyhow::anyhow!("corrupt prefecture {:?}", r.prefecture))?,
-            facts: from_json(&r.facts)?,
-            status: parse_enum(&r.status)?,
-            severity: parse_enum(&r.severity)?,
-            priority: Priority { score: r.priority_score, factors: from_json(&r.priority_factors)? },
-            routing: from_json(&r.routing)?,
-            reported_via: parse_enum(&r.reported_via)?,
-            milestones: Milestones {
-                emr_restored: t(r.emr_restored_at),
-                emergency_accepting: t(r.emergency_accepting_at),
-                new_outpatients_accepting: t(r.new_outpatients_accepting_at),
-                fully_normal: t(r.fully_normal_at),
-                report_published: t(r.report_published_at),
-            },
-            id: r.id,
-            reference: r.reference,
-            hospital_id: r.hospital_id,
-            beds: r.beds,
-            severity_overridden: r.severity_overridden,
-            overdue_obligations: r.overdue_obligations,
-            reported_at: utc(r.reported_at),
-            reported_by: r.reported_by,
-            triaged_at: t(r.triaged_at),
-            dispatch_accepted_at: t(r.dispatch_accepted_at),
-            on_site_at: t(r.on_site_at),
-            closed_at: t(r.closed_at),
-            version: r.version,
-            updated_at: utc(r.updated_at),
-            rules_version: r.rules_version,
-        })
-    }
-
-    /// A new incident as filed at `hospital` (which must have a prefecture), before routing: the
-    /// one starting point of the handler, the demo and the benchmark seeder.
-    pub fn filed(
-        reference: String,
-        hospital: &crate::db::orgs::Organization,
-        facts: IncidentFacts,
-        reported_at: DateTime<Utc>,
-        reported_via: ReportedVia,
-        reported_by: &str,
-    ) -> Option<Self> {
-        Some(Incident {
-            id: super::new_id(),
-            reference,
-            hospital_id: hospital.id.clone(),
-            prefecture: hospital.prefecture?,
-            beds: hospital.beds,
-            facts,
-            status: IncidentStatus::Reported,
-            severity: Severity::Low,
-            severity_overridden: false,
-            priority: Priority { score: 0, factors: vec![] },
-            routing: vec![],
-            rules_version: crate::domain::routing::RULES_VERSION.to_owned(),
-            overdue_obligations: 0,
-            reported_at,
-            reported_via,
-            reported_by: reported_by.to_owned(),
-            triaged_at: None,
-            dispatch_accepted_at: None,
-            on_site_at: None,
-            milestones: Milestones::default(),
-            closed_at: None,
-            version: 1,
-            updated_at: reported_at,
-        })
-    }
-
-    fn to_row(&self) -> IncidentRow {
-        let f = &self.facts;
-        let m = &self.milestones;
-        IncidentRow {
-            id: self.id.clone(),
-            reference: self.reference.clone(),
-            hospital_id: self.hospital_id.clone(),
-            prefecture: self.prefecture.code(),
-            beds: self.beds,
-            title: f.title.clone(),
-            category: f.category.as_str().into(),
-            care_impact: f.care_impact.as_str().into(),
-            personal_data_status: f.personal_data.status.as_str().into(),
-            facts: to_json(f),
-            drill: f.drill,
-            status: self.status.as_str().into(),
-            severity: self.severity.as_str().into(),
-            severity_overridden: self.severity_overridden,
-            priority_score: self.priority.score,
-            priority_factors: to_json(&self.priority.factors),
-            routing: to_json(&self.routing),
-            overdue_obligations: self.overdue_obligations,
-            detected_at: ts(f.detected_at),
-            aware_at: ts(f.aware_at),
-            reported_at: ts(self.reported_at),
-            reported_via: self.reported_via.as_str().into(),
-            reported_by: self.reported_by.clone(),
-            triaged_at: self.triaged_at.map(ts),
-            dispatch_accepted_at: self.dispatch_accepted_at.map(ts),
-            on_site_at: self.on_site_at.map(ts),
-            emr_restored_at: m.emr_restored.map(ts),
-            emergency_accepting_at: m.emergency_accepting.map(ts),
-            new_outpatients_accepting_at: m.new_outpatients_accepting.map(ts),
-            fully_normal_at: m.fully_normal.map(ts),
-            report_published_at: m.report_published.map(ts),
-            closed_at: self.closed_at.map(ts),
-            version: self.version,
-            updated_at: ts(self.updated_at),
-            rules_version: self.rules_version.clone(),
-        }
+/// The row of an incident.
+fn to_row(i: &Incident) -> IncidentRow {
+    let f = &i.facts;
+    let m = &i.milestones;
+    IncidentRow {
+        id: i.id.clone(),
+        reference: i.reference.clone(),
+        hospital_id: i.hospital_id.clone(),
+        prefecture: i.prefecture.code(),
+        beds: i.beds,
+        title: f.title.clone(),
+        category: f.category.as_str().into(),
+        care_impact: f.care_impact.as_str().into(),
+        personal_data_status: f.personal_data.status.as_str().into(),
+        facts: to_json(f),
+        drill: f.drill,
+        status: i.status.as_str().into(),
+        severity: i.severity.as_str().into(),
+        severity_overridden: i.severity_overridden,
+        priority_score: i.priority.score,
+        priority_factors: to_json(&i.priority.factors),
+        routing: to_json(&i.routing),
+        overdue_obligations: i.overdue_obligations,
+        detected_at: ts(f.detected_at),
+        aware_at: ts(f.aware_at),
+        reported_at: ts(i.reported_at),
+        reported_via: i.reported_via.as_str().into(),
+        reported_by: i.reported_by.clone(),
+        triaged_at: i.triaged_at.map(ts),
+        dispatch_accepted_at: i.dispatch_accepted_at.map(ts),
+        on_site_at: i.on_site_at.map(ts),
+        emr_restored_at: m.emr_restored.map(ts),
+        emergency_accepting_at: m.emergency_accepting.map(ts),
+        new_outpatients_accepting_at: m.new_outpatients_accepting.map(ts),
+        fully_normal_at: m.fully_normal.map(ts),
+        report_published_at: m.report_published.map(ts),
+        closed_at: i.closed_at.map(ts),
+        version: i.version,
+        updated_at: ts(i.updated_at),
+        rules_version: i.rules_version.clone(),
     }
 }
 
@@ -261,7 +163,7 @@ pub fn next_reference(conn: &mut AnyConnection, at: DateTime<Utc>) -> DbResult<S
 }
 
 pub fn insert(conn: &mut AnyConnection, i: &Incident) -> DbResult<()> {
-    diesel::insert_into(incidents::table).values(i.to_row()).execute(conn)?;
+    diesel::insert_into(incidents::table).values(to_row(i)).execute(conn)?;
     Ok(())
 }
 
@@ -269,7 +171,7 @@ pub fn insert(conn: &mut AnyConnection, i: &Incident) -> DbResult<()> {
 pub fn update(conn: &mut AnyConnection, i: &Incident) -> DbResult<bool> {
     let n =
         diesel::update(incidents::table.filter(incidents::id.eq(&i.id)).filter(incidents::version.eq(i.version - 1)))
-            .set(i.to_row())
+            .set(to_row(i))
             .execute(conn)?;
     Ok(n == 1)
 }
@@ -330,7 +232,7 @@ pub fn get_visible(conn: &mut AnyConnection, id: &str, scope: &Scope) -> DbResul
         .select(IncidentRow::as_select())
         .first(conn)
         .optional()?
-        .map(Incident::from_row)
+        .map(from_row)
         .transpose()
 }
 
@@ -436,7 +338,7 @@ pub fn list(
         .literal_limit(limit)
         .load(conn)?
         .into_iter()
-        .map(Incident::from_row)
+        .map(from_row)
         .collect()
 }
 
@@ -604,7 +506,7 @@ pub fn untriaged(conn: &mut AnyConnection) -> DbResult<Vec<Incident>> {
         .select(IncidentRow::as_select())
         .load(conn)?
         .into_iter()
-        .map(Incident::from_row)
+        .map(from_row)
         .collect()
 }
 
@@ -616,7 +518,7 @@ pub fn open_of_hospital(conn: &mut AnyConnection, hospital_id: &str) -> DbResult
         .select(IncidentRow::as_select())
         .load(conn)?
         .into_iter()
-        .map(Incident::from_row)
+        .map(from_row)
         .collect()
 }
 

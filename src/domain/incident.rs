@@ -7,10 +7,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
+use super::deadlines::DeadlineConfig;
 use super::parse::{looks_like_email, looks_like_phone, Reader};
+use super::priority::{score, suggest_severity, Priority, PriorityInput, PriorityWeights};
+use super::routing::{route, HospitalFacts, Route, RoutingFacts};
 use super::{
     AffectedSystem, AttackVector, CareImpact, Category, DataMedium, DiscoveredBy, EntryTechnique, FieldError,
-    OfflineBackup, PersonalDataStatus, RansomResponse, RansomwareKind,
+    IncidentStatus, Milestone, OfflineBackup, PersonalDataStatus, Prefecture, RansomResponse, RansomwareKind,
+    ReportedVia, Severity,
 };
 
 crate::text_enum! {
@@ -503,6 +507,152 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
     }
 }
 
+/// Recovery milestones reached (DOMAIN.md §5).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Milestones {
+    pub emr_restored: Option<DateTime<Utc>>,
+    pub emergency_accepting: Option<DateTime<Utc>>,
+    pub new_outpatients_accepting: Option<DateTime<Utc>>,
+    pub fully_normal: Option<DateTime<Utc>>,
+    pub report_published: Option<DateTime<Utc>>,
+}
+
+impl Milestones {
+    pub fn get(&self, m: Milestone) -> Option<DateTime<Utc>> {
+        match m {
+            Milestone::EmrRestored => self.emr_restored,
+            Milestone::EmergencyAccepting => self.emergency_accepting,
+            Milestone::NewOutpatientsAccepting => self.new_outpatients_accepting,
+            Milestone::FullyNormal => self.fully_normal,
+            Milestone::ReportPublished => self.report_published,
+        }
+    }
+
+    pub fn set(&mut self, m: Milestone, at: DateTime<Utc>) {
+        let slot = match m {
+            Milestone::EmrRestored => &mut self.emr_restored,
+            Milestone::EmergencyAccepting => &mut self.emergency_accepting,
+            Milestone::NewOutpatientsAccepting => &mut self.new_outpatients_accepting,
+            Milestone::FullyNormal => &mut self.fully_normal,
+            Milestone::ReportPublished => &mut self.report_published,
+        };
+        *slot = Some(at);
+    }
+}
+
+/// An incident: the hospital's facts and everything hikeshi derived or recorded about them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incident {
+    pub id: String,
+    pub reference: String,
+    pub hospital_id: String,
+    pub prefecture: Prefecture,
+    pub beds: Option<i32>,
+    pub facts: IncidentFacts,
+    pub status: IncidentStatus,
+    pub severity: Severity,
+    pub severity_overridden: bool,
+    pub priority: Priority,
+    pub routing: Vec<Route>,
+    /// The rule set version the routing was computed with.
+    pub rules_version: String,
+    pub overdue_obligations: i32,
+    pub reported_at: DateTime<Utc>,
+    pub reported_via: ReportedVia,
+    pub reported_by: String,
+    pub triaged_at: Option<DateTime<Utc>>,
+    pub dispatch_accepted_at: Option<DateTime<Utc>>,
+    pub on_site_at: Option<DateTime<Utc>>,
+    pub milestones: Milestones,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Incident {
+    /// A new incident as filed at a hospital, before routing ([`Incident::refresh`]): the one
+    /// starting point of the handler and the benchmark seeder.
+    pub fn filed(
+        id: String,
+        reference: String,
+        hospital: FiledAt<'_>,
+        facts: IncidentFacts,
+        reported_at: DateTime<Utc>,
+        reported_via: ReportedVia,
+        reported_by: &str,
+    ) -> Self {
+        Incident {
+            id,
+            reference,
+            hospital_id: hospital.hospital_id.to_owned(),
+            prefecture: hospital.prefecture,
+            beds: hospital.beds,
+            facts,
+            status: IncidentStatus::Reported,
+            severity: Severity::Low,
+            severity_overridden: false,
+            priority: Priority { score: 0, factors: vec![] },
+            routing: vec![],
+            rules_version: super::routing::RULES_VERSION.to_owned(),
+            overdue_obligations: 0,
+            reported_at,
+            reported_via,
+            reported_by: reported_by.to_owned(),
+            triaged_at: None,
+            dispatch_accepted_at: None,
+            on_site_at: None,
+            milestones: Milestones::default(),
+            closed_at: None,
+            version: 1,
+            updated_at: reported_at,
+        }
+    }
+
+    /// The priority factors' inputs now.
+    pub fn priority_input(&self, hospital: &HospitalFacts, now: DateTime<Utc>) -> PriorityInput {
+        PriorityInput {
+            care_impact: self.facts.care_impact,
+            regional_roles: hospital.regional_roles.clone(),
+            beds: hospital.beds,
+            category: self.facts.category,
+            offline_backup: self.facts.offline_backup,
+            personal_data: self.facts.personal_data.status,
+            hours_untriaged: (self.status == IncidentStatus::Reported).then(|| (now - self.reported_at).num_hours()),
+            overdue_obligations: self.overdue_obligations.max(0) as u32,
+        }
+    }
+
+    /// Recomputes routing (with the current rule set), priority and, unless an officer set it,
+    /// severity: after filing and after every change of facts.
+    pub fn refresh(&mut self, hospital: &HospitalFacts, rules: &Rules<'_>, now: DateTime<Utc>) {
+        let facts = RoutingFacts::of(&self.facts, hospital, rules.active_cyber_defence);
+        self.routing = route(&facts, rules.deadlines);
+        self.rules_version = super::routing::RULES_VERSION.to_owned();
+        let input = self.priority_input(hospital, now);
+        self.priority = score(&input, rules.weights);
+        if !self.severity_overridden {
+            self.severity = suggest_severity(&input);
+        }
+    }
+}
+
+/// The hospital an incident is filed at, as the incident keeps it.
+#[derive(Debug, Clone, Copy)]
+pub struct FiledAt<'a> {
+    pub hospital_id: &'a str,
+    pub prefecture: Prefecture,
+    pub beds: Option<i32>,
+}
+
+/// The configurable parts of the rules.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules<'a> {
+    pub deadlines: &'a DeadlineConfig,
+    pub weights: &'a PriorityWeights,
+    /// DOMAIN.md 7: the Active Cyber Defence route (off by default).
+    pub active_cyber_defence: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -522,6 +672,32 @@ mod tests {
             "ransomware": {"note_text": "Your files are encrypted", "kinds": ["encryption", "leak_threat"]},
             "contact": {"name": "山田 太郎", "phone": "03-1234-5678"}
         })
+    }
+
+    fn filed_incident() -> Incident {
+        let facts = IncidentFacts::parse(filing().as_object().unwrap(), now(), &[]).unwrap();
+        let at = FiledAt { hospital_id: "h", prefecture: Prefecture::parse("36").unwrap(), beds: Some(120) };
+        Incident::filed("i".into(), "HK-2026-000001".into(), at, facts, now(), ReportedVia::Web, "u")
+    }
+
+    #[test]
+    fn a_refresh_routes_scores_and_suggests_severity_unless_an_officer_set_it() {
+        let (deadlines, weights) = (DeadlineConfig::default(), PriorityWeights::default());
+        let rules = Rules { deadlines: &deadlines, weights: &weights, active_cyber_defence: false };
+        let hospital = HospitalFacts { beds: Some(120), ..HospitalFacts::default() };
+        let mut i = filed_incident();
+        assert!(i.routing.is_empty() && i.priority.score == 0);
+        assert_eq!((i.id.as_str(), i.reference.as_str()), ("i", "HK-2026-000001"));
+        i.refresh(&hospital, &rules, now());
+        assert_eq!(i.rules_version, super::super::routing::RULES_VERSION);
+        assert!(i.routing.iter().any(|r| r.authority == super::super::Authority::Ppc));
+        assert!(i.priority.score > 0);
+        let suggested = i.severity;
+        assert_ne!(suggested, Severity::Low, "emergency care suspended by ransomware is not low");
+        i.severity = Severity::Low;
+        i.severity_overridden = true;
+        i.refresh(&hospital, &rules, now());
+        assert_eq!(i.severity, Severity::Low, "an officer's severity stands");
     }
 
     #[test]

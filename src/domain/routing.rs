@@ -133,6 +133,8 @@ pub struct HospitalFacts {
     /// JIS X 0402 municipality code.
     pub municipality: Option<String>,
     pub regional_roles: Vec<RegionalRole>,
+    /// Licensed beds (for the triage priority).
+    pub beds: Option<i32>,
 }
 
 impl HospitalFacts {

@@ -43,6 +43,7 @@ pub fn hospital_facts(hospital: &Organization) -> HospitalFacts {
         legal_status: hospital.legal_status,
         municipality: hospital.municipality.clone(),
         regional_roles: hospital.regional_roles.clone(),
+        beds: hospital.beds,
     }
 }
 
