@@ -124,6 +124,8 @@ mod tests {
             ("2026-09-19", "2026-09-24", "Silver Week: 敬老の日, 国民の休日 and 秋分の日"),
             ("2027-03-21", "2027-03-23", "春分 on a Sunday: the substitute holiday is Monday"),
             ("2027-01-18", "2027-01-18", "DOMAIN.md 2.4 example, 60 days: an open Monday"),
+            ("2026-12-01", "2026-12-01", "the first days of other months are open"),
+            ("2028-01-03", "2028-01-04", "1/3 on a Monday is still closed"),
         ];
         for (due, legal, why) in rows {
             assert_eq!(next_open_day(date(due)), date(legal), "{why}");
@@ -136,5 +138,8 @@ mod tests {
         assert_eq!(closed(date("2026-11-23")), Some(Closed::NationalHoliday));
         assert_eq!(closed(date("2026-12-30")), Some(Closed::YearEnd));
         assert_eq!(closed(date("2026-12-18")), None);
+        assert_eq!(closed(date("2026-12-02")), None, "a Wednesday early in a month");
+        assert_eq!(closed(date("2028-01-03")), Some(Closed::YearEnd));
+        assert_eq!(closed(date("2026-12-28")), None, "12/28 is open");
     }
 }

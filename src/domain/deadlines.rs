@@ -102,14 +102,10 @@ pub fn end_of_day(date: NaiveDate) -> DateTime<Utc> {
     jst_to_utc(date.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN)))
 }
 
-/// Interprets a wall-clock time in Japan as an instant.
+/// Interprets a wall-clock time in Japan as an instant. Japan Standard Time is UTC+9 all year
+/// (no daylight saving since 1952), so the offset is fixed.
 fn jst_to_utc(local: NaiveDateTime) -> DateTime<Utc> {
-    match Tokyo.from_local_datetime(&local).earliest() {
-        Some(t) => t.with_timezone(&Utc),
-        // Japan has had no daylight saving time since 1951, so every local time exists; the fixed
-        // +09:00 offset is the same answer should the time-zone database ever say otherwise.
-        None => Utc.from_utc_datetime(&(local - chrono::Duration::hours(9))),
-    }
+    Utc.from_utc_datetime(&(local - chrono::Duration::hours(9)))
 }
 
 #[cfg(test)]
