@@ -83,8 +83,8 @@ pub mod sources {
         Some("https://laws.e-gov.go.jp/law/322AC0000000101"),
     );
     pub const ACD_ACT: S = (
-        "重要電子計算機に対する不正な行為による被害の防止に関する法律（令和7年法律第42号）; 医療部会 2025-11-25 資料（特定機能病院の指定案）",
-        None,
+        "重要電子計算機に対する不正な行為による被害の防止に関する法律（令和7年法律第42号）第2章; 医療部会 2025-11-25 資料（特定機能病院の指定案）",
+        Some("https://laws.e-gov.go.jp/law/507AC0000000042"),
     );
     pub const DOMAIN_MD: S = ("hikeshi DOMAIN.md version 2", None);
 }
@@ -308,8 +308,8 @@ fn mhlw_route(facts: &RoutingFacts) -> Option<Route> {
     if facts.acd_designated && facts.category.is_cyber() {
         reasons.push(reason(
             "active_cyber_defence",
-            "特定機能病院は能動的サイバー防御法の特定社会基盤事業者として、事業所管大臣（厚生労働大臣）への被害報告の対象となります（この規則は設定で有効化されています）",
-            "As an advanced treatment hospital designated under the Active Cyber Defence law, the hospital reports the incident to its competent minister (MHLW); this rule is switched on by configuration",
+            "特定機能病院は能動的サイバー防御法（令和7年法律第42号）の特別社会基盤事業者として、特定侵害事象を事業所管大臣（厚生労働大臣）等へ報告する対象となります（この規則は設定で有効化されています）",
+            "As an advanced treatment hospital designated under the Active Cyber Defence law (Act No. 42 of 2025), the hospital reports the intrusion to its competent minister (MHLW) and the government; this rule is switched on by configuration",
             &[sources::ACD_ACT],
         ));
         obligations.push(ObligationSpec::undated(ObligationKind::AcdReport));
@@ -674,7 +674,7 @@ pub fn rule_set(cfg: &DeadlineConfig) -> RuleSet {
                 "Whatever is reported to MHLW (cyber attacks, failures that hit care); the body follows the municipality: the city or ward that runs its own public health centre, else the prefecture",
                 vec!["recommended".into()], &[sources::MEDICAL_CARE_ACT_25, sources::COMMUNITY_HEALTH_ACT]),
             rule("active_cyber_defence", Authority::Mhlw,
-                "能動的サイバー防御法の特定社会基盤事業者（特定機能病院の指定案）へのサイバー攻撃。設定で有効化した場合のみ（既定は無効）",
+                "能動的サイバー防御法の特別社会基盤事業者（特定機能病院の指定案）へのサイバー攻撃。設定で有効化した場合のみ（既定は無効）",
                 "A cyber attack on an advanced treatment hospital as a designated operator under the Active Cyber Defence law; only when switched on (off by default)",
                 vec!["acd_report: promptly".into()], &[sources::ACD_ACT]),
         ],
