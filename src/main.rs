@@ -45,6 +45,11 @@ enum Command {
         #[command(subcommand)]
         command: ContactsCommand,
     },
+    /// The routing rules.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
     /// Print the OpenAPI document (YAML).
     Openapi,
     /// Exit 0 when an HTTP endpoint answers 2xx (container health checks need no curl).
@@ -52,6 +57,14 @@ enum Command {
         #[arg(default_value = "http://127.0.0.1:8080/readyz")]
         url: String,
     },
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Route every open incident routed with an older rule set again with this one: new
+    /// authorities are told, dates move earlier at once (later ones are held for an officer), and
+    /// every move is on the incident's timeline.
+    Apply,
 }
 
 #[derive(Subcommand)]
@@ -284,6 +297,19 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             let mut conn = pool.get()?;
             let (added, skipped) = hikeshi::notify::contacts::import(&mut conn, &text, is_toml)?;
             println!("contacts imported: {added} added, {skipped} already present");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rules { command: RulesCommand::Apply } => {
+            let pool = startup::prepare_database(&settings)?;
+            let mut conn = pool.get()?;
+            let settings_ref = &settings;
+            let n = conn
+                .write_transaction(|c| hikeshi::api::incidents::apply_current_rules(c, settings_ref))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "rule set {}: {n} open incidents routed again (their timelines say what moved)",
+                hikeshi::domain::routing::RULES_VERSION
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Openapi => {

@@ -916,7 +916,8 @@ pub async fn update(
             return Err(ApiError::PreconditionFailed);
         }
         let queued = outbox::apply_routing(conn, &st.settings, &i, &h, "initial")?;
-        follow_deadlines(conn, &user, &i, &st.settings, &changed, deadline_reason.as_deref())?;
+        let name = author_name(conn, &user)?;
+        follow_deadlines(conn, Some((&user.id, &name)), &i, &st.settings, &changed, deadline_reason.as_deref())?;
         let new_routes: Vec<_> = i.routing.iter().map(|r| r.authority).filter(|a| !old_routes.contains(a)).collect();
         audit_incident(
             conn,
@@ -946,6 +947,9 @@ fn officer_only_facts(user: &AuthUser, before: Option<&IncidentFacts>, after: &I
     }
 }
 
+/// Who a derived timeline entry is written by: a signed-in user, or hikeshi itself (`None`).
+pub type Author<'a> = Option<(&'a str, &'a str)>;
+
 /// Routes a hospital's open incidents again after a fact about the hospital changed (its legal
 /// status, municipality or regional roles): new authorities are told, obligations follow as after a
 /// change of the incident's own facts. Returns how many incidents changed.
@@ -956,12 +960,48 @@ pub(crate) fn reroute_hospital(
     hospital: &Organization,
     changed: &[String],
 ) -> ApiResult<usize> {
+    let name = author_name(conn, user)?;
+    let fields: Vec<String> = changed.iter().map(|f| format!("hospital.{f}")).collect();
+    reroute(conn, Some((&user.id, &name)), settings, hospital, &fields, false)
+}
+
+/// Routes every open incident that was routed with an older rule set again with the current one
+/// (`hikeshi rules apply`): dates move earlier at once and later ones are held, as after any change
+/// of facts, and each move is on the timeline. Returns how many incidents changed.
+pub fn apply_current_rules(conn: &mut AnyConnection, settings: &Settings) -> ApiResult<usize> {
+    let mut n = 0;
+    let mut after: Option<String> = None;
+    loop {
+        let page = db::orgs::list(conn, Some(OrgKind::Hospital), after.as_deref(), 200)?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.id.clone());
+        for hospital in &page {
+            n += reroute(conn, None, settings, hospital, &["rules_version".to_owned()], true)?;
+        }
+    }
+    Ok(n)
+}
+
+/// Routes a hospital's open incidents again; `stale_rules_only` limits it to incidents routed with
+/// another rule set (whose dates are recomputed even when their routes stay).
+fn reroute(
+    conn: &mut AnyConnection,
+    author: Author<'_>,
+    settings: &Settings,
+    hospital: &Organization,
+    fields: &[String],
+    stale_rules_only: bool,
+) -> ApiResult<usize> {
     let now = db::now();
     let mut n = 0;
     for mut i in db::incidents::open_of_hospital(conn, &hospital.id)? {
+        let stale = i.rules_version != crate::domain::routing::RULES_VERSION;
+        if stale_rules_only && !stale {
+            continue;
+        }
         let before = i.routing.clone();
         refresh_derived(&mut i, hospital, settings, now);
-        if i.routing == before {
+        if i.routing == before && !stale {
             continue;
         }
         i.version += 1;
@@ -970,9 +1010,8 @@ pub(crate) fn reroute_hospital(
             return Err(ApiError::Conflict("an incident of this hospital changed meanwhile; try again".into()));
         }
         outbox::apply_routing(conn, settings, &i, hospital, "initial")?;
-        let fields: Vec<String> = changed.iter().map(|f| format!("hospital.{f}")).collect();
-        timeline(conn, user, &i.id, UpdateKind::FactsChanged, None, serde_json::json!({"fields": fields}))?;
-        follow_deadlines(conn, user, &i, settings, &fields, None)?;
+        db::updates::add(conn, &i.id, UpdateKind::FactsChanged, None, serde_json::json!({"fields": fields}), author)?;
+        follow_deadlines(conn, author, &i, settings, fields, None)?;
         n += 1;
     }
     Ok(n)
@@ -982,7 +1021,7 @@ pub(crate) fn reroute_hospital(
 /// at once, later only with an officer's reason; each move, applied or held, goes on the timeline.
 fn follow_deadlines(
     conn: &mut AnyConnection,
-    user: &AuthUser,
+    author: Author<'_>,
     i: &Incident,
     settings: &Settings,
     changed: &[String],
@@ -999,7 +1038,7 @@ fn follow_deadlines(
             m.insert("fields".into(), serde_json::json!(changed));
             m.insert("reason".into(), serde_json::json!(officer_reason));
         }
-        timeline(conn, user, &i.id, UpdateKind::DeadlineChanged, None, data)?;
+        db::updates::add(conn, &i.id, UpdateKind::DeadlineChanged, None, data, author)?;
     }
     Ok(())
 }

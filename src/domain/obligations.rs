@@ -87,7 +87,9 @@ pub fn recompute(current: &[Current], planned: &[Planned], officer_reason: Optio
             (None, Some(_)) => true,
             _ => false,
         };
-        let moves_later = later(p.due_at, c.due_at) || later(p.legal_due_at, c.legal_due_at);
+        // The date the hospital is held to decides; the legal deadline only follows it (it is the
+        // law's closed-day move of that date, not a date hikeshi could relax).
+        let moves_later = later(p.due_at, c.due_at);
         changes.push(DeadlineChange {
             obligation_id: c.id.clone(),
             kind: c.kind,

@@ -343,3 +343,44 @@ async fn contacts_import_accepts_native_toml_dates() {
     assert_eq!(c["effective_from"], "2026-04-01");
     assert_eq!(c["effective_until"], "2027-03-31");
 }
+
+db_test!(rules_apply_moves_the_dates_of_incidents_routed_with_the_first_rule_set, |app| async move {
+    let token = app.login(TOKYO_REPORTER).await;
+    let body = json!({"title": "誤送付", "category": "misdelivery", "detected_at": "2026-11-20T08:00:00+09:00",
+                      "care_impact": "none", "personal_data": {"status": "confirmed", "persons_estimate": 3},
+                      "contact": {"name": "医事課", "phone": "03-1234-5678"}});
+    let (status, _, incident) = parts(app.post("/incidents", &token, &body).await).await;
+    assert_eq!(status, 201, "{incident}");
+    let id = incident["id"].as_str().unwrap().to_owned();
+    // As the first rule set left it: the day of awareness not counted, so the 確報 a day late.
+    {
+        use diesel::RunQueryDsl;
+        let mut conn = app.conn();
+        for sql in [
+            format!("UPDATE incidents SET rules_version = '2026-11.1' WHERE id = '{id}'"),
+            format!("UPDATE obligations SET due_at = '2026-12-20 14:59:59', legal_due_at = '2026-12-20 14:59:59' WHERE incident_id = '{id}' AND kind = 'ppc_final'"),
+        ] {
+            diesel::sql_query(&sql).execute(&mut conn).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+    }
+    let (ok, out) = cli(&app, &["rules", "apply"]).await;
+    assert!(ok, "{out}");
+    assert!(out.contains("1 open incidents routed again"), "{out}");
+    let (_, _, after) = parts(app.get(&format!("/incidents/{id}"), &token).await).await;
+    assert_eq!(after["rules_version"], hikeshi::domain::routing::RULES_VERSION);
+    let fin = after["obligations"].as_array().unwrap().iter().find(|o| o["kind"] == "ppc_final").unwrap().clone();
+    assert_eq!(fin["due_at"], "2026-12-19T14:59:59Z", "one day earlier: the day of awareness is day 1");
+    assert_eq!(fin["legal_due_at"], "2026-12-21T14:59:59Z");
+    let (_, _, page) = parts(app.get(&format!("/incidents/{id}/updates?limit=200"), &token).await).await;
+    assert!(
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["kind"] == "deadline_changed" && u["data"]["applied"] == true),
+        "{page}"
+    );
+    // A second run finds nothing left to do.
+    let (ok, out) = cli(&app, &["rules", "apply"]).await;
+    assert!(ok && out.contains("0 open incidents"), "{out}");
+});
