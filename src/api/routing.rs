@@ -12,7 +12,7 @@ use crate::auth::policy::{require, Action};
 use crate::auth::AuthUser;
 use crate::db;
 use crate::domain::deadlines::jst_date;
-use crate::domain::incident::{read_personal_data, IncidentFacts};
+use crate::domain::incident::{read_contractor, read_personal_data, IncidentFacts};
 use crate::domain::parse::Reader;
 use crate::domain::routing::{route, rule_set, Reason, RoutingFacts, RuleSet, Source};
 use crate::domain::vocabulary::Term;
@@ -200,12 +200,8 @@ pub async fn preview(
     let aware = r.time("aware_at", false, limit).or(detected).unwrap_or(now);
     let personal_data = r.object("personal_data", |p| read_personal_data(p, false)).unwrap_or_default();
     let affected_systems = r.enumerations::<AffectedSystem>("affected_systems", 20);
-    let contractor_breach = r
-        .object("contractor", |c| {
-            c.allow(&["name", "notified_hospital_at"]);
-            c.boolean("breach_at_contractor", false)
-        })
-        .unwrap_or(false);
+    let contractor_breach =
+        r.object("contractor", |c| read_contractor(c, limit)).flatten().is_some_and(|c| c.breach_at_contractor);
     let drill = r.boolean("drill", false);
     let hospital_id = r.string("hospital_id", user.role == Role::DutyOfficer, 1, 64);
     r.finish();

@@ -282,12 +282,7 @@ impl IncidentFacts {
                 r.error(&format!("vulnerabilities[{i}]"), "must be a CVE identifier, e.g. CVE-2024-3400");
             }
         }
-        let contractor = r.object("contractor", |c| {
-            let name = c.string("name", true, 1, 200);
-            let breach_at_contractor = c.boolean("breach_at_contractor", false);
-            let notified_hospital_at = c.time("notified_hospital_at", false, limit);
-            Some(Contractor { name: name?, breach_at_contractor, notified_hospital_at })
-        });
+        let contractor = r.object("contractor", |c| read_contractor(c, limit));
         let public_announcement = r.object("public_announcement", |a| {
             let at = a.time("at", true, limit);
             let method = a.string("method", true, 1, 500);
@@ -473,6 +468,15 @@ pub fn read_personal_data(p: &mut Reader<'_>, status_required: bool) -> Personal
         medium: p.enumeration("medium", false),
         data_items: p.strings("data_items", 50, 100),
     }
+}
+
+/// Reads `contractor` (a filing's or a draft's); `None` when a required part is missing (an error
+/// is recorded).
+pub fn read_contractor(c: &mut Reader<'_>, not_after: Option<DateTime<Utc>>) -> Option<Contractor> {
+    let name = c.string("name", true, 1, 200);
+    let breach_at_contractor = c.boolean("breach_at_contractor", false);
+    let notified_hospital_at = c.time("notified_hospital_at", false, not_after);
+    Some(Contractor { name: name?, breach_at_contractor, notified_hospital_at })
 }
 
 /// `CVE-YYYY-NNNN` with four or more digits in the last part.
