@@ -200,6 +200,12 @@ pub fn ppc_report(input: &PpcInput<'_>) -> PreparedReport {
         format!("発覚の経緯: {}", f.discovered_by.map(|d| d.label_ja().to_owned()).unwrap_or_else(|| UNKNOWN.into())),
         format!("事態: {}", kind_of_event(f, status)),
     ];
+    if inferred {
+        overview.push(
+            "個人データの状況: 病院の記録は「なし」（理由の記録なし）。患者情報を扱うシステムが攻撃を受けたため、hikeshi は「漏えい等のおそれ」と判定しています"
+                .into(),
+        );
+    }
     let items7 = article_7_items(input.routes);
     if !items7.is_empty() {
         overview.push(format!("該当する報告対象事態: 施行規則第7条{}", items7.join("、")));
@@ -696,6 +702,128 @@ mod tests {
         let r = ppc_report(&input);
         assert_eq!(r.items[7].text, "VPN機器の更新と多要素認証");
         assert!(r.text.contains("1312345678"));
+    }
+
+    fn report_at(f: &IncidentFacts, status: LegalStatus) -> PreparedReport {
+        let hospital = HospitalFacts::with_status(Some(status));
+        let routes = route(&RoutingFacts::of(f, &hospital, false), &DeadlineConfig::default());
+        ppc_report(&PpcInput {
+            reference: "HK-2026-000001",
+            facts: f,
+            hospital_name: "病院",
+            hospital_code: None,
+            routes: &routes,
+            fulfilled: &[],
+            prevention: None,
+        })
+    }
+
+    fn header(r: &PreparedReport, heading: &str) -> String {
+        r.header.iter().find(|h| h.heading_ja == heading).map(|h| h.text.clone()).unwrap_or_default()
+    }
+
+    #[test]
+    fn the_form_selector_follows_the_routing() {
+        // Source: PPC leakAction page (問1 My Number, 問2 行政機関等 or 民間事業者・規律移行法人).
+        let mut f = bare();
+        assert_eq!(header(&report_at(&f, LegalStatus::NationalGovernment), "報告フォーム"), "行政機関等");
+        assert_eq!(header(&report_at(&f, LegalStatus::LocalIaa), "報告フォーム"), "民間事業者・規律移行法人");
+        f.personal_data.my_number = true;
+        assert_eq!(
+            header(&report_at(&f, LegalStatus::Private), "報告フォーム"),
+            "マイナンバー（特定個人情報）を含む漏えい等の報告"
+        );
+    }
+
+    #[test]
+    fn the_kind_of_event_follows_the_category_and_the_recorded_harm() {
+        // Source: DOMAIN.md 2.5 item 1 (漏えい/滅失/毀損 and 発生/おそれ).
+        use crate::domain::incident::RansomwareFacts;
+        let rw = |kinds| Some(RansomwareFacts { note_text: None, encrypted_extension: None, family: None, kinds });
+        #[rustfmt::skip]
+        let rows = [
+            (Category::Ransomware, rw(vec![]), PersonalDataStatus::Suspected, "毀損（発生したおそれ）"),
+            (Category::Ransomware, rw(vec![RansomwareKind::LeakThreat]), PersonalDataStatus::Suspected, "毀損・漏えい（発生したおそれ）"),
+            (Category::LostMedia, None, PersonalDataStatus::Confirmed, "滅失・漏えい（発生）"),
+            (Category::SystemFailure, None, PersonalDataStatus::Confirmed, "漏えい等（発生）"),
+            (Category::Other, None, PersonalDataStatus::Suspected, "漏えい等（発生したおそれ）"),
+            (Category::Misdelivery, None, PersonalDataStatus::Confirmed, "漏えい（発生）"),
+        ];
+        for (category, ransomware, status, expected) in rows {
+            let f = IncidentFacts { category, ransomware, ..bare() };
+            assert_eq!(kind_of_event(&f, status), expected, "{category}");
+        }
+    }
+
+    #[test]
+    fn the_inferred_status_is_said_to_be_hikeshis_and_counts_as_possible() {
+        let r = report(&bare(), &[]);
+        assert!(r.items[0].text.contains("hikeshi は「漏えい等のおそれ」と判定"), "{}", r.items[0].text);
+        let mut f = bare();
+        f.personal_data.status = PersonalDataStatus::Confirmed;
+        let r = report(&f, &[]);
+        assert!(!r.items[0].text.contains("判定"), "a recorded status needs no inference");
+        assert!(r.items[0].text.contains("毀損（発生）"), "{}", r.items[0].text);
+    }
+
+    #[test]
+    fn each_item_states_what_was_recorded_and_only_that() {
+        let mut f = bare();
+        f.description = "電子カルテサーバーが暗号化された".into();
+        f.personal_data.status = PersonalDataStatus::Confirmed;
+        f.personal_data.persons =
+            crate::domain::incident::Persons { patients: Some(1200), staff: Some(30), others: None };
+        f.attack_vector = crate::domain::AttackVector::Vpn;
+        f.entry_technique = Some(crate::domain::EntryTechnique::Vulnerability);
+        f.vulnerabilities = vec!["CVE-2024-3400".into()];
+        let r = report(&f, &[]);
+        let text = |n: usize| r.items[n].text.clone();
+        assert!(text(0).contains("発覚日: 2026-11-20 06:00 JST"), "{}", text(0));
+        assert!(text(0).contains("電子カルテサーバーが暗号化された"));
+        assert!(text(1).contains("本人の種別: 患者・職員"), "{}", text(1));
+        assert_eq!(text(2), "患者 1,200人、職員 30人、合計 約1,230人（確認）");
+        assert_eq!(
+            text(3),
+            "ランサムウェア。侵入経路: VPN機器。侵入の手口: 脆弱性の悪用。悪用された脆弱性: CVE-2024-3400"
+        );
+        // Unknown entry to a cyber attack says so; a misdelivery has no entry at all.
+        assert_eq!(report(&bare(), &[]).items[3].text, "ランサムウェア（侵入経路は調査中）");
+        let fax = IncidentFacts {
+            category: Category::Misdelivery,
+            affected_systems: vec![],
+            personal_data: crate::domain::incident::PersonalData {
+                status: PersonalDataStatus::Confirmed,
+                ..Default::default()
+            },
+            ..bare()
+        };
+        let r = report(&fax, &[]);
+        assert_eq!(r.items[3].text, "誤送信・誤送付");
+        assert!(!r.items[0].text.contains("判定"));
+        // No Article 7 line when nothing of it was found (no PPC route: non-sensitive, few persons).
+        let mut plain = fax.clone();
+        plain.personal_data.sensitive = false;
+        assert!(!report(&plain, &[]).items[0].text.contains("施行規則第7条"));
+    }
+
+    #[test]
+    fn the_text_has_the_title_the_header_and_each_item() {
+        let h = [item(0, "業種", "Sector", "医療業".into())];
+        let i = [item(1, "概要", "Overview", "x".into())];
+        assert_eq!(as_text("T", &h, &i), "T\n\n業種（Sector）: 医療業\n\n1. 概要（Overview）\nx\n\n");
+        assert_eq!(as_text("T", &[], &i), "T\n\n1. 概要（Overview）\nx\n\n");
+    }
+
+    #[test]
+    fn the_common_format_names_cves_and_says_when_the_ppc_is_not_routed() {
+        let mut f = bare();
+        f.vulnerabilities = vec!["CVE-2023-27997".into()];
+        let (r, _) = nco(&f, false);
+        assert!(r.text.contains("（CVE-2023-27997）"), "{}", r.text);
+        f.personal_data.none_reason = Some("患者情報を含まない".into());
+        let (r, _) = nco(&f, false);
+        assert!(r.text.contains("個人情報保護委員会への報告対象ではありません"), "{}", r.text);
+        assert!(!r.text.contains("個人情報保護法 概要"));
     }
 
     #[test]
