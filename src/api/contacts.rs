@@ -29,6 +29,10 @@ pub struct ContactInput {
     pub authority: Option<Authority>,
     /// Absent or null: a national contact.
     pub prefecture: Option<Prefecture>,
+    /// A contact for one municipality only (JIS X 0402, 5 digits, within `prefecture`), e.g. the
+    /// health department of a city that runs its own public health centre.
+    #[schema(pattern = "^[0-9]{5}$", example = "27100")]
+    pub municipality: Option<String>,
     /// For vendor contacts: the hospital.
     pub hospital_id: Option<String>,
     #[schema(min_length = 1, max_length = 200)]
@@ -76,6 +80,17 @@ pub fn parse_contact(body: &Map<String, Value>, mut c: Contact, creating: bool) 
         c.prefecture = p.as_deref().and_then(Prefecture::parse);
         if p.is_some() && c.prefecture.is_none() {
             r.error("prefecture", "must be a two-digit JIS X 0401 code \"01\"–\"47\"");
+        }
+    }
+    if body.contains_key("municipality") {
+        c.municipality = r.string("municipality", false, 5, 5);
+        if c.municipality.as_ref().is_some_and(|m| !m.bytes().all(|b| b.is_ascii_digit())) {
+            r.error("municipality", "must be a 5-digit JIS X 0402 code, e.g. 27100");
+        }
+    }
+    if let Some(m) = &c.municipality {
+        if c.prefecture.map(|p| p.code()).as_deref() != m.get(..2) {
+            r.error("municipality", "must lie in the contact's prefecture (its first two digits)");
         }
     }
     if body.contains_key("hospital_id") {
@@ -134,6 +149,7 @@ pub fn blank_contact() -> Contact {
         id: db::new_id(),
         authority: Authority::Mhlw,
         prefecture: None,
+        municipality: None,
         hospital_id: None,
         name: String::new(),
         channel: Channel::Email,

@@ -229,7 +229,12 @@ pub async fn preview(
             RoutingFacts::of(&draft, &outbox::hospital_facts(&hospital), st.settings.rules.active_cyber_defence);
         facts.contractor_breach = contractor_breach;
         for r in route(&facts, &st.settings.deadlines) {
-            let contacts = db::contacts::select_for(conn, r.authority, prefecture, &hospital.id, drill, today)?
+            let at = db::contacts::ContactsFor {
+                prefecture,
+                municipality: hospital.municipality.as_deref(),
+                hospital_id: &hospital.id,
+            };
+            let contacts = db::contacts::select_for(conn, r.authority, at, drill, today)?
                 .into_iter()
                 .map(|c| PreviewContact {
                     name: c.name,

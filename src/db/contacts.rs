@@ -28,6 +28,7 @@ struct ContactRow {
     version: i32,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    municipality: Option<String>,
 }
 
 /// Where an authority is reached.
@@ -37,6 +38,9 @@ pub struct Contact {
     pub authority: Authority,
     /// Absent: national contact.
     pub prefecture: Option<Prefecture>,
+    /// JIS X 0402 code: a contact for the hospitals of one municipality only (the health department
+    /// of a 保健所設置市 or 特別区), preferred there over the prefecture's.
+    pub municipality: Option<String>,
     /// For `vendor` contacts: the hospital whose vendor this is.
     pub hospital_id: Option<String>,
     /// Office name, e.g. 警視庁 サイバー犯罪対策課.
@@ -62,6 +66,7 @@ impl Contact {
         Ok(Contact {
             authority: parse_enum(&r.authority)?,
             prefecture: r.prefecture.as_deref().and_then(Prefecture::parse),
+            municipality: r.municipality,
             channel: parse_enum(&r.channel)?,
             locale: parse_enum(&r.locale)?,
             id: r.id,
@@ -83,6 +88,7 @@ impl Contact {
             id: self.id.clone(),
             authority: self.authority.as_str().into(),
             prefecture: self.prefecture.map(|p| p.code()),
+            municipality: self.municipality.clone(),
             hospital_id: self.hospital_id.clone(),
             name: self.name.clone(),
             channel: self.channel.as_str().into(),
@@ -158,11 +164,11 @@ pub fn list(conn: &mut AnyConnection, f: &ContactFilter, after: Option<&str>, li
 pub fn select_for(
     conn: &mut AnyConnection,
     authority: Authority,
-    prefecture: Prefecture,
-    hospital_id: &str,
+    at: ContactsFor<'_>,
     drill: bool,
     day: NaiveDate,
 ) -> DbResult<Vec<Contact>> {
+    let ContactsFor { prefecture, municipality, hospital_id } = at;
     let all: Vec<Contact> = contacts::table
         .filter(contacts::authority.eq(authority.as_str()))
         .filter(contacts::drill.eq(drill))
@@ -180,7 +186,25 @@ pub fn select_for(
     let general = live.into_iter().filter(|c| c.hospital_id.is_none());
     let (local, national): (Vec<Contact>, Vec<Contact>) = general.partition(|c| c.prefecture.is_some());
     let local: Vec<Contact> = local.into_iter().filter(|c| c.prefecture == Some(prefecture)).collect();
-    Ok(if local.is_empty() { national } else { local })
+    // The municipality's own contacts first; the prefecture's (no municipality) otherwise.
+    let (city, wide): (Vec<Contact>, Vec<Contact>) = local.into_iter().partition(|c| c.municipality.is_some());
+    let city: Vec<Contact> = city.into_iter().filter(|c| c.municipality.as_deref() == municipality).collect();
+    Ok(if !city.is_empty() {
+        city
+    } else if !wide.is_empty() {
+        wide
+    } else {
+        national
+    })
+}
+
+/// The hospital a contact is looked up for.
+#[derive(Debug, Clone, Copy)]
+pub struct ContactsFor<'a> {
+    pub prefecture: Prefecture,
+    /// JIS X 0402 code, when on record.
+    pub municipality: Option<&'a str>,
+    pub hospital_id: &'a str,
 }
 
 pub fn count(conn: &mut AnyConnection) -> DbResult<i64> {

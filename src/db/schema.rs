@@ -194,6 +194,7 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        municipality -> Nullable<Text>,
     }
 }
 

@@ -34,6 +34,9 @@ pub fn seed_demo(conn: &mut AnyConnection) -> anyhow::Result<usize> {
         json!({"authority": "ipa", "name": "IPA セキュリティセンター 届出窓口", "address": "todokede@ipa.example", "effective_from": from}),
         json!({"authority": "police", "name": "警察庁 サイバー警察局 相談窓口", "address": "cyber-soudan@npa.example",
                "effective_from": from}),
+        // 大阪市 runs its own public health centre: it, not 大阪府, oversees the hospitals there.
+        json!({"authority": "prefecture", "prefecture": "27", "municipality": "27100",
+               "name": "大阪市 健康局 保健所（医療法第25条）", "address": "iryo@city27100.example", "effective_from": from}),
         json!({"authority": "mhlw", "name": "【訓練】厚生労働省 演習窓口", "address": "drill-mhlw@hikeshi.example", "drill": true, "effective_from": from}),
         json!({"authority": "ppc", "name": "【訓練】個人情報保護委員会 演習窓口", "address": "drill-ppc@hikeshi.example", "drill": true, "effective_from": from}),
         json!({"authority": "police", "name": "【訓練】警察 演習窓口", "address": "drill-police@hikeshi.example", "drill": true, "effective_from": from}),

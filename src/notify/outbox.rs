@@ -165,14 +165,12 @@ fn enqueue_reports(
                 .map(|p| (p.kind, p.due_at))
                 .collect(),
         };
-        let contacts = db::contacts::select_for(
-            conn,
-            r.authority,
-            incident.prefecture,
-            &incident.hospital_id,
-            incident.facts.drill,
-            today,
-        )?;
+        let at = db::contacts::ContactsFor {
+            prefecture: incident.prefecture,
+            municipality: hospital.municipality.as_deref(),
+            hospital_id: &incident.hospital_id,
+        };
+        let contacts = db::contacts::select_for(conn, r.authority, at, incident.facts.drill, today)?;
         for c in contacts.iter().filter(|c| c.channel == Channel::Email) {
             let m = templates::authority_report(r.authority, c.locale, &s, &note, stage);
             let queued = notifications::enqueue(

@@ -399,3 +399,29 @@ db_test!(a_corrected_legal_status_reroutes_the_hospitals_open_incidents, |app| a
         "{page}"
     );
 });
+
+db_test!(a_hospital_in_a_city_with_its_own_health_centre_is_overseen_by_the_city, |app| async move {
+    // 大阪湾岸急性期医療センター is in 大阪市 (27100), which runs its own public health centre.
+    let officer = app.login(OFFICER).await;
+    let draft = |index: usize| json!({"category": "ransomware", "hospital_id": app.creds.hospitals[index].0});
+    let (status, _, osaka) = parts(app.post("/routing/preview", &officer, &draft(OSAKA)).await).await;
+    assert_eq!(status, 200, "{osaka}");
+    let health = osaka["routes"].as_array().unwrap().iter().find(|r| r["authority"] == "prefecture").unwrap().clone();
+    assert!(health["reasons"][0]["ja"].as_str().unwrap().contains("大阪市"), "{health}");
+    let addresses: Vec<&str> =
+        health["contacts"].as_array().unwrap().iter().map(|c| c["address"].as_str().unwrap()).collect();
+    assert_eq!(addresses, ["iryo@city27100.example"], "the city's health department, not 大阪府's");
+    // みなみ町 runs none: the prefecture (徳島県).
+    let (_, _, minami) = parts(app.post("/routing/preview", &officer, &draft(1)).await).await;
+    let health = minami["routes"].as_array().unwrap().iter().find(|r| r["authority"] == "prefecture").unwrap().clone();
+    let addresses: Vec<&str> =
+        health["contacts"].as_array().unwrap().iter().map(|c| c["address"].as_str().unwrap()).collect();
+    assert_eq!(addresses, ["iryo@pref36.example"]);
+});
+
+db_test!(a_municipal_contact_must_lie_in_its_prefecture, |app| async move {
+    let admin = app.login("admin@mhlw.example").await;
+    let bad = json!({"authority": "prefecture", "prefecture": "13", "municipality": "27100", "name": "x", "address": "a@b.example"});
+    let (_, problem) = assert_problem(app.post("/contacts", &admin, &bad).await, 422).await;
+    assert_eq!(problem["errors"][0]["field"], "municipality", "{problem}");
+});
