@@ -180,58 +180,43 @@ mod tests {
         use ObligationKind::*;
         let (early, late) = ("2026-12-19T14:59:59Z", "2027-01-18T14:59:59Z");
         // (case, current, planned, officer reason, expected (kind, applied))
-        #[rustfmt::skip]
         type Row = (&'static str, Vec<Current>, Vec<Planned>, Option<&'static str>, Vec<(ObligationKind, bool)>);
+        let moved = |f: fn(Planned) -> Planned, kind| f(planned(kind, early));
+        #[rustfmt::skip]
         let rows: Vec<Row> = vec![
-            (
-                "an earlier aware_at moves the date earlier at once",
-                vec![current(PpcFinal, late, false)],
-                vec![planned(PpcFinal, early)],
-                None,
-                vec![(PpcFinal, true)],
-            ),
-            (
-                "a 60-day case reclassified to 30 days moves earlier at once",
-                vec![current(PpcFinal, late, false)],
-                vec![planned(PpcFinal, early)],
-                None,
-                vec![(PpcFinal, true)],
-            ),
-            (
-                "a later date is held without an officer's reason",
+            ("an earlier aware_at moves the date earlier at once",
+                vec![current(PpcFinal, late, false)], vec![planned(PpcFinal, early)], None, vec![(PpcFinal, true)]),
+            ("a 60-day case reclassified to 30 days moves earlier at once",
+                vec![current(PpcFinal, late, false)], vec![planned(PpcFinal, early)], None, vec![(PpcFinal, true)]),
+            ("a later date is held without an officer's reason",
+                vec![current(PpcFinal, early, false)], vec![planned(PpcFinal, late)], None, vec![(PpcFinal, false)]),
+            ("a later date is applied with an officer's reason",
+                vec![current(PpcFinal, early, false)], vec![planned(PpcFinal, late)], Some("aware_at was mistyped"), vec![(PpcFinal, true)]),
+            ("a fulfilled obligation never moves",
+                vec![current(PpcFinal, late, true)], vec![planned(PpcFinal, early)], None, vec![]),
+            ("an unchanged date is no change",
+                vec![current(PpcFinal, early, false)], vec![planned(PpcFinal, early)], None, vec![]),
+            ("a due date earlier with its legal deadline later (a closed-day move) is applied",
+                vec![current(PpcFinal, "2026-12-20T14:59:59Z", false)],
+                vec![Planned { legal_due_at: Some(utc("2026-12-21T14:59:59Z")), ..planned(PpcFinal, "2026-12-19T14:59:59Z") }],
+                None, vec![(PpcFinal, true)]),
+            ("the same due date with a moved legal deadline is a change, applied",
                 vec![current(PpcFinal, early, false)],
-                vec![planned(PpcFinal, late)],
-                None,
-                vec![(PpcFinal, false)],
-            ),
-            (
-                "a later date is applied with an officer's reason",
+                vec![moved(|p| Planned { legal_due_at: Some(utc("2026-12-21T14:59:59Z")), ..p }, PpcFinal)],
+                None, vec![(PpcFinal, true)]),
+            ("a moved reminder alone is a change, applied",
+                vec![current(PpcPreliminary, early, false)],
+                vec![moved(|p| Planned { reminder_at: Some(utc("2026-12-17T00:00:00Z")), ..p }, PpcPreliminary)],
+                None, vec![(PpcPreliminary, true)]),
+            ("a date that would disappear is held",
                 vec![current(PpcFinal, early, false)],
-                vec![planned(PpcFinal, late)],
-                Some("aware_at was mistyped"),
-                vec![(PpcFinal, true)],
-            ),
-            (
-                "a fulfilled obligation never moves",
-                vec![current(PpcFinal, late, true)],
-                vec![planned(PpcFinal, early)],
-                None,
-                vec![],
-            ),
-            (
-                "an unchanged date is no change",
-                vec![current(PpcFinal, early, false)],
-                vec![planned(PpcFinal, early)],
-                None,
-                vec![],
-            ),
-            (
-                "an obligation no longer planned keeps its date",
-                vec![current(PpcFinal, early, false)],
-                vec![],
-                None,
-                vec![],
-            ),
+                vec![moved(|p| Planned { due_at: None, legal_due_at: None, ..p }, PpcFinal)],
+                None, vec![(PpcFinal, false)]),
+            ("a date that appears is applied",
+                vec![Current { due_at: None, legal_due_at: None, ..current(PpcFinal, early, false) }],
+                vec![planned(PpcFinal, early)], None, vec![(PpcFinal, true)]),
+            ("an obligation no longer planned keeps its date",
+                vec![current(PpcFinal, early, false)], vec![], None, vec![]),
         ];
         for (case, cur, plan, reason, expected) in rows {
             let got: Vec<(ObligationKind, bool)> =

@@ -830,6 +830,8 @@ mod tests {
     fn numbers_are_grouped_by_thousands() {
         assert_eq!(group_digits(1234567), "1,234,567");
         assert_eq!(group_digits(999), "999");
+        assert_eq!(group_digits(100), "100");
+        assert_eq!(group_digits(0), "0");
         assert_eq!(group_digits(1000), "1,000");
         assert_eq!(group_digits(-40000), "-40,000");
     }
