@@ -649,6 +649,10 @@ mod tests {
                 name: "田中".into(), phone: "0883-00-0000".into(), email: None
             };
         let (r, _) = nco(&f, false);
+        assert!(
+            r.items.iter().any(|i| i.number == 20 && i.heading_ja == "個人情報保護法 概要"),
+            "the APPI items are numbered on from the common items"
+        );
         for s in [
             "初報",
             "認知日時",
