@@ -11,7 +11,7 @@ use crate::db::incidents::Incident;
 use crate::db::obligations::Obligation;
 use crate::db::orgs::Organization;
 use crate::db::{self};
-use crate::domain::reports::{nco_ddos, nco_ransomware, Fulfilled, NcoInput};
+use crate::domain::reports::{nco_ddos, nco_ransomware, NcoInput};
 use crate::error::{ApiResult, Problem};
 use crate::notify::outbox;
 use crate::notify::templates::StatusReport;
@@ -25,10 +25,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 pub use crate::domain::reports::{PreparedReport, ReportItem};
 
-fn fulfilled_of(obligations: &[Obligation]) -> Vec<Fulfilled> {
-    db::obligations::fulfilled(obligations)
-}
-
 /// The PPC report of an incident (see `domain::reports`).
 pub fn ppc_report(
     i: &Incident,
@@ -36,7 +32,7 @@ pub fn ppc_report(
     obligations: &[Obligation],
     status: Option<&StatusReport>,
 ) -> PreparedReport {
-    let fulfilled = fulfilled_of(obligations);
+    let fulfilled = db::obligations::fulfilled(obligations);
     crate::domain::reports::ppc_report(&outbox::ppc_input(i, h, &fulfilled, status))
 }
 
@@ -96,7 +92,7 @@ fn nco_of(
     let (i, h, scope) = load(conn, user, id)?;
     let obligations = db::obligations::for_incident(conn, &i.id)?;
     let status = crate::notify::outbox::latest_status_report(conn, &i.id)?;
-    let fulfilled = fulfilled_of(&obligations);
+    let fulfilled = db::obligations::fulfilled(&obligations);
     Ok(write(&NcoInput {
         ppc: outbox::ppc_input(&i, &h, &fulfilled, status.as_ref()),
         prefecture_name: i.prefecture.name_ja(),

@@ -219,10 +219,8 @@ pub fn ppc_report(input: &PpcInput<'_>) -> PreparedReport {
     if let Some(m) = pd.medium {
         data.push(format!("媒体: {}", m.label_ja()));
     }
-    let kinds: Vec<&str> = [("患者", pd.persons.patients), ("職員", pd.persons.staff), ("その他", pd.persons.others)]
-        .into_iter()
-        .filter_map(|(k, n)| n.map(|_| k))
-        .collect();
+    let per_kind = [("患者", pd.persons.patients), ("職員", pd.persons.staff), ("その他", pd.persons.others)];
+    let kinds: Vec<&str> = per_kind.into_iter().filter_map(|(k, n)| n.map(|_| k)).collect();
     if !kinds.is_empty() {
         data.push(format!("本人の種別: {}", kinds.join("・")));
     }
@@ -232,10 +230,7 @@ pub fn ppc_report(input: &PpcInput<'_>) -> PreparedReport {
 
     let estimate = if status == PersonalDataStatus::Confirmed { "確認" } else { "見込み" };
     let mut persons: Vec<String> =
-        [("患者", pd.persons.patients), ("職員", pd.persons.staff), ("その他", pd.persons.others)]
-            .into_iter()
-            .filter_map(|(k, n)| n.map(|n| format!("{k} {}人", group_digits(n))))
-            .collect();
+        per_kind.into_iter().filter_map(|(k, n)| n.map(|n| format!("{k} {}人", group_digits(n)))).collect();
     if let Some(n) = pd.persons_total() {
         persons.push(format!("合計 約{}人（{estimate}）", group_digits(n)));
     }
