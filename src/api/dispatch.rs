@@ -16,6 +16,7 @@ use crate::db::incidents::Incident;
 use crate::db::notifications::{self, NewNotification};
 use crate::db::orgs::Organization;
 use crate::db::{self, AnyConnection};
+use crate::domain::letters;
 use crate::domain::lifecycle::check_dispatch_transition;
 use crate::domain::parse::Reader;
 use crate::domain::{
@@ -243,14 +244,14 @@ pub async fn decide_support(
             json!({"approve": b.approve, "reason": reason}),
         )?;
         let to = outbox::hospital_recipients(conn, &i)?;
-        let m = templates::support_decision(
+        let m = templates::render(&letters::support_decision(
             Locale::Ja,
             &i.reference,
             b.approve,
             &reason,
             &incident_url(&st, &i),
             i.facts.drill,
-        );
+        ));
         enqueue_mail(conn, &st, &i, "support_decision", format!("support:{}", s.id), to, m)?;
         Ok(s)
     })
@@ -336,7 +337,7 @@ pub async fn dispatch(
             json!({"team_id": team.id, "responders": ids, "mode": d.mode}),
         )?;
         let to: Vec<String> = members.iter().filter(|m| ids.contains(&m.id)).map(|m| m.email.clone()).collect();
-        let m = templates::dispatch_assigned(
+        let m = templates::render(&letters::dispatch_assigned(
             Locale::Ja,
             &i.reference,
             &h.name,
@@ -344,7 +345,7 @@ pub async fn dispatch(
             d.mode,
             &incident_url(&st, &i),
             i.facts.drill,
-        );
+        ));
         enqueue_mail(conn, &st, &i, "dispatch_assigned", format!("dispatch:{}", d.id), to, m)?;
         Ok(d)
     })
@@ -526,7 +527,7 @@ pub async fn dispatch_status(
             }
         }
         let to = outbox::hospital_recipients(conn, &i)?;
-        let m = templates::dispatch_status_notice(
+        let m = templates::render(&letters::dispatch_status_notice(
             Locale::Ja,
             &i.reference,
             &team,
@@ -534,7 +535,7 @@ pub async fn dispatch_status(
             at,
             &incident_url(&st, &i),
             i.facts.drill,
-        );
+        ));
         enqueue_mail(conn, &st, &i, "dispatch_status", format!("dispatch:{}:{}", d.id, d.status), to, m)?;
         Ok(d)
     })

@@ -11,10 +11,10 @@ use crate::db::incidents::Incident;
 use crate::db::obligations::Obligation;
 use crate::db::orgs::Organization;
 use crate::db::{self};
+use crate::domain::letters::StatusReport;
 use crate::domain::reports::{nco_ddos, nco_ransomware, NcoInput};
 use crate::error::{ApiResult, Problem};
 use crate::notify::outbox;
-use crate::notify::templates::StatusReport;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

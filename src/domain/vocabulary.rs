@@ -411,11 +411,18 @@ mod tests {
     #[test]
     fn neither_the_web_ui_nor_the_templates_carry_a_label_of_their_own() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let templates = std::fs::read_to_string(root.join("src/notify/templates.rs")).expect("templates");
+        let templates = std::fs::read_to_string(root.join("src/domain/letters.rs")).expect("letters");
         assert!(
             !templates.contains("impl Label for") && !templates.contains("labels!("),
             "templates label enumerations themselves"
         );
+        // The e-mail templates only lay out a letter: no word of Japanese (kana or kanji; the list mark
+        // ・ is layout) of their own.
+        for name in ["letter.txt", "letter.html"] {
+            let t = std::fs::read_to_string(root.join("templates").join(name)).expect("template");
+            let own = t.chars().find(|c| matches!(u32::from(*c), 0x3041..=0x30fa | 0x4e00..=0x9fff));
+            assert_eq!(own, None, "templates/{name} carries words of its own");
+        }
         let i18n = std::fs::read_to_string(root.join("web/static/i18n.js")).expect("i18n.js");
         assert!(i18n.contains("/api/v1/vocabulary"), "the UI loads the vocabulary");
         for entry in std::fs::read_dir(root.join("web/static")).expect("web/static") {

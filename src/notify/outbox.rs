@@ -11,10 +11,11 @@ use crate::db::obligations::Obligation;
 use crate::db::orgs::Organization;
 use crate::db::{self, AnyConnection, DbResult};
 use crate::domain::deadlines::jst_date;
+use crate::domain::letters::{self, HospitalLine, IncidentSummary, RouteNote, StatusReport};
 use crate::domain::obligations::{plan, Planned};
 use crate::domain::routing::{route, HospitalFacts, Route, RoutingFacts};
 use crate::domain::{Authority, Channel, Locale, Role};
-use crate::notify::templates::{self, IncidentSummary, RouteNote, StatusReport};
+use crate::notify::templates;
 
 /// The domain part of Message-IDs, from the sender address.
 pub fn mail_domain(settings: &Settings) -> String {
@@ -70,52 +71,23 @@ pub fn ppc_input<'a>(
     }
 }
 
-/// The incident as the e-mail templates see it.
+/// The incident as the letters see it.
 pub fn summary(
     i: &Incident,
     hospital: &Organization,
     status_report: Option<StatusReport>,
     settings: &Settings,
 ) -> IncidentSummary {
-    let f = &i.facts;
-    let rw = f.ransomware.as_ref();
-    IncidentSummary {
-        reference: i.reference.clone(),
-        title: f.title.clone(),
-        category: f.category,
-        drill: f.drill,
-        hospital_name: hospital.name.clone(),
-        hospital_code: hospital.code.clone(),
-        prefecture: i.prefecture,
-        beds: hospital.beds,
-        detected_at: f.detected_at,
-        aware_at: f.aware_at,
-        reported_at: i.reported_at,
-        description: f.description.clone(),
-        attack_vector: f.attack_vector,
-        affected_systems: f.affected_systems.clone(),
-        care_impact: f.care_impact,
-        personal_data_status: f.personal_data.status,
-        persons_estimate: f.personal_data.persons_estimate,
-        sensitive: f.personal_data.sensitive,
-        financial_risk: f.personal_data.financial_risk,
-        strong_encryption: f.personal_data.strong_encryption.protected,
-        data_items: f.personal_data.data_items.clone(),
-        ransom_demand: f.ransom_demand,
-        ransom_note_text: rw.and_then(|r| r.note_text.clone()),
-        encrypted_extension: rw.and_then(|r| r.encrypted_extension.clone()),
-        ransomware_family: rw.and_then(|r| r.family.clone()),
-        ransomware_kinds: rw.map(|r| r.kinds.clone()).unwrap_or_default(),
-        iocs: f.iocs.iter().map(|i| (i.ioc_type.as_str().to_owned(), i.value.clone())).collect(),
-        offline_backup: f.offline_backup,
-        bcp_activated: f.bcp_activated,
-        contact_name: f.contact.name.clone(),
-        contact_phone: f.contact.phone.clone(),
-        contact_email: f.contact.email.clone(),
-        status_report,
-        ppc_items: Vec::new(),
-        url: format!("{}/incidents/{}", settings.public_url(), i.id),
-    }
+    let mut s = IncidentSummary::new(
+        &i.reference,
+        &i.facts,
+        HospitalLine { name: hospital.name.clone(), code: hospital.code.clone(), beds: hospital.beds },
+        i.prefecture,
+        i.reported_at,
+        format!("{}/incidents/{}", settings.public_url(), i.id),
+    );
+    s.status_report = status_report;
+    s
 }
 
 /// Stores the incident's routes, creates their obligations and enqueues one e-mail per contact for
@@ -172,7 +144,7 @@ fn enqueue_reports(
         };
         let contacts = db::contacts::select_for(conn, r.authority, at, incident.facts.drill, today)?;
         for c in contacts.iter().filter(|c| c.channel == Channel::Email) {
-            let m = templates::authority_report(r.authority, c.locale, &s, &note, stage);
+            let m = templates::render(&letters::authority_report(r.authority, c.locale, &s, &note, stage));
             let queued = notifications::enqueue(
                 conn,
                 NewNotification {
@@ -246,7 +218,7 @@ pub fn obligation_notice(
         return Ok(false);
     }
     let url = format!("{}/incidents/{}", settings.public_url(), incident.id);
-    let m = templates::obligation_reminder(
+    let m = templates::render(&letters::obligation_reminder(
         Locale::Ja,
         &incident.reference,
         &hospital.name,
@@ -255,7 +227,7 @@ pub fn obligation_notice(
         &url,
         incident.facts.drill,
         overdue,
-    );
+    ));
     notifications::enqueue(
         conn,
         NewNotification {
@@ -286,7 +258,7 @@ pub fn dead_letter(conn: &mut AnyConnection, settings: &Settings, n: &notificati
         return Ok(false);
     };
     let url = format!("{}/incidents/{}", settings.public_url(), incident.id);
-    let m = templates::dead_letter_alert(
+    let m = templates::render(&letters::dead_letter_alert(
         &incident.reference,
         n.authority.unwrap_or(Authority::Mhlw),
         &n.recipients.join(", "),
@@ -294,7 +266,7 @@ pub fn dead_letter(conn: &mut AnyConnection, settings: &Settings, n: &notificati
         n.last_error.as_deref().unwrap_or(""),
         &url,
         incident.facts.drill,
-    );
+    ));
     notifications::enqueue(
         conn,
         NewNotification {
