@@ -207,6 +207,7 @@ pub async fn login(
         db::users::save(conn, &user)?;
         audit_user(conn, &user, "auth.login", serde_json::json!({"totp": user.totp_secret.is_some()}))?;
         let family = db::new_id();
+        db::users::start_session(conn, &family, &user.id)?;
         Ok(Ok(issue(conn, &st, &user, &family, enrol)?))
     })
     .await?;
@@ -227,12 +228,12 @@ pub async fn refresh(
             return Ok(Err(ApiError::Unauthorized("unknown refresh token".into())));
         };
         let Some(user) = db::users::get(conn, &row.user_id)? else { return Ok(Err(generic_failure())) };
-        if row.revoked_at.is_some() {
+        if row.revoked_at.is_some() || !db::users::session_live(conn, &row.family_id, &row.user_id)? {
             return Ok(Err(ApiError::Unauthorized("this session was signed out".into())));
         }
         if row.used_at.is_some() || !db::users::mark_refresh_used(conn, &row.id)? {
             // A used token presented again means it was stolen or replayed: end the whole session.
-            db::users::revoke_family(conn, &row.family_id)?;
+            db::users::revoke_family(conn, &row.family_id, "refresh_reuse")?;
             audit_user(conn, &user, "auth.refresh_reuse", serde_json::json!({"family": row.family_id}))?;
             return Ok(Err(ApiError::Unauthorized("refresh token reuse detected: the session was revoked".into())));
         }
@@ -252,7 +253,7 @@ pub async fn refresh(
 pub async fn logout(state: web::Data<AppState>, user: EnrollingUser) -> ApiResult<HttpResponse> {
     let u = user.0;
     in_tx(&state, move |conn| {
-        db::users::revoke_family(conn, &u.family_id)?;
+        db::users::revoke_family(conn, &u.family_id, "logout")?;
         if let Some(user) = db::users::get(conn, &u.id)? {
             audit_user(conn, &user, "auth.logout", serde_json::json!({}))?;
         }
@@ -321,8 +322,13 @@ pub async fn totp_confirm(
         user.totp_pending_secret = None;
         user.totp_last_step = Some(step as i64);
         db::users::save(conn, &user)?;
-        audit_user(conn, &user, "auth.totp_enrolled", serde_json::json!({}))?;
-        issue(conn, &st, &user, &u.family_id, false)
+        // Sessions opened with the password alone (this one included) end; the caller continues
+        // in a new session opened with both factors.
+        let ended = db::users::end_sessions_of(conn, &user.id, "totp_enrolled")?;
+        audit_user(conn, &user, "auth.totp_enrolled", serde_json::json!({"sessions_ended": ended}))?;
+        let family = db::new_id();
+        db::users::start_session(conn, &family, &user.id)?;
+        issue(conn, &st, &user, &family, false)
     })
     .await?;
     Ok(web::Json(out))
@@ -351,7 +357,9 @@ pub async fn totp_disable(
         u.totp_secret = None;
         u.totp_last_step = None;
         db::users::save(conn, &u)?;
-        audit_user(conn, &u, "auth.totp_disabled", serde_json::json!({}))
+        // Every session was opened with the second factor that no longer exists: all end, this one too.
+        let ended = db::users::end_sessions_of(conn, &u.id, "totp_removed")?;
+        audit_user(conn, &u, "auth.totp_disabled", serde_json::json!({"sessions_ended": ended}))
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -191,7 +191,7 @@ pub async fn delete(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<H
         let hash = token_hash(&token);
         in_tx(&state, move |conn| {
             let Some(row) = db::users::refresh_by_hash(conn, &hash)? else { return Ok(()) };
-            db::users::revoke_family(conn, &row.family_id)?;
+            db::users::revoke_family(conn, &row.family_id, "logout")?;
             if let Some(user) = db::users::get(conn, &row.user_id)? {
                 audit::append(
                     conn,

@@ -207,6 +207,7 @@ pub async fn update(
         if let Some(a) = p.availability {
             u.availability = Some(a);
         }
+        let password_changed = new_hash.is_some();
         if let Some(h) = new_hash {
             u.password_hash = h;
         }
@@ -215,6 +216,20 @@ pub async fn update(
         u.totp_enabled = u.totp_secret.is_some();
         if !db::users::update_versioned(conn, &u)? {
             return Err(ApiError::PreconditionFailed);
+        }
+        // A new password, a disabled account or a removed second factor ends every session of the
+        // account at once: whoever held the old credentials is out on their next request.
+        let reason = if !u.active {
+            Some("disabled")
+        } else if password_changed {
+            Some("password_reset")
+        } else if p.reset_totp == Some(true) {
+            Some("totp_reset")
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            db::users::end_sessions_of(conn, &u.id, reason)?;
         }
         audit_user(conn, &user, &u, "user.update")?;
         Ok(u)

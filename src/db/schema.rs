@@ -71,6 +71,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        end_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     reference_counters (year) {
         year -> Integer,
         last_value -> Integer,
@@ -291,6 +301,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     users,
     refresh_tokens,
+    sessions,
     reference_counters,
     incidents,
     incident_routes,

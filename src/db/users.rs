@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::schema::{refresh_tokens, users};
+use super::schema::{refresh_tokens, sessions, users};
 use super::{parse_enum, ts, utc, AnyConnection, DbResult, LiteralLimitDsl};
 use crate::domain::{Availability, Role};
 
@@ -248,14 +248,56 @@ pub fn mark_refresh_used(conn: &mut AnyConnection, id: &str) -> DbResult<bool> {
     Ok(n == 1)
 }
 
-pub fn revoke_family(conn: &mut AnyConnection, family_id: &str) -> DbResult<usize> {
-    Ok(diesel::update(
+/// Ends one session (a refresh-token family): its refresh tokens are revoked and its access tokens
+/// refused from the next request on. Returns whether it was live.
+pub fn revoke_family(conn: &mut AnyConnection, family_id: &str, reason: &str) -> DbResult<bool> {
+    let now = ts(super::now());
+    diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family_id))
             .filter(refresh_tokens::revoked_at.is_null()),
     )
-    .set(refresh_tokens::revoked_at.eq(ts(super::now())))
-    .execute(conn)?)
+    .set(refresh_tokens::revoked_at.eq(now))
+    .execute(conn)?;
+    let n = diesel::update(sessions::table.filter(sessions::id.eq(family_id)).filter(sessions::ended_at.is_null()))
+        .set((sessions::ended_at.eq(now), sessions::end_reason.eq(reason)))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Starts a session for a sign-in; its id is the refresh-token family.
+pub fn start_session(conn: &mut AnyConnection, family_id: &str, user_id: &str) -> DbResult<()> {
+    diesel::insert_into(sessions::table)
+        .values((sessions::id.eq(family_id), sessions::user_id.eq(user_id), sessions::created_at.eq(ts(super::now()))))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Whether an access token of `user_id` in session `family_id` may still be used: the session
+/// exists, belongs to that user and has not ended.
+pub fn session_live(conn: &mut AnyConnection, family_id: &str, user_id: &str) -> DbResult<bool> {
+    let found: Option<String> = sessions::table
+        .filter(sessions::id.eq(family_id))
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::ended_at.is_null())
+        .select(sessions::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// Ends every live session of a user (a password change or reset, disabling, a second factor
+/// enrolled or removed). Returns how many ended.
+pub fn end_sessions_of(conn: &mut AnyConnection, user_id: &str, reason: &str) -> DbResult<usize> {
+    let now = ts(super::now());
+    diesel::update(
+        refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id)).filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(now))
+    .execute(conn)?;
+    Ok(diesel::update(sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::ended_at.is_null()))
+        .set((sessions::ended_at.eq(now), sessions::end_reason.eq(reason)))
+        .execute(conn)?)
 }
 
 pub fn count(conn: &mut AnyConnection) -> DbResult<i64> {

@@ -18,6 +18,13 @@ fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
+/// The claims of a JWT, unverified.
+fn payload_of(token: &str) -> Value {
+    let payload = token.split('.').nth(1).expect("a JWT");
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("base64url"))
+        .expect("JSON payload")
+}
+
 /// Claims of a valid session for the user `/me` describes.
 async fn claims_of(app: &TestApp, token: &str) -> Claims {
     let (status, _, me) = parts(app.get("/me", token).await).await;
@@ -31,7 +38,8 @@ async fn claims_of(app: &TestApp, token: &str) -> Claims {
         iss: ISSUER.into(),
         aud: AUDIENCE.into(),
         jti: uuid::Uuid::now_v7().to_string(),
-        fam: uuid::Uuid::now_v7().to_string(),
+        // The session of `token`: a token is accepted only while its session is live.
+        fam: payload_of(token)["fam"].as_str().expect("fam").to_owned(),
         enrol: false,
     }
 }

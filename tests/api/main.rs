@@ -3,6 +3,7 @@
 #[macro_use]
 mod helpers;
 
+mod attacker;
 mod audit_trail;
 mod auth;
 mod contract;
