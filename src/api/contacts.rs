@@ -35,7 +35,7 @@ pub struct ContactInput {
     pub municipality: Option<String>,
     /// For vendor contacts: the hospital.
     pub hospital_id: Option<String>,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = "@name")]
     pub name: Option<String>,
     pub channel: Option<Channel>,
     /// E-mail address (channel email) or portal URL (channel manual).
@@ -96,7 +96,7 @@ pub fn parse_contact(body: &Map<String, Value>, mut c: Contact, creating: bool) 
     if body.contains_key("hospital_id") {
         c.hospital_id = r.string("hospital_id", false, 1, 64);
     }
-    if let Some(n) = r.string("name", creating, 1, 200) {
+    if let Some(n) = r.name("name", creating, 1, 200) {
         c.name = n;
     }
     if let Some(ch) = r.enumeration("channel", false) {

@@ -355,7 +355,7 @@ pub struct StrongEncryptionInput {
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)] // documents the body; it is read field by field
 pub struct ContractorInput {
-    #[schema(min_length = 1, max_length = 200, pattern = "@line")]
+    #[schema(min_length = 1, max_length = 200, pattern = "@name")]
     pub name: String,
     /// The breach happened at the contractor. Default false.
     pub breach_at_contractor: Option<bool>,
@@ -420,7 +420,7 @@ pub struct IocInput {
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)] // documents the body; it is read field by field
 pub struct IncidentContactInput {
-    #[schema(min_length = 1, max_length = 100, pattern = "@line", example = "情報システム室 佐藤")]
+    #[schema(min_length = 1, max_length = 100, pattern = "@name", example = "情報システム室 佐藤")]
     pub name: String,
     /// 9–15 digits; spaces, hyphens, parentheses and a leading + allowed.
     #[schema(min_length = 1, max_length = 40, pattern = "@phone", example = "03-1234-5678")]
@@ -436,7 +436,7 @@ pub struct IncidentContactInput {
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)] // documents the body; it is read field by field
 pub struct IncidentInput {
-    #[schema(min_length = 1, max_length = 200, pattern = "@line")]
+    #[schema(min_length = 1, max_length = 200, pattern = "@name")]
     pub title: String,
     pub category: Category,
     /// RFC 3339 with offset; not in the future (5 minutes of clock skew are tolerated).

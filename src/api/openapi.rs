@@ -166,13 +166,14 @@ impl Modify for StandardResponses {
 struct Patterns;
 
 fn substitute_patterns(v: &mut serde_json::Value) {
-    use crate::domain::parse::{EMAIL_PATTERN, LINE_PATTERN, PHONE_PATTERN, TEXT_PATTERN};
+    use crate::domain::parse::{EMAIL_PATTERN, LINE_PATTERN, NAME_PATTERN, PHONE_PATTERN, TEXT_PATTERN};
     match v {
         serde_json::Value::Object(m) => {
             if let Some(serde_json::Value::String(p)) = m.get_mut("pattern") {
                 match p.as_str() {
                     "@text" => *p = TEXT_PATTERN.into(),
                     "@line" => *p = LINE_PATTERN.into(),
+                    "@name" => *p = NAME_PATTERN.into(),
                     "@phone" => *p = PHONE_PATTERN.into(),
                     "@email" => *p = EMAIL_PATTERN.into(),
                     _ => {}

@@ -28,7 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 pub struct OrganizationInput {
     /// Required on create; cannot change.
     pub kind: Option<OrgKind>,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = "@name")]
     pub name: Option<String>,
     pub prefecture: Option<Prefecture>,
     #[schema(minimum = 0, maximum = 10000)]
@@ -63,7 +63,7 @@ pub fn parse_org(
         }
         org.kind = k;
     }
-    if let Some(n) = r.string("name", creating, 1, 200) {
+    if let Some(n) = r.name("name", creating, 1, 200) {
         org.name = n;
     }
     if body.contains_key("prefecture") {

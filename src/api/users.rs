@@ -9,6 +9,7 @@ use crate::auth::policy::{require, Action};
 use crate::auth::{passwords, AuthUser};
 use crate::db::users::User;
 use crate::db::{self, AnyConnection};
+use crate::domain::parse::check_name;
 use crate::domain::parse::looks_like_email;
 use crate::domain::password::Password;
 use crate::domain::{Availability, FieldError, OrgKind, Role};
@@ -47,8 +48,8 @@ pub fn create_account(
     if !looks_like_email(email.trim()) {
         errors.push(FieldError::new("email", "must be an e-mail address"));
     }
-    if name.trim().is_empty() || name.chars().count() > 100 {
-        errors.push(FieldError::new("name", "must be 1 to 100 characters"));
+    if let Err(e) = check_name(name, 1, 100) {
+        errors.push(FieldError::new("name", e));
     }
     if let Err(e) = Password::parse(password) {
         errors.push(FieldError::new("password", e));
@@ -77,7 +78,7 @@ pub fn create_account(
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub email: String,
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(min_length = 1, max_length = 100, pattern = "@name")]
     pub name: String,
     pub role: Role,
     pub org_id: String,
@@ -90,7 +91,7 @@ pub struct NewUser {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(min_length = 1, max_length = 100, pattern = "@name")]
     pub name: Option<String>,
     pub active: Option<bool>,
     /// Clear a lock-out after failed sign-ins.
@@ -174,8 +175,8 @@ pub async fn update(
             errors.push(FieldError::new("password", e));
         }
     }
-    if p.name.as_ref().is_some_and(|n| n.trim().is_empty() || n.chars().count() > 100) {
-        errors.push(FieldError::new("name", "must be 1 to 100 characters"));
+    if let Some(Err(e)) = p.name.as_deref().map(|n| check_name(n, 1, 100)) {
+        errors.push(FieldError::new("name", e));
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));

@@ -1,6 +1,15 @@
 //! Access tokens: HS256 JWTs validated for signature, algorithm, expiry, issuer and audience.
+//!
+//! hikeshi signs and verifies with HS256 only. `jsonwebtoken` asks for a crypto provider; its
+//! `rust_crypto` provider brings the `rsa` crate (RUSTSEC-2023-0071, no fix) for algorithms never
+//! used here, so hikeshi installs a provider of HS256 alone, built on RustCrypto's `hmac` (the crate
+//! that provider itself uses for HMAC). Every other algorithm is refused.
 
-use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use hmac::{Hmac, Mac};
+use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, JwtVerifier, KeyUtils};
+use jsonwebtoken::errors::{Error as JwtError, ErrorKind};
+use jsonwebtoken::signature::{Error as SignatureError, Signer, Verifier};
+use jsonwebtoken::{decode, encode, Algorithm, AlgorithmFamily, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Role;
@@ -40,8 +49,66 @@ impl std::fmt::Debug for JwtKeys {
     }
 }
 
+type HmacSha256 = Hmac<sha2::Sha256>;
+
+/// HMAC-SHA256 keyed with the service's secret: signs and verifies (in constant time).
+struct Hs256(HmacSha256);
+
+impl Hs256 {
+    fn keyed(secret: &[u8]) -> Result<Self, JwtError> {
+        HmacSha256::new_from_slice(secret).map(Hs256).map_err(|_| ErrorKind::InvalidKeyFormat.into())
+    }
+}
+
+impl Signer<Vec<u8>> for Hs256 {
+    fn try_sign(&self, msg: &[u8]) -> Result<Vec<u8>, SignatureError> {
+        let mut mac = self.0.clone();
+        mac.update(msg);
+        Ok(mac.finalize().into_bytes().to_vec())
+    }
+}
+
+impl Verifier<Vec<u8>> for Hs256 {
+    fn verify(&self, msg: &[u8], signature: &Vec<u8>) -> Result<(), SignatureError> {
+        let mut mac = self.0.clone();
+        mac.update(msg);
+        mac.verify_slice(signature).map_err(SignatureError::from_source)
+    }
+}
+
+impl JwtSigner for Hs256 {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::HS256
+    }
+}
+
+impl JwtVerifier for Hs256 {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::HS256
+    }
+}
+
+/// The crypto provider of HS256 alone.
+static HS256_ONLY: CryptoProvider = CryptoProvider {
+    signer_factory: |alg, key| match (alg, key.family()) {
+        (Algorithm::HS256, AlgorithmFamily::Hmac) => Ok(Box::new(Hs256::keyed(key.as_bytes())?)),
+        _ => Err(ErrorKind::InvalidAlgorithm.into()),
+    },
+    verifier_factory: |alg, key| match (alg, key.family()) {
+        (Algorithm::HS256, AlgorithmFamily::Hmac) => Ok(Box::new(Hs256::keyed(key.try_get_as_bytes()?)?)),
+        _ => Err(ErrorKind::InvalidAlgorithm.into()),
+    },
+    key_utils: KeyUtils::new_unimplemented(),
+};
+
+/// Installs the HS256 provider for this process (once; later calls change nothing).
+pub fn install_crypto_provider() {
+    let _already_installed = HS256_ONLY.install_default();
+}
+
 impl JwtKeys {
     pub fn new(secret: &[u8]) -> Self {
+        install_crypto_provider();
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
@@ -79,4 +146,43 @@ pub fn random_hex(bytes: usize) -> String {
 pub fn token_hash(token: &str) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims() -> Claims {
+        let now = chrono::Utc::now().timestamp();
+        Claims {
+            sub: "u".into(),
+            org: "o".into(),
+            role: Role::Reporter,
+            iat: now,
+            exp: now + 60,
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            jti: "j".into(),
+            fam: "f".into(),
+            enrol: false,
+        }
+    }
+
+    #[test]
+    fn the_hs256_provider_signs_verifies_and_refuses_every_other_algorithm() {
+        let keys = JwtKeys::new(b"0123456789abcdef0123456789abcdef");
+        let token = keys.sign(&claims()).unwrap();
+        assert_eq!(keys.verify(&token).unwrap(), claims());
+        // Another secret, a flipped signature byte: refused.
+        assert_eq!(JwtKeys::new(b"another-secret-another-secret!!").verify(&token), Err("bad signature".into()));
+        let mut forged = token.clone().into_bytes();
+        let last = forged.len() - 2;
+        forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
+        assert!(keys.verify(std::str::from_utf8(&forged).unwrap()).is_err());
+        // The provider signs nothing but HS256.
+        let key = EncodingKey::from_secret(b"k");
+        for alg in [Algorithm::HS384, Algorithm::HS512, Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA] {
+            assert!(encode(&Header::new(alg), &claims(), &key).is_err(), "{alg:?}");
+        }
+    }
 }

@@ -269,7 +269,7 @@ impl IncidentFacts {
         let limit = Some(now + Duration::seconds(SKEW));
         let mut r = Reader::new(body, "", &mut errors);
         r.allow(extra_keys);
-        let title = r.string("title", true, 1, 200);
+        let title = r.name("title", true, 1, 200);
         let category = r.enumeration::<Category>("category", true);
         let detected_at = r.time("detected_at", true, limit);
         let aware_at = r.time("aware_at", false, limit);
@@ -313,7 +313,7 @@ impl IncidentFacts {
         let bcp_activated = r.boolean("bcp_activated", false);
         let support_requested = r.boolean("support_requested", false);
         let contact = r.object("contact", |c| {
-            let name = c.string("name", true, 1, 100);
+            let name = c.name("name", true, 1, 100);
             let phone = c.string("phone", true, 1, 40);
             if let Some(p) = &phone {
                 if !looks_like_phone(p) {
@@ -473,7 +473,7 @@ pub fn read_personal_data(p: &mut Reader<'_>, status_required: bool) -> Personal
 /// Reads `contractor` (a filing's or a draft's); `None` when a required part is missing (an error
 /// is recorded).
 pub fn read_contractor(c: &mut Reader<'_>, not_after: Option<DateTime<Utc>>) -> Option<Contractor> {
-    let name = c.string("name", true, 1, 200);
+    let name = c.name("name", true, 1, 200);
     let breach_at_contractor = c.boolean("breach_at_contractor", false);
     let notified_hospital_at = c.time("notified_hospital_at", false, not_after);
     Some(Contractor { name: name?, breach_at_contractor, notified_hospital_at })

@@ -69,6 +69,29 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A one-line name or title, stored trimmed ([`check_name`], [`NAME_PATTERN`] in the contract).
+    pub fn name(&mut self, key: &'static str, required: bool, min: usize, max: usize) -> Option<String> {
+        match self.value(key) {
+            None => {
+                if required {
+                    self.missing(key);
+                }
+                None
+            }
+            Some(Value::String(s)) => match check_name(s, min, max) {
+                Ok(t) => Some(t),
+                Err(m) => {
+                    self.error(key, m);
+                    None
+                }
+            },
+            Some(_) => {
+                self.error(key, "must be a string");
+                None
+            }
+        }
+    }
+
     /// One value of a closed vocabulary.
     pub fn enumeration<T: std::str::FromStr<Err = String>>(&mut self, key: &'static str, required: bool) -> Option<T> {
         match self.value(key) {
@@ -284,6 +307,30 @@ fn forbidden_control(c: char) -> bool {
     c.is_control() && c != '\n' && c != '\r' && c != '\t'
 }
 
+/// Bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): they make a
+/// text read differently from what it contains ("Trojan Source", CVE-2021-42574), so no text takes them.
+fn bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Invisible characters that make two names look alike: zero-width space, non-joiner and joiner,
+/// word joiner, the byte-order mark and the Mongolian vowel separator.
+fn zero_width(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{180E}')
+}
+
+/// Checks a one-line value (a name, a title) as sent and returns it trimmed: no control character
+/// at all (no line break either), no bidirectional control and no zero-width character.
+pub fn check_name(s: &str, min: usize, max: usize) -> Result<String, String> {
+    if s.chars().any(char::is_control) {
+        Err("must be one line without control characters".to_owned())
+    } else if s.chars().any(zero_width) {
+        Err("must not contain zero-width characters".to_owned())
+    } else {
+        check_text(s, min, max)
+    }
+}
+
 /// Checks a text value as sent and returns it trimmed.
 pub fn check_text(s: &str, min: usize, max: usize) -> Result<String, String> {
     let n = s.chars().count();
@@ -294,15 +341,21 @@ pub fn check_text(s: &str, min: usize, max: usize) -> Result<String, String> {
         Err(format!("must be at most {max} characters"))
     } else if s.chars().any(forbidden_control) {
         Err("must not contain control characters".to_owned())
+    } else if s.chars().any(bidi_control) {
+        Err("must not contain bidirectional control characters".to_owned())
     } else {
         Ok(t.to_owned())
     }
 }
 
-/// The contract's pattern for free text: no control characters but tab and line breaks.
-pub const TEXT_PATTERN: &str = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$";
+/// The contract's pattern for free text: no control characters but tab and line breaks, no
+/// bidirectional controls.
+pub const TEXT_PATTERN: &str = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$";
 /// Free text that must not be blank: [`TEXT_PATTERN`] with at least one non-space character.
-pub const LINE_PATTERN: &str = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$";
+pub const LINE_PATTERN: &str = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*[^\s\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$";
+/// A name or title ([`check_name`]): one line, not blank, no control, bidirectional or zero-width
+/// character.
+pub const NAME_PATTERN: &str = r"^[^\u0000-\u001F\u007F-\u009F\u180E\u200B-\u200D\u202A-\u202E\u2060\u2066-\u2069\uFEFF]*[^\s\u0000-\u001F\u007F-\u009F\u180E\u200B-\u200D\u202A-\u202E\u2060\u2066-\u2069\uFEFF][^\u0000-\u001F\u007F-\u009F\u180E\u200B-\u200D\u202A-\u202E\u2060\u2066-\u2069\uFEFF]*$";
 /// [`looks_like_phone`] as a pattern (white space around it is trimmed).
 pub const PHONE_PATTERN: &str = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*\+?[ ()-]*(?:[0-9][ ()-]*){9,15}[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$";
 
@@ -359,5 +412,37 @@ mod tests {
         r.finish();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["a", "b", "nested.c", "nested.zz", "missing", "extra"]);
+    }
+
+    /// Names and titles are one visible line; free text keeps its line breaks. Source: OWASP ASVS 5.0
+    /// V1.2 (output encoding) and CVE-2021-42574 ("Trojan Source") for the bidirectional controls.
+    #[test]
+    fn names_are_one_visible_line_and_no_text_takes_bidirectional_controls() {
+        // (input, accepted as a name, accepted as free text)
+        let rows: &[(&str, bool, bool)] = &[
+            ("火消総合病院", true, true),
+            ("  Tokyo General  ", true, true),
+            ("情報システム室\t佐藤", false, true),
+            ("two\nlines", false, true),
+            ("carriage\rreturn", false, true),
+            ("bell\u{7}", false, false),
+            ("del\u{7f}", false, false),
+            ("c1\u{85}", false, false),
+            ("evil\u{202E}txt.exe", false, false),
+            ("isolate\u{2066}x\u{2069}", false, false),
+            ("embed\u{202A}x", false, false),
+            ("zero\u{200B}width", false, true),
+            ("joiner\u{200D}", false, true),
+            ("non\u{200C}joiner", false, true),
+            ("word\u{2060}joiner", false, true),
+            ("\u{FEFF}bom", false, true),
+            ("mongolian\u{180E}", false, true),
+        ];
+        for (input, as_name, as_text) in rows {
+            assert_eq!(check_name(input, 1, 200).is_ok(), *as_name, "name {input:?}");
+            assert_eq!(check_text(input, 1, 200).is_ok(), *as_text, "text {input:?}");
+        }
+        assert_eq!(check_name("  Tokyo General  ", 1, 200).unwrap(), "Tokyo General");
+        assert!(check_name("   ", 1, 200).is_err());
     }
 }

@@ -44,8 +44,32 @@ async fn claims_of(app: &TestApp, token: &str) -> Claims {
     }
 }
 
+/// A token signed with the service's secret under `alg`. hikeshi's crypto provider signs HS256
+/// only, so the other HMAC algorithms are computed here with the `hmac` crate.
 fn sign(alg: Algorithm, claims: &Claims) -> String {
-    encode(&Header::new(alg), claims, &EncodingKey::from_secret(JWT_SECRET.as_bytes())).expect("jwt encode")
+    use hmac::Mac;
+    if alg == Algorithm::HS256 {
+        return encode(&Header::new(alg), claims, &EncodingKey::from_secret(JWT_SECRET.as_bytes())).expect("jwt");
+    }
+    let header = serde_json::to_vec(&Header::new(alg)).unwrap();
+    let signing_input = format!("{}.{}", b64(&header), b64(&serde_json::to_vec(claims).unwrap()));
+    let key = JWT_SECRET.as_bytes();
+    let signature = match alg {
+        Algorithm::HS384 => hmac::Hmac::<sha2::Sha384>::new_from_slice(key)
+            .unwrap()
+            .chain_update(&signing_input)
+            .finalize()
+            .into_bytes()
+            .to_vec(),
+        Algorithm::HS512 => hmac::Hmac::<sha2::Sha512>::new_from_slice(key)
+            .unwrap()
+            .chain_update(&signing_input)
+            .finalize()
+            .into_bytes()
+            .to_vec(),
+        other => panic!("no test signer for {other:?}"),
+    };
+    format!("{signing_input}.{}", b64(&signature))
 }
 
 /// The id and version of a user, as the admin's user list shows them.
