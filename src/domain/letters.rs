@@ -1347,4 +1347,76 @@ mod tests {
         let r = support_decision(Locale::Ja, "HK-2026-000123", false, "  ", "https://h/x", false);
         assert!(r.blocks.contains(&Block::Field { key: "理由".into(), value: "—".into() }));
     }
+
+    #[test]
+    fn each_authority_letter_says_what_its_facts_call_for() {
+        let mut s = summary();
+        let r = route();
+        // Nothing recorded about the systems: 調査中, and the hospital contact is always there.
+        s.facts.affected_systems.clear();
+        let police = authority_report(Authority::Police, Locale::Ja, &s, &r, "initial");
+        assert!(has(&police, "影響を受けたシステム: 調査中") && has(&police, "医療機関の担当者: 山田 花子"));
+        // IoCs go to the IPA only when there are some.
+        let ipa = authority_report(Authority::Ipa, Locale::Ja, &s, &r, "initial");
+        assert!(has(&ipa, "203[.]0[.]113[.]7"));
+        s.facts.iocs.clear();
+        assert!(!has(&authority_report(Authority::Ipa, Locale::Ja, &s, &r, "initial"), "IoC"));
+        // The vendor hears of its own remote-maintenance line only when that is the route in, or the
+        // incident is a supply-chain one.
+        let line = "リモート保守回線";
+        for (vector, category, says) in [
+            (AttackVector::VendorRemoteMaintenance, Category::Ransomware, true),
+            (AttackVector::Vpn, Category::SupplyChain, true),
+            (AttackVector::Vpn, Category::Ransomware, false),
+        ] {
+            s.facts.attack_vector = vector;
+            s.facts.category = category;
+            assert_eq!(
+                has(&authority_report(Authority::Vendor, Locale::Ja, &s, &r, "initial"), line),
+                says,
+                "{vector}"
+            );
+        }
+        // The prefecture is asked to coordinate neighbouring care only when care is suspended.
+        for (impact, asks) in [
+            (CareImpact::Partial, false),
+            (CareImpact::OutpatientSuspended, true),
+            (CareImpact::EmergencySuspended, true),
+        ] {
+            s.facts.care_impact = impact;
+            let p = authority_report(Authority::Prefecture, Locale::Ja, &s, &r, "initial");
+            assert_eq!(has(&p, "周辺医療機関"), asks, "{impact}");
+            assert!(has(&p, "地域医療への影響") && has(&p, "病床数: 420"));
+        }
+    }
+
+    #[test]
+    fn a_japanese_letter_ends_with_an_english_summary_after_a_rule_and_an_english_one_does_not() {
+        for letter in every_letter(false) {
+            let rule = letter.blocks.iter().position(|b| *b == Block::Rule);
+            match letter.locale {
+                Locale::Ja => {
+                    let at = rule.unwrap_or_else(|| panic!("no rule in {}", letter.subject));
+                    let after: String = letter.blocks[at..].iter().map(|b| format!("{b:?}")).collect();
+                    let japanese = after.chars().any(|c| matches!(u32::from(c), 0x3041..=0x30fa | 0x4e00..=0x9fff));
+                    assert!(!japanese || after.contains("English summary"), "{}: {after}", letter.subject);
+                }
+                Locale::En => assert_eq!(rule, None, "{}", letter.subject),
+            }
+        }
+    }
+
+    #[test]
+    fn a_reminder_says_how_to_fulfil_its_obligation() {
+        let due = t(5, 0);
+        for (kind, says) in [
+            (ObligationKind::PpcPreliminary, "受付番号"),
+            (ObligationKind::PpcFinal, "受付番号"),
+            (ObligationKind::PatientNotice, "本人への通知"),
+            (ObligationKind::MhlwInitial, "完了を記録"),
+        ] {
+            let r = obligation_reminder(Locale::Ja, "HK-2026-000123", "病院", kind, due, "https://h/x", false, false);
+            assert!(has(&r, says), "{kind}: {}", r.plain());
+        }
+    }
 }

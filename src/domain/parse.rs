@@ -445,4 +445,21 @@ mod tests {
         assert_eq!(check_name("  Tokyo General  ", 1, 200).unwrap(), "Tokyo General");
         assert!(check_name("   ", 1, 200).is_err());
     }
+
+    #[test]
+    fn lists_longer_than_their_limit_are_refused_and_duplicates_merged() {
+        let v = serde_json::json!({"few": ["emr", "pacs"], "many": ["emr", "pacs", "lab"], "twice": ["emr", "emr"],
+            "s_few": ["a", "b"], "s_many": ["a", "b", "c"]});
+        let mut errors = Vec::new();
+        let mut r = Reader::new(v.as_object().unwrap(), "", &mut errors);
+        let few: Vec<crate::domain::AffectedSystem> = r.enumerations("few", 2);
+        let many: Vec<crate::domain::AffectedSystem> = r.enumerations("many", 2);
+        let twice: Vec<crate::domain::AffectedSystem> = r.enumerations("twice", 2);
+        let s_few = r.strings("s_few", 2, 10);
+        let s_many = r.strings("s_many", 2, 10);
+        r.finish();
+        assert_eq!((few.len(), many.len(), twice.len(), s_few.len(), s_many.len()), (2, 0, 1, 2, 0));
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["many", "s_many"]);
+    }
 }
