@@ -213,7 +213,7 @@ impl Modify for Patterns {
     paths(
         health::healthz, health::readyz,
         auth::login, auth::refresh, auth::logout, auth::totp_setup, auth::totp_confirm, auth::totp_disable, auth::me,
-        session::create, session::refresh, session::delete,
+        session::create, session::refresh, session::totp, session::delete,
         organizations::list, organizations::create, organizations::get, organizations::update,
         users::list, users::create, users::update, users::get_policy, users::put_policy,
         incidents::file, incidents::list, incidents::get, incidents::update, incidents::transition,

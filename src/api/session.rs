@@ -14,9 +14,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, ToSchema};
 
-use super::auth::{self, LoginRequest, RefreshRequest, TokenResponse};
+use super::auth::{self, LoginRequest, OtpRequest, RefreshRequest, TokenResponse};
 use super::in_tx;
 use crate::auth::jwt::token_hash;
+use crate::auth::EnrollingUser;
 use crate::config::Settings;
 use crate::db;
 use crate::db::audit::{self, AuditEvent};
@@ -33,7 +34,8 @@ pub const CSRF_HEADER: &str = "X-Hikeshi-CSRF";
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/auth/session", web::post().to(create))
         .route("/auth/session", web::delete().to(delete))
-        .route("/auth/session/refresh", web::post().to(refresh));
+        .route("/auth/session/refresh", web::post().to(refresh))
+        .route("/auth/session/totp", web::post().to(totp));
 }
 
 /// Documents the cookie in the OpenAPI components.
@@ -158,6 +160,27 @@ pub async fn create(
     check_csrf(&req, &state.settings)?;
     let settings = state.settings.clone();
     let tokens = auth::login(state, req, body).await?.into_inner();
+    Ok(respond(&settings, tokens))
+}
+
+/// Browser two-factor enrolment: confirms like `/auth/totp/confirm`. Enrolment ends every session
+/// opened with the password alone, this one too, so the cookie moves to the new session.
+#[utoipa::path(post, path = "/api/v1/auth/session/totp", operation_id = "session_totp", tag = "auth", request_body = OtpRequest,
+    security(("bearer" = [])),
+    params(("X-Hikeshi-CSRF" = String, Header, description = "Must be `1`")),
+    responses((status = 200, description = "Enrolled; the cookie is set to the new session", body = SessionResponse),
+        (status = 401, body = Problem),
+        (status = 403, description = "Missing X-Hikeshi-CSRF header or a cross-site request", body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn totp(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: EnrollingUser,
+    body: web::Json<OtpRequest>,
+) -> ApiResult<HttpResponse> {
+    check_csrf(&req, &state.settings)?;
+    let settings = state.settings.clone();
+    let tokens = auth::totp_confirm(state, user, body).await?.into_inner();
     Ok(respond(&settings, tokens))
 }
 

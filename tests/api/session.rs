@@ -211,3 +211,33 @@ db_test!(the_web_interface_is_served_with_a_strict_content_security_policy, |app
     let res = app.client.get(app.api("/nope")).send().await.unwrap();
     assert_problem(res, 404).await;
 });
+
+db_test!(enrolling_a_second_factor_in_the_browser_moves_the_cookie_to_the_new_session, |app| async move {
+    let (_, headers, body) = session_login(&app, Role::Reporter).await;
+    let old_cookie = value_of(&refresh_cookie(&headers).unwrap());
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    let (status, _, setup) = parts(app.post("/auth/totp/setup", &token, &json!({})).await).await;
+    assert_eq!(status, 200, "{setup}");
+    let code = hikeshi::auth::totp::current_code(setup["secret"].as_str().unwrap()).unwrap();
+    let confirm = |csrf: bool| {
+        let mut req = app.client.post(app.api("/auth/session/totp")).bearer_auth(&token).json(&json!({"code": code}));
+        if csrf {
+            req = req.header(CSRF.0, CSRF.1);
+        }
+        req.send()
+    };
+    // Without the CSRF header: refused, nothing enrolled.
+    assert_problem(confirm(false).await.unwrap(), 403).await;
+    let (status, headers, body) = parts(confirm(true).await.unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.get("refresh_token").is_none(), "{body}");
+    let new_cookie = value_of(&refresh_cookie(&headers).expect("the cookie of the new session"));
+    assert_ne!(new_cookie, old_cookie);
+    // The password-only session is over; the new cookie carries on.
+    assert_eq!(session_refresh(&app, &old_cookie).await.status(), 401);
+    assert_eq!(app.get("/me", &token).await.status(), 401);
+    let (status, _, body) = parts(session_refresh(&app, &new_cookie).await).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, _, me) = parts(app.get("/me", body["access_token"].as_str().unwrap()).await).await;
+    assert_eq!(me["totp_enabled"], true, "{me}");
+});

@@ -94,8 +94,19 @@ export async function logout() {
   try { await send(`${BASE}/auth/session`, { method: 'DELETE', headers: CSRF }); } catch { /* offline: the cookie expires */ }
 }
 
-/** Replaces the in-memory access token (after two-factor enrolment). */
-export function useToken(body) { accept(body); }
+/**
+ * Confirms two-factor enrolment. Enrolment ends the session opened with the password alone; the
+ * server moves the cookie to the new session and answers with its access token.
+ */
+export async function confirmTotp(code) {
+  const res = await send(`${BASE}/auth/session/totp`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${access}`, ...CSRF },
+    body: JSON.stringify({ code }),
+  });
+  if (!res.ok) throw new ApiError(res.status, await problemOf(res));
+  return accept(await res.json());
+}
 
 /**
  * Calls the API. Returns { status, body, headers }; throws ApiError for 4xx/5xx, NetworkError

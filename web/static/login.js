@@ -63,9 +63,7 @@ export async function totpPage() {
     busy(submit, async () => {
       msg.replaceChildren();
       try {
-        const tokens = await api.post('/auth/totp/confirm', { code: code.input.value.trim() });
-        // The cookie keeps the session; the refresh token in this body is dropped at once.
-        api.useToken({ access_token: tokens.access_token, expires_in: tokens.expires_in });
+        await api.confirmTotp(code.input.value.trim());
         await afterSignIn(false);
       } catch (e) {
         msg.append(errorBox(e instanceof api.NetworkError ? t('offline') : problemText(e.problem)));
