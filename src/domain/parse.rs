@@ -462,4 +462,69 @@ mod tests {
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["many", "s_many"]);
     }
+
+    #[test]
+    fn text_lengths_are_checked_at_their_bounds() {
+        // (input, min, max, the error, if any)
+        let rows: &[(&str, usize, usize, Option<&str>)] = &[
+            ("ab", 2, 3, None),
+            ("abc", 2, 3, None),
+            ("a", 2, 3, Some("must be at least 2 characters")),
+            ("abcd", 2, 3, Some("must be at most 3 characters")),
+            ("", 1, 3, Some("must not be empty")),
+            ("   ", 1, 3, Some("must not be empty")),
+            ("   ", 0, 3, None),
+            ("", 0, 3, None),
+        ];
+        for (input, min, max, error) in rows {
+            assert_eq!(check_text(input, *min, *max).err().as_deref(), *error, "{input:?} {min}..={max}");
+        }
+    }
+
+    #[test]
+    fn e_mail_addresses_are_recognised_as_people_write_them() {
+        for (address, ok) in [
+            ("it@hospital.example", true),
+            ("a.b+c@sub.hospital.example", true),
+            ("@hospital.example", false),
+            ("it@hospital", false),
+            ("it@.hospital.example", false),
+            ("it@hospital.example.", false),
+            ("it @hospital.example", false),
+            ("<it@hospital.example>", false),
+            ("a@b.example,c@d.example", false),
+            ("no-at-sign.example", false),
+        ] {
+            assert_eq!(looks_like_email(address), ok, "{address}");
+        }
+        assert!(!looks_like_email(&format!("{}@h.example", "a".repeat(250))), "longer than 254");
+    }
+
+    #[test]
+    fn times_objects_renamed_and_allowed_keys() {
+        let limit: DateTime<Utc> = "2026-11-20T00:00:00Z".parse().unwrap();
+        let v = serde_json::json!({
+            "at_limit": "2026-11-20T09:00:00+09:00", "after": "2026-11-20T09:00:01+09:00",
+            "few": [{"n": 1}, {"n": 2}], "many": [{"n": 1}, {"n": 2}, {"n": 3}], "mixed": [{"n": 1}, 7],
+            "persons_estimate": 3, "hospital_id": "h"
+        });
+        let mut errors = Vec::new();
+        let mut r = Reader::new(v.as_object().unwrap(), "", &mut errors);
+        assert_eq!(r.time("at_limit", true, Some(limit)), Some(limit), "a time at the limit is not in the future");
+        assert_eq!(r.time("after", true, Some(limit)), None);
+        let read = |o: &mut Reader<'_>| o.integer("n", 0, 9);
+        assert_eq!(r.objects("few", 2, read), [1, 2]);
+        assert_eq!(r.objects("many", 2, read), Vec::<i64>::new());
+        assert_eq!(r.objects("mixed", 2, read), [1]);
+        r.renamed("persons_estimate", "persons");
+        r.allow(&["hospital_id"]);
+        r.finish();
+        let found: Vec<(&str, &str)> = errors.iter().map(|e| (e.field.as_str(), e.message.as_str())).collect();
+        assert_eq!(found.len(), 4, "{found:?}");
+        assert_eq!(found[0].0, "after");
+        assert_eq!(found[1], ("many", "must have at most 2 items"));
+        assert_eq!(found[2], ("mixed[1]", "must be an object"));
+        assert_eq!(found[3].0, "persons_estimate");
+        assert!(found[3].1.contains("persons"), "the error names the replacement: {found:?}");
+    }
 }
