@@ -58,5 +58,9 @@ mod tests {
             assert_eq!(Password::parse(pw).is_ok(), ok, "{why}: {pw}");
         }
         assert!(Password::parse(&"x".repeat(129)).is_err());
+        assert!(Password::parse(&"x".repeat(128)).is_ok(), "128 characters is the limit, not over it");
+        let p = Password::parse("Abc123!x").unwrap();
+        assert_eq!(p.expose(), "Abc123!x");
+        assert_eq!(format!("{p:?}"), "Password(***)", "a password never reaches a log");
     }
 }

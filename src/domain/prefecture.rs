@@ -119,4 +119,23 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn all_47_have_their_number_code_and_display_and_land_neighbours() {
+        let all: Vec<Prefecture> = Prefecture::all().collect();
+        assert_eq!(all.len(), 47);
+        for (i, p) in all.iter().enumerate() {
+            let n = u8::try_from(i + 1).unwrap();
+            assert_eq!(p.number(), n);
+            assert_eq!(p.code(), format!("{n:02}"));
+            assert_eq!(p.to_string(), p.code());
+            assert_eq!(Prefecture::parse(&p.code()), Some(*p));
+        }
+        let tokyo = Prefecture::parse("13").unwrap();
+        let names: Vec<&str> = tokyo.neighbours().map(Prefecture::name_ja).collect();
+        for n in ["埼玉県", "神奈川県", "山梨県"] {
+            assert!(names.contains(&n), "{n} borders Tokyo: {names:?}");
+        }
+        assert_eq!(Prefecture::parse("47").unwrap().neighbours().count(), 0, "Okinawa has no land border");
+    }
 }

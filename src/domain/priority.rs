@@ -349,6 +349,8 @@ mod tests {
                         (C::Ransomware, Some(500), Some(40), 7),
                         (C::Misdelivery, Some(10), None, 0),
                         (C::SystemFailure, None, Some(1), 2),
+                        // Filed this hour, nothing overdue: no factor for either.
+                        (C::Other, Some(100), Some(0), 0),
                     ] {
                         let input = PriorityInput {
                             care_impact,
