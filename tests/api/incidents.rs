@@ -262,7 +262,8 @@ backend_test!(the_written_queue_page_is_the_typed_one, |backend| async move {
     let officer = app.login(OFFICER).await;
     let minami = hospital_id(&app, "みなみ");
     let mut awkward = ransomware_filing();
-    awkward["title"] = json!("\"引用\" と \\ バックスラッシュ\t🚑 </script>");
+    // A title is one line (no tab or other control character); U+2028 is the JSON-in-JavaScript edge case.
+    awkward["title"] = json!("\"引用\" と \\ バックスラッシュ\u{2028}🚑 </script>");
     let mut drill = ransomware_without_personal_data();
     drill["drill"] = json!(true);
     let mut phoned = quiet_filing("FAX の誤送信");
