@@ -499,6 +499,27 @@ async function main() {
       check(!c || !c.value, 'cookie cleared');
     });
 
+    await step('a role that must use two factors enrols in the browser and stays signed in after a reload', async () => {
+      const admin = await apiLogin(srv, 'admin@mhlw.example');
+      const put = await apiCall(srv.base, 'PUT', '/security-policy', admin, { totp_required_roles: ['responder'] });
+      check(put.status === 200, `policy ${put.status}`);
+      const ctx = await desktopCtx();
+      const p = await ctx.newPage();
+      watch(p, 'responder-totp');
+      await signIn(p, srv, S_EMAIL);
+      check(new URL(p.url()).pathname === '/totp', `a responder without a second factor landed on ${p.url()}`);
+      const secret = (await p.textContent('code.secret')).trim();
+      await p.fill('form input[inputmode=numeric]', totp(secret));
+      await p.click('form button[type=submit]');
+      await p.waitForFunction(() => location.pathname !== '/totp');
+      // Enrolment ended the password-only session; the cookie moved to the new one.
+      await p.reload();
+      await p.waitForSelector('main h1');
+      check(!new URL(p.url()).pathname.startsWith('/login'), `signed out after enrolment and reload: ${p.url()}`);
+      await apiCall(srv.base, 'PUT', '/security-policy', admin, { totp_required_roles: [] });
+      await ctx.close();
+    });
+
     await step('the cookie endpoints refuse cross-site requests (CSRF)', async () => {
       const noHeader = await fetch(`${srv.base}/api/v1/auth/session/refresh`, { method: 'POST' });
       check(noHeader.status === 403, `without X-Hikeshi-CSRF: ${noHeader.status}`);
