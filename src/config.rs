@@ -163,6 +163,8 @@ pub struct Settings {
     /// Requests per client address per minute under `/api/v1` (0: unlimited). The client address
     /// is the peer, or `trusted_proxy_header` behind a reverse proxy.
     pub rate_limit_per_minute: u32,
+    /// When set, `/metrics` answers only `Authorization: Bearer <token>` (401 otherwise).
+    pub metrics_token: Option<Secret>,
     pub auth: AuthSettings,
     pub worker: WorkerSettings,
     pub stats: StatsSettings,
@@ -209,6 +211,7 @@ impl Default for Settings {
             max_body_bytes: 256 * 1024,
             cors_allowed_origins: Vec::new(),
             rate_limit_per_minute: 1200,
+            metrics_token: None,
             auth: AuthSettings::default(),
             worker: WorkerSettings::default(),
             stats: StatsSettings::default(),

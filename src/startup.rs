@@ -5,8 +5,9 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::Server;
-use actix_web::middleware::DefaultHeaders;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{from_fn, DefaultHeaders, Next};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use actix_web_prom::PrometheusMetricsBuilder;
 use tokio::sync::{watch, Notify};
@@ -14,7 +15,7 @@ use tracing_actix_web::TracingLogger;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::api::{self, health};
-use crate::auth::jwt::{random_hex, JwtKeys};
+use crate::auth::jwt::{random_hex, token_hash, JwtKeys};
 use crate::auth::passwords;
 use crate::auth::ratelimit::RateLimiter;
 use crate::config::{redact_url, Settings};
@@ -42,6 +43,44 @@ pub fn load_keys(pool: &Pool, settings: &Settings) -> anyhow::Result<JwtKeys> {
     let mut conn = pool.get()?;
     let secret = db::settings::get_or_insert(&mut conn, "jwt_secret", &random_hex(32))?;
     Ok(JwtKeys::new(secret.as_bytes()))
+}
+
+/// The Content-Security-Policy of the API documentation (Swagger UI, served from the binary): its
+/// scripts and styles are its own files; its components set inline styles, so styles alone may be inline.
+pub const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// `/metrics` answers only its bearer token when `HIKESHI_METRICS_TOKEN` is set; `/docs/` carries
+/// its Content-Security-Policy.
+async fn guard_metrics_and_docs(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.path() == "/metrics" {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        if let Some(token) = state.as_ref().and_then(|s| s.settings.metrics_token.as_ref()) {
+            let given = req
+                .headers()
+                .get(actix_web::http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .unwrap_or_default();
+            // Compared as digests, so the time taken says nothing about the token.
+            if token_hash(given) != token_hash(token.expose()) {
+                let refused = ApiError::Unauthorized("send Authorization: Bearer <HIKESHI_METRICS_TOKEN>".into());
+                return Ok(req.error_response(refused).map_into_right_body());
+            }
+        }
+    }
+    let docs = req.path().starts_with("/docs");
+    let mut res = next.call(req).await?;
+    if docs {
+        res.headers_mut().insert(
+            actix_web::http::header::CONTENT_SECURITY_POLICY,
+            actix_web::http::header::HeaderValue::from_static(DOCS_CSP),
+        );
+    }
+    Ok(res.map_into_left_body())
 }
 
 /// A built, bound, not yet running service.
@@ -124,6 +163,7 @@ impl Application {
                     api::cors(&cors_settings),
                 ))
                 .wrap(prometheus.clone())
+                .wrap(from_fn(guard_metrics_and_docs))
                 .wrap(TracingLogger::default())
                 .app_data(app_state.clone())
                 .app_data(api_limit.clone())

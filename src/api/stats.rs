@@ -150,11 +150,16 @@ pub struct ExportQuery {
     pub pseudonymize: Option<bool>,
 }
 
+/// One CSV cell. A text that a spreadsheet would take for a formula (it starts with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return, and is not a number) gets a leading `'`, as OWASP's "CSV
+/// Injection" advises, so that opening the export never runs `=cmd|…`.
 fn csv_field(s: &str) -> String {
+    let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r']) && s.parse::<f64>().is_err();
+    let s = if formula { format!("'{s}") } else { s.to_owned() };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_owned()
+        s
     }
 }
 
@@ -267,4 +272,29 @@ pub async fn export(state: web::Data<AppState>, user: AuthUser, q: web::Query<Ex
         .content_type("text/csv; charset=utf-8")
         .insert_header(("Content-Disposition", "attachment; filename=\"hikeshi-incidents.csv\""))
         .body(csv))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    /// OWASP "CSV Injection": formulas are neutralised, numbers (negative ones too) are not.
+    #[test]
+    fn spreadsheet_formulas_are_neutralised_and_numbers_kept() {
+        let rows = [
+            ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
+            ("+SUM(A1:A2)", "'+SUM(A1:A2)"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(1)", "'@SUM(1)"),
+            ("\t=1", "'\t=1"),
+            ("=HYPERLINK(\"http://x\",\"y\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""),
+            ("-1.50", "-1.50"),
+            ("+81", "+81"),
+            ("火消総合病院", "火消総合病院"),
+            ("a,b", "\"a,b\""),
+        ];
+        for (cell, written) in rows {
+            assert_eq!(csv_field(cell), written, "{cell:?}");
+        }
+    }
 }

@@ -127,3 +127,65 @@ async fn a_logout_at_one_instance_is_refused_at_another_on_the_next_request() {
     assert_unauthorized(a.get("/me", access).await).await;
     assert_unauthorized(b.get("/me", access).await).await;
 }
+
+db_test!(a_hospital_name_that_is_a_spreadsheet_formula_is_exported_as_text, |app| async move {
+    let admin = app.token_for(Role::Admin).await;
+    let tokyo = crate::incidents::hospital_id(&app, "東京中央");
+    let (_, headers, _) = parts(app.get(&format!("/organizations/{tokyo}"), &admin).await).await;
+    let version =
+        headers["etag"].to_str().unwrap().trim_matches(|c| c == '"' || c == 'W' || c == '/').parse::<i64>().ok();
+    let formula = "=cmd|' /C calc'!A0";
+    let res = app.patch(&format!("/organizations/{tokyo}"), &admin, version, &json!({"name": formula})).await;
+    let (status, _, body) = parts(res).await;
+    assert_eq!(status, 200, "{body}");
+    file_ok(&app, &app.token_for(Role::Reporter).await, &ransomware_filing()).await;
+    let officer = app.token_for(Role::DutyOfficer).await;
+    let res = app.client.get(app.api("/incidents/export.csv")).bearer_auth(&officer).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let csv = res.text().await.unwrap();
+    assert!(csv.contains(",'=cmd|' /C calc'!A0,"), "the formula is neutralised: {csv}");
+    assert!(!csv.contains(",=cmd"), "{csv}");
+});
+
+db_test!(names_and_titles_refuse_control_bidirectional_and_zero_width_characters, |app| async move {
+    let token = app.token_for(Role::Reporter).await;
+    for title in ["two\nlines", "tab\there", "evil\u{202E}gpj.exe", "zero\u{200B}width", "bell\u{7}"] {
+        let mut body = ransomware_filing();
+        body["title"] = json!(title);
+        let (status, _, problem) = parts(app.post("/incidents", &token, &body).await).await;
+        assert_eq!(status, 422, "{title:?}: {problem}");
+        assert_eq!(problem["errors"][0]["field"], "title", "{problem}");
+    }
+    // Free text keeps its line breaks but not a bidirectional override.
+    let mut body = ransomware_filing();
+    body["description"] = json!("一行目\n二行目");
+    assert_eq!(app.post("/incidents", &token, &body).await.status(), 201);
+    body["description"] = json!("請求書\u{202E}fdp.exe");
+    assert_eq!(app.post("/incidents", &token, &body).await.status(), 422);
+});
+
+backend_test!(metrics_need_their_token_when_one_is_set_and_the_docs_carry_a_csp, |backend| async move {
+    let Some(app) = crate::helpers::spawn_app_with(backend, |s| {
+        s.metrics_token = Some(hikeshi::config::Secret::new("metrics-token-0123456789"));
+    })
+    .await
+    else {
+        return;
+    };
+    let metrics = |auth: Option<&'static str>| {
+        let mut req = app.client.get(app.url("/metrics"));
+        if let Some(a) = auth {
+            req = req.header("Authorization", a);
+        }
+        req.send()
+    };
+    assert_unauthorized(metrics(None).await.unwrap()).await;
+    assert_unauthorized(metrics(Some("Bearer wrong")).await.unwrap()).await;
+    let ok = metrics(Some("Bearer metrics-token-0123456789")).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert!(ok.text().await.unwrap().contains("# TYPE"), "Prometheus text");
+    let docs = app.client.get(app.url("/docs/")).send().await.unwrap();
+    assert_eq!(docs.status(), 200);
+    let csp = docs.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+});
