@@ -334,16 +334,38 @@ pub async fn totp_confirm(
     Ok(web::Json(out))
 }
 
-/// Turn two-factor authentication off (not allowed where the role requires it).
-#[utoipa::path(delete, path = "/api/v1/auth/totp", tag = "auth", security(("bearer" = [])), request_body = OtpRequest,
-    responses((status = 204, description = "Disabled"), (status = 401, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+/// Turning two-factor authentication off: the password and a current, unused code (OWASP ASVS 2.8:
+/// a stolen session alone cannot remove the second factor).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TotpRemoval {
+    #[schema(max_length = 1024)]
+    pub password: String,
+    #[schema(pattern = "^[0-9]{6}$", example = "123456")]
+    pub code: String,
+}
+
+/// Turn two-factor authentication off (not allowed where the role requires it). Needs the password
+/// and a current code that was not used before; a wrong one counts as a failed sign-in. Every
+/// session of the account ends, this one too.
+#[utoipa::path(delete, path = "/api/v1/auth/totp", tag = "auth", security(("bearer" = [])), request_body = TotpRemoval,
+    responses((status = 204, description = "Disabled; every session of the account ended"),
+        (status = 401, description = "Wrong password or code, a code used before, or a locked account", body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn totp_disable(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<OtpRequest>,
+    body: web::Json<TotpRemoval>,
 ) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let id = user.id.clone();
+    let stored = with_conn(&state, move |c| Ok(db::users::get(c, &id)?.map(|u| u.password_hash)))
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let password_ok = body.password.len() <= 1024 && passwords::verify_off_thread(body.password, stored).await?;
     let st = state.clone();
-    in_tx(&state, move |conn| {
+    let outcome = in_tx(&state, move |conn| {
+        let now = db::now();
         let mut u = db::users::get(conn, &user.id)?.ok_or(ApiError::NotFound)?;
         let Some(secret) = u.totp_secret.clone() else {
             return Err(ApiError::Conflict("two-factor authentication is not enrolled".into()));
@@ -351,18 +373,41 @@ pub async fn totp_disable(
         if totp_required_roles(conn, &st)?.contains(&u.role) {
             return Err(ApiError::Conflict("your role requires two-factor authentication".into()));
         }
-        if totp::check(&secret, &body.code).is_none() {
-            return Err(ApiError::validation("code", "is not the current code"));
+        let locked = u.locked_until.is_some_and(|t| t > now);
+        let fresh_code =
+            totp::check(&secret, &body.code).filter(|step| u.totp_last_step.is_none_or(|l| *step as i64 > l));
+        match (locked, password_ok, fresh_code) {
+            (false, true, Some(step)) => {
+                u.totp_secret = None;
+                u.totp_last_step = Some(step as i64);
+                u.failed_logins = 0;
+                db::users::save(conn, &u)?;
+                // Every session was opened with the second factor that no longer exists: all end.
+                let ended = db::users::end_sessions_of(conn, &u.id, "totp_removed")?;
+                audit_user(conn, &u, "auth.totp_disabled", serde_json::json!({"sessions_ended": ended}))?;
+                Ok(Ok(()))
+            }
+            _ => {
+                if !locked {
+                    u.failed_logins += 1;
+                    if u.failed_logins >= st.settings.auth.lockout_threshold {
+                        u.locked_until = Some(now + Duration::minutes(st.settings.auth.lockout_minutes));
+                        u.failed_logins = 0;
+                        audit_user(conn, &u, "auth.locked", serde_json::json!({}))?;
+                    }
+                    db::users::save(conn, &u)?;
+                }
+                audit_user(conn, &u, "auth.totp_disable_refused", serde_json::json!({"locked": locked}))?;
+                Ok(Err(ApiError::Unauthorized(
+                    "the password or the one-time code is wrong, the code was used before, or the account is \
+                     temporarily locked / パスワードまたはワンタイムコードが違います"
+                        .into(),
+                )))
+            }
         }
-        u.totp_secret = None;
-        u.totp_last_step = None;
-        db::users::save(conn, &u)?;
-        // Every session was opened with the second factor that no longer exists: all end, this one too.
-        let ended = db::users::end_sessions_of(conn, &u.id, "totp_removed")?;
-        audit_user(conn, &u, "auth.totp_disabled", serde_json::json!({"sessions_ended": ended}))
     })
     .await?;
-    Ok(HttpResponse::NoContent().finish())
+    outcome.map(|()| HttpResponse::NoContent().finish())
 }
 
 /// The caller's organisation, briefly.

@@ -189,3 +189,47 @@ backend_test!(metrics_need_their_token_when_one_is_set_and_the_docs_carry_a_csp,
     let csp = docs.headers()["content-security-policy"].to_str().unwrap().to_owned();
     assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
 });
+
+/// A code of `secret` for the step after the current one: accepted now (one step of skew) and not
+/// used yet.
+fn next_step_code(secret: &str) -> String {
+    let totp = totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::try_from_base32(secret).expect("base32 secret"))
+        .with_account_name("user")
+        .with_issuer(Some("hikeshi"))
+        .build()
+        .expect("totp");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    totp.generate(now + 30).to_string()
+}
+
+db_test!(removing_the_second_factor_needs_the_password_and_an_unused_code, |app| async move {
+    let email = app.email_of(Role::Reporter);
+    let token = app.login(&email).await;
+    let (_, _, setup) = parts(app.post("/auth/totp/setup", &token, &json!({})).await).await;
+    let secret = setup["secret"].as_str().unwrap().to_owned();
+    let used = hikeshi::auth::totp::current_code(&secret).unwrap();
+    let (status, _, fresh) = parts(app.post("/auth/totp/confirm", &token, &json!({"code": used})).await).await;
+    assert_eq!(status, 200, "{fresh}");
+    let token = fresh["access_token"].as_str().unwrap().to_owned();
+    let remove = |body: Value| app.client.delete(app.api("/auth/totp")).bearer_auth(&token).json(&body).send();
+    let password = app.password_of(&email);
+    // A stolen session alone: no password, refused before anything is checked.
+    let (status, _, problem) = parts(remove(json!({"code": next_step_code(&secret)})).await.unwrap()).await;
+    assert_eq!(status, 422, "{problem}");
+    // The code that enrolled is not accepted again; a wrong password is refused; both count.
+    assert_unauthorized(remove(json!({"password": password, "code": used})).await.unwrap()).await;
+    let wrong = json!({"password": "Not-the-password-1!", "code": next_step_code(&secret)});
+    assert_unauthorized(remove(wrong).await.unwrap()).await;
+    let mut conn = app.conn();
+    let stored = hikeshi::db::users::by_email(&mut conn, &email).unwrap().unwrap();
+    drop(conn);
+    assert_eq!(stored.failed_logins, 2, "each refusal counts as a failed sign-in");
+    assert!(stored.totp_secret.is_some(), "still enrolled");
+    // The password and a fresh code: removed, and every session of the account ends.
+    let res = remove(json!({"password": password, "code": next_step_code(&secret)})).await.unwrap();
+    assert_eq!(res.status(), 204);
+    assert_unauthorized(app.get("/me", &token).await).await;
+    let (status, _, me) = parts(app.get("/me", &app.login(&email).await).await).await;
+    assert_eq!((status, me["totp_enabled"].clone()), (200, json!(false)), "{me}");
+});
