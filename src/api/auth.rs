@@ -131,6 +131,23 @@ fn audit_user(conn: &mut AnyConnection, user: &User, action: &str, details: serd
     Ok(())
 }
 
+/// Counts a failed credential check against the account, locking it at the threshold, and saves it.
+fn count_failure(
+    conn: &mut AnyConnection,
+    st: &AppState,
+    user: &mut User,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<()> {
+    user.failed_logins += 1;
+    if user.failed_logins >= st.settings.auth.lockout_threshold {
+        user.locked_until = Some(now + Duration::minutes(st.settings.auth.lockout_minutes));
+        user.failed_logins = 0;
+        audit_user(conn, user, "auth.locked", serde_json::json!({}))?;
+    }
+    db::users::save(conn, user)?;
+    Ok(())
+}
+
 /// Sign in with e-mail, password and (when enrolled) a one-time password.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = TokenResponse),
@@ -166,15 +183,8 @@ pub async fn login(
             return Ok(Err(generic_failure()));
         }
         if !password_ok {
-            user.failed_logins += 1;
-            if user.failed_logins >= st.settings.auth.lockout_threshold {
-                user.locked_until = Some(now + Duration::minutes(st.settings.auth.lockout_minutes));
-                user.failed_logins = 0;
-                audit_user(conn, &user, "auth.locked", serde_json::json!({}))?;
-            } else {
-                audit_user(conn, &user, "auth.login_failed", serde_json::json!({}))?;
-            }
-            db::users::save(conn, &user)?;
+            count_failure(conn, &st, &mut user, now)?;
+            audit_user(conn, &user, "auth.login_failed", serde_json::json!({}))?;
             return Ok(Err(generic_failure()));
         }
         let mut enrol = false;
@@ -186,13 +196,7 @@ pub async fn login(
                 }
                 _ => {
                     // Wrong codes count like wrong passwords: a stolen password alone cannot guess forever.
-                    user.failed_logins += 1;
-                    if user.failed_logins >= st.settings.auth.lockout_threshold {
-                        user.locked_until = Some(now + Duration::minutes(st.settings.auth.lockout_minutes));
-                        user.failed_logins = 0;
-                        audit_user(conn, &user, "auth.locked", serde_json::json!({}))?;
-                    }
-                    db::users::save(conn, &user)?;
+                    count_failure(conn, &st, &mut user, now)?;
                     audit_user(conn, &user, "auth.otp_failed", serde_json::json!({}))?;
                     return Ok(Err(ApiError::Unauthorized(
                         "the one-time password is wrong or was already used".into(),
@@ -389,13 +393,7 @@ pub async fn totp_disable(
             }
             _ => {
                 if !locked {
-                    u.failed_logins += 1;
-                    if u.failed_logins >= st.settings.auth.lockout_threshold {
-                        u.locked_until = Some(now + Duration::minutes(st.settings.auth.lockout_minutes));
-                        u.failed_logins = 0;
-                        audit_user(conn, &u, "auth.locked", serde_json::json!({}))?;
-                    }
-                    db::users::save(conn, &u)?;
+                    count_failure(conn, &st, &mut u, now)?;
                 }
                 audit_user(conn, &u, "auth.totp_disable_refused", serde_json::json!({"locked": locked}))?;
                 Ok(Err(ApiError::Unauthorized(

@@ -8,7 +8,7 @@
 use hikeshi::domain::Role;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_unauthorized, parts, spawn_app_on_same_database, Backend, TestApp};
+use crate::helpers::{assert_unauthorized, next_step_code, parts, spawn_app_on_same_database, Backend, TestApp};
 use crate::incidents::{file_ok, ransomware_filing};
 
 /// The id and version of a user, as the admin's user list shows them.
@@ -189,19 +189,6 @@ backend_test!(metrics_need_their_token_when_one_is_set_and_the_docs_carry_a_csp,
     let csp = docs.headers()["content-security-policy"].to_str().unwrap().to_owned();
     assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
 });
-
-/// A code of `secret` for the step after the current one: accepted now (one step of skew) and not
-/// used yet.
-fn next_step_code(secret: &str) -> String {
-    let totp = totp_rs::Builder::new()
-        .with_secret(totp_rs::Secret::try_from_base32(secret).expect("base32 secret"))
-        .with_account_name("user")
-        .with_issuer(Some("hikeshi"))
-        .build()
-        .expect("totp");
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    totp.generate(now + 30).to_string()
-}
 
 db_test!(removing_the_second_factor_needs_the_password_and_an_unused_code, |app| async move {
     let email = app.email_of(Role::Reporter);

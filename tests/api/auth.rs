@@ -8,7 +8,7 @@ use hikeshi::domain::Role;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, assert_unauthorized, parts, TestApp, JWT_SECRET};
+use crate::helpers::{assert_problem, assert_unauthorized, next_step_code, parts, TestApp, JWT_SECRET};
 
 fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
@@ -83,19 +83,6 @@ async fn user_row(app: &TestApp, admin: &str, email: &str) -> Value {
         .find(|u| u["email"] == email)
         .unwrap_or_else(|| panic!("{email} not in {page}"))
         .clone()
-}
-
-/// A code of `secret` for the step after the current one: accepted now (one step of skew) and
-/// never used yet, so a test need not wait up to 30 s for the next step after enrolling.
-fn next_step_code(secret: &str) -> String {
-    let totp = totp_rs::Builder::new()
-        .with_secret(totp_rs::Secret::try_from_base32(secret).expect("base32 secret"))
-        .with_account_name("user")
-        .with_issuer(Some("hikeshi"))
-        .build()
-        .expect("totp");
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    totp.generate(now + 30).to_string()
 }
 
 db_test!(login_returns_an_access_token_a_refresh_token_and_their_lifetime, |app| async move {

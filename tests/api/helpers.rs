@@ -704,3 +704,16 @@ pub fn decode_rfc2047(s: &str) -> String {
     }
     out
 }
+
+/// A code of `secret` for the step after the current one: accepted now (one step of skew) and
+/// never used yet, so a test need not wait up to 30 s for the next step after enrolling.
+pub fn next_step_code(secret: &str) -> String {
+    let totp = totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::try_from_base32(secret).expect("base32 secret"))
+        .with_account_name("user")
+        .with_issuer(Some("hikeshi"))
+        .build()
+        .expect("totp");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    totp.generate(now + 30).to_string()
+}
