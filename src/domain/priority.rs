@@ -164,14 +164,13 @@ pub fn score(input: &PriorityInput, w: &PriorityWeights) -> Priority {
     };
     add(format!("personal_data:{}", input.personal_data), personal);
 
+    // Negative hours (a clock running behind) must not subtract; zero adds nothing anyway.
     if let Some(hours) = input.hours_untriaged.filter(|h| *h > 0) {
         add(format!("untriaged_hours:{hours}"), capped(hours, w.untriaged_per_hour, w.untriaged_cap));
     }
 
-    if input.overdue_obligations > 0 {
-        let n = input.overdue_obligations;
-        add(format!("overdue_obligations:{n}"), capped(i64::from(n), w.overdue_each, w.overdue_cap));
-    }
+    let n = input.overdue_obligations;
+    add(format!("overdue_obligations:{n}"), capped(i64::from(n), w.overdue_each, w.overdue_cap));
 
     let score = factors.iter().fold(0i32, |sum, f| sum.saturating_add(f.points));
     Priority { score, factors }
