@@ -248,18 +248,22 @@ pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &actix_web::Htt
         J::ContentType => ApiError::UnsupportedMediaType("send Content-Type: application/json".into()),
         J::Deserialize(e) if e.is_data() => {
             let msg = e.to_string();
-            let field = msg
-                .split('`')
-                .nth(1)
-                .filter(|_| msg.starts_with("missing field") || msg.starts_with("unknown field"))
-                .unwrap_or("body")
-                .to_owned();
+            let names_a_field = msg.starts_with("missing field") || msg.starts_with("unknown field");
+            let field = msg.split('`').nth(1).filter(|_| names_a_field).unwrap_or("body").to_owned();
+            // serde quotes the offending value ("invalid type: integer `12345678`"): it may be a
+            // password, so neither the answer nor the log repeats it. Field names stay.
+            let msg = if names_a_field { msg } else { without_quoted_values(&msg) };
             ApiError::Validation(vec![FieldError::new(field, msg)])
         }
         J::Deserialize(e) => ApiError::BadRequest(format!("malformed JSON: {e}")),
         other => ApiError::BadRequest(format!("unreadable body: {other}")),
     };
     api.into()
+}
+
+/// `msg` with every `` `quoted` `` part left out.
+fn without_quoted_values(msg: &str) -> String {
+    msg.split('`').step_by(2).collect::<Vec<_>>().join("").replace("  ", " ").replace(" ,", ",")
 }
 
 /// Maps query-string errors to problem+json.

@@ -220,3 +220,16 @@ db_test!(removing_the_second_factor_needs_the_password_and_an_unused_code, |app|
     let (status, _, me) = parts(app.get("/me", &app.login(&email).await).await).await;
     assert_eq!((status, me["totp_enabled"].clone()), (200, json!(false)), "{me}");
 });
+
+db_test!(a_password_sent_as_a_number_is_not_repeated_in_the_error, |app| async move {
+    let email = app.email_of(Role::Reporter);
+    let res = app.login_raw(&json!({"email": email, "password": 98765432109_i64})).await;
+    let (status, _, problem) = parts(res).await;
+    assert_eq!(status, 422, "{problem}");
+    assert!(!problem.to_string().contains("98765432109"), "the value came back: {problem}");
+    assert!(problem.to_string().contains("expected a string"), "{problem}");
+    // A misspelt field is still named.
+    let res = app.login_raw(&json!({"email": email, "passwrd": "x"})).await;
+    let (status, _, problem) = parts(res).await;
+    assert_eq!((status, problem["errors"][0]["field"].clone()), (422, json!("passwrd")), "{problem}");
+});
