@@ -701,7 +701,8 @@ pub async fn update_responder(
         let mut u = db::users::get(conn, &id)?.filter(|u| u.role == Role::Responder).ok_or(ApiError::NotFound)?;
         let may = u.id == user.id || allows(user.role, Action::SetAnyAvailability);
         if !may {
-            return Err(if user.role == Role::Responder {
+            // A teammate exists for the caller (403); anyone else's responder does not (404).
+            return Err(if user.role == Role::Responder && u.org_id == user.org_id {
                 ApiError::Forbidden("responders set only their own availability".into())
             } else {
                 ApiError::NotFound

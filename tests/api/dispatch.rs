@@ -463,9 +463,10 @@ db_test!(responders_set_their_own_availability_and_the_roster_shows_it_with_each
             .await;
     assert_eq!(status, 200, "{m}");
     assert_eq!(m["availability"], "on_call", "{m}");
+    // Another team's responder does not exist for this one (404, not 403).
     assert_problem(
         app.patch(&format!("/responders/{west_id}"), &east, None, &json!({"availability": "off"})).await,
-        403,
+        404,
     )
     .await;
     let (status, _, m) =
