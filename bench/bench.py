@@ -154,6 +154,8 @@ class Server:
             HIKESHI_AUTH__ACCESS_TOKEN_SECONDS="3600",
             HIKESHI_WORKER__ENABLED="true" if worker else "false",
             HIKESHI_MAIL_URL=mail_url or f"file://{RESULTS}/outbox-{name}",
+            # As deploy/ runs it: glibc returns argon2's large buffers to the system.
+            MALLOC_MMAP_THRESHOLD_="131072",
         )
         self.logfile = open(os.path.join(RESULTS, f"server-{name}.log"), "w")
         self.proc = subprocess.Popen([HIKESHI, "serve"], env=env, stdout=self.logfile, stderr=self.logfile)

@@ -1,5 +1,7 @@
 //! The `hikeshi` command line: serve, migrate, and administration.
 
+#![forbid(unsafe_code)]
+
 use std::io::Read;
 use std::process::ExitCode;
 
@@ -143,21 +145,7 @@ fn probe(url: &str) -> anyhow::Result<bool> {
     Ok(status_line.split_whitespace().nth(1).is_some_and(|code| code.starts_with('2')))
 }
 
-/// glibc raises its mmap threshold after the first large free, so every later 19 MiB argon2
-/// buffer comes from a heap arena and stays resident (about 80 MB idle after a few sign-ins).
-/// A fixed threshold returns such buffers to the system. The number of arenas stays glibc's
-/// (eight per core): capping it at two cost the triage queue a sixth of its throughput in
-/// allocator lock contention between the blocking threads, for no memory that was measured.
-fn tune_allocator() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets allocator parameters; it is called before any thread starts.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
-    }
-}
-
 fn main() -> ExitCode {
-    tune_allocator();
     let cli = Cli::parse();
     if let Command::Probe { url } = &cli.command {
         // No configuration or logging needed: this runs every few seconds inside the container.

@@ -185,7 +185,7 @@ impl Application {
         .shutdown_timeout(30)
         .run();
         let (stop_workers, stop_rx) = watch::channel(false);
-        let mut workers = vec![tokio::spawn(crate::memory::trim_when_quiet(Duration::from_secs(30), stop_rx.clone()))];
+        let mut workers = Vec::new();
         if settings.worker.enabled {
             workers.extend(crate::notify::spawn_workers(state.clone(), stop_rx));
         }

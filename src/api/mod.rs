@@ -32,7 +32,6 @@ where
     T: Send + 'static,
 {
     let pool = state.pool.clone();
-    crate::memory::note_activity();
     web::block(move || {
         let mut conn = pool.get()?;
         f(&mut conn)

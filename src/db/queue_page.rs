@@ -1,23 +1,23 @@
 //! The triage queue page written as JSON while its rows are read.
 //!
 //! `GET /incidents` is the officers' most frequent read and its page is tens of kilobytes: read
-//! into owned rows and then serialised, each of its ~1,200 values is copied into a `String`, moved
-//! through two structs and freed again. Here each row's values are read in place from the
-//! driver's buffer and written straight into the item's JSON, the same document `IncidentSummary`
+//! into owned rows and then serialised, each of its ~1,200 values is moved through two structs. Here
+//! each row's values are read (text as one short-lived `String`, decoded safely by diesel) and
+//! written straight into the item's JSON, the same document `IncidentSummary`
 //! serialises to (the test `the_written_queue_page_is_the_typed_one` compares the two on both
 //! engines). [`super::incidents::list_items`] stays the typed reading of the same rows.
 
 use std::sync::OnceLock;
 
 use chrono::{Datelike, NaiveDateTime, Timelike};
-use diesel::deserialize::{self, FromSql, FromSqlRow};
+use diesel::deserialize::{self, FromSqlRow};
 use diesel::prelude::*;
 use diesel::query_builder::{QueryBuilder, QueryFragment};
 use diesel::row::Row;
 use diesel::sql_types::{Bool, Integer, Nullable, Text, Timestamp};
 use serde_json::value::RawValue;
 
-use super::conn::{MultiBackend, MultiRawValue};
+use super::conn::MultiBackend;
 use super::incidents::{dead_notification, page_query, Cursor, Filters, Order};
 use super::schema::{incidents, organizations};
 use super::{utc, AnyConnection, DbResult, LiteralLimitDsl, StaticSql};
@@ -129,16 +129,7 @@ mod col {
     pub const COUNT: usize = 23;
 }
 
-/// A text value as the driver holds it, not copied.
-struct InPlace(*const str);
-
-impl FromSql<Text, MultiBackend> for InPlace {
-    fn from_sql(bytes: MultiRawValue<'_>) -> deserialize::Result<Self> {
-        bytes.from_sql::<*const str, Text>().map(InPlace)
-    }
-}
-
-/// Calls `f` with the text of column `i` (None if NULL) while the row holds it.
+/// Calls `f` with the text of column `i` (None if NULL).
 fn with_text<'r, R, T>(
     row: &R,
     i: usize,
@@ -147,10 +138,8 @@ fn with_text<'r, R, T>(
 where
     R: Row<'r, MultiBackend>,
 {
-    let value = row.get_value::<Nullable<Text>, Option<InPlace>, usize>(i)?;
-    // SAFETY: the pointer is into the row's result buffer (PostgreSQL's PGresult, SQLite's
-    // current statement row), which stays put while `row` is borrowed, and `f` cannot keep it.
-    f(value.map(|InPlace(p)| unsafe { &*p }))
+    let value = row.get_value::<Nullable<Text>, Option<String>, usize>(i)?;
+    f(value.as_deref())
 }
 
 fn required<'a>(s: Option<&'a str>, what: &str) -> deserialize::Result<&'a str> {
