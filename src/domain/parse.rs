@@ -48,29 +48,21 @@ impl<'a> Reader<'a> {
     /// it must not be blank when `min > 0`, and it must not contain control characters other
     /// than tab and line breaks: exactly what [`TEXT_PATTERN`] / [`LINE_PATTERN`] say in the contract.
     pub fn string(&mut self, key: &'static str, required: bool, min: usize, max: usize) -> Option<String> {
-        match self.value(key) {
-            None => {
-                if required {
-                    self.missing(key);
-                }
-                None
-            }
-            Some(Value::String(s)) => match check_text(s, min, max) {
-                Ok(t) => Some(t),
-                Err(m) => {
-                    self.error(key, m);
-                    None
-                }
-            },
-            Some(_) => {
-                self.error(key, "must be a string");
-                None
-            }
-        }
+        self.checked(key, required, |s| check_text(s, min, max))
     }
 
     /// A one-line name or title, stored trimmed ([`check_name`], [`NAME_PATTERN`] in the contract).
     pub fn name(&mut self, key: &'static str, required: bool, min: usize, max: usize) -> Option<String> {
+        self.checked(key, required, |s| check_name(s, min, max))
+    }
+
+    /// A string value passed through `check`, whose error is reported against `key`.
+    fn checked(
+        &mut self,
+        key: &'static str,
+        required: bool,
+        check: impl FnOnce(&str) -> Result<String, String>,
+    ) -> Option<String> {
         match self.value(key) {
             None => {
                 if required {
@@ -78,7 +70,7 @@ impl<'a> Reader<'a> {
                 }
                 None
             }
-            Some(Value::String(s)) => match check_name(s, min, max) {
+            Some(Value::String(s)) => match check(s) {
                 Ok(t) => Some(t),
                 Err(m) => {
                     self.error(key, m);
