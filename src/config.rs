@@ -65,10 +65,21 @@ pub struct AuthSettings {
     pub access_token_seconds: i64,
     /// Refresh token lifetime in days.
     pub refresh_token_days: i64,
-    /// Failed sign-ins before the account is locked.
-    pub lockout_threshold: i32,
-    /// How long a locked account stays locked.
-    pub lockout_minutes: i64,
+    /// Failed sign-ins to one account from one client before that client must wait.
+    pub throttle_after: i32,
+    /// The first wait, in seconds; each further failure doubles it.
+    pub throttle_first_wait_seconds: i64,
+    /// The longest wait, in minutes.
+    pub throttle_max_minutes: i64,
+    /// Failed sign-ins to one account per hour, from all clients together, after which clients the
+    /// owner has never signed in from must wait too (ASVS 2.2.1: at most 100 per hour).
+    pub account_failures_per_hour: i32,
+    /// Replaced by `throttle_after` (there is no account lock any more); refused when set.
+    #[serde(skip_serializing)]
+    pub lockout_threshold: Option<i64>,
+    /// Replaced by `throttle_max_minutes`; refused when set.
+    #[serde(skip_serializing)]
+    pub lockout_minutes: Option<i64>,
     /// Sign-in attempts allowed per client address per minute.
     pub login_per_minute: u32,
     /// Roles that must use two-factor authentication (the admin API can change this at run time).
@@ -80,8 +91,12 @@ impl Default for AuthSettings {
         Self {
             access_token_seconds: 900,
             refresh_token_days: 14,
-            lockout_threshold: 5,
-            lockout_minutes: 15,
+            throttle_after: 5,
+            throttle_first_wait_seconds: 30,
+            throttle_max_minutes: 15,
+            account_failures_per_hour: 100,
+            lockout_threshold: None,
+            lockout_minutes: None,
             login_per_minute: 20,
             totp_required_roles: Vec::new(),
         }
@@ -152,8 +167,11 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Connections in the pool (default: two per core of this machine, from 4 to 16).
     pub pool_size: u32,
-    /// Request header carrying the client address when behind a trusted reverse proxy
-    /// (for example `x-forwarded-for`); unset means the peer address is the client.
+    /// CIDRs of the reverse proxies whose `X-Forwarded-For` is believed (e.g. `["10.0.0.0/8"]`);
+    /// from any other peer the header is ignored and the peer is the client.
+    pub trusted_proxies: Vec<String>,
+    /// Replaced by `trusted_proxies` (a header was believed from anyone); refused when set.
+    #[serde(skip_serializing)]
     pub trusted_proxy_header: Option<String>,
     /// Largest accepted JSON body, in bytes.
     pub max_body_bytes: usize,
@@ -161,7 +179,7 @@ pub struct Settings {
     /// empty (the default) allows none.
     pub cors_allowed_origins: Vec<String>,
     /// Requests per client address per minute under `/api/v1` (0: unlimited). The client address
-    /// is the peer, or `trusted_proxy_header` behind a reverse proxy.
+    /// is the peer, or the address a trusted proxy (`trusted_proxies`) forwarded.
     pub rate_limit_per_minute: u32,
     /// When set, `/metrics` answers only `Authorization: Bearer <token>` (401 otherwise).
     pub metrics_token: Option<Secret>,
@@ -207,6 +225,7 @@ impl Default for Settings {
             jwt_secret: None,
             log_format: LogFormat::Pretty,
             pool_size: default_pool_size(),
+            trusted_proxies: Vec::new(),
             trusted_proxy_header: None,
             max_body_bytes: 256 * 1024,
             cors_allowed_origins: Vec::new(),
@@ -253,6 +272,27 @@ impl Settings {
                     "HIKESHI_CORS_ALLOWED_ORIGINS: {origin:?} is not an origin such as https://portal.example.jp"
                 ));
             }
+        }
+        if let Err(e) = crate::auth::ratelimit::parse_proxies(&self.trusted_proxies) {
+            problems.push(format!("HIKESHI_TRUSTED_PROXIES: {e}"));
+        }
+        if self.trusted_proxy_header.is_some() {
+            problems.push(
+                "HIKESHI_TRUSTED_PROXY_HEADER was replaced by HIKESHI_TRUSTED_PROXIES: the CIDRs of the proxies whose X-Forwarded-For is believed, e.g. [\"10.0.0.0/8\"]".into(),
+            );
+        }
+        if self.auth.lockout_threshold.is_some() || self.auth.lockout_minutes.is_some() {
+            problems.push(
+                "HIKESHI_AUTH__LOCKOUT_THRESHOLD and HIKESHI_AUTH__LOCKOUT_MINUTES were replaced by HIKESHI_AUTH__THROTTLE_AFTER and HIKESHI_AUTH__THROTTLE_MAX_MINUTES: failed sign-ins now make one client wait instead of locking the account".into(),
+            );
+        }
+        if self.auth.throttle_after < 1
+            || self.auth.throttle_first_wait_seconds < 1
+            || self.auth.throttle_max_minutes < 1
+            || self.auth.account_failures_per_hour < 1
+        {
+            problems
+                .push("HIKESHI_AUTH__THROTTLE_* and HIKESHI_AUTH__ACCOUNT_FAILURES_PER_HOUR must be at least 1".into());
         }
         if self.database_url.expose().trim().is_empty() {
             problems.push("HIKESHI_DATABASE_URL is empty".into());
@@ -327,5 +367,30 @@ mod tests {
         for needle in ["HIKESHI_BIND", "HIKESHI_PUBLIC_URL", "HIKESHI_JWT_SECRET"] {
             assert!(err.contains(needle), "{err}");
         }
+    }
+
+    #[test]
+    fn a_renamed_setting_is_refused_naming_its_replacement() {
+        let mut s = Settings { trusted_proxy_header: Some("x-forwarded-for".into()), ..Settings::default() };
+        s.auth.lockout_threshold = Some(5);
+        let err = s.validate().unwrap_err().to_string();
+        for needle in ["HIKESHI_TRUSTED_PROXIES", "HIKESHI_AUTH__THROTTLE_AFTER"] {
+            assert!(err.contains(needle), "{err}");
+        }
+        let bad = Settings { trusted_proxies: vec!["10.0.0.0/33".into()], ..Settings::default() };
+        assert!(bad.validate().unwrap_err().to_string().contains("HIKESHI_TRUSTED_PROXIES"));
+        let good = Settings { trusted_proxies: vec!["10.0.0.0/8".into(), "::1".into()], ..Settings::default() };
+        good.validate().expect("CIDRs and single addresses are accepted");
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's test jail fixes the closure's error type
+    fn trusted_proxies_read_from_the_environment_as_a_list() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("HIKESHI_TRUSTED_PROXIES", "[10.0.0.0/8, \"192.168.0.0/16\"]");
+            let s = Settings::load().map_err(|e| e.to_string())?;
+            assert_eq!(s.trusted_proxies, vec!["10.0.0.0/8".to_owned(), "192.168.0.0/16".to_owned()]);
+            Ok(())
+        });
     }
 }

@@ -15,6 +15,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub keys: JwtKeys,
     pub login_limiter: RateLimiter,
+    /// `trusted_proxies`, parsed once.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// An argon2 hash verified when the e-mail is unknown, so both failures take the same time.
     pub dummy_hash: String,
     /// Wakes the outbox worker after a commit that enqueued mail.

@@ -8,12 +8,14 @@ use utoipa::ToSchema;
 use super::{in_tx, with_conn};
 use crate::auth::jwt::{random_hex, token_hash, Claims, AUDIENCE, ISSUER};
 use crate::auth::ratelimit::client_ip;
+use crate::auth::throttle::{client_key, Policy};
 use crate::auth::{passwords, totp, AuthUser, EnrollingUser};
 use crate::db::audit::{self, AuditEvent};
 use crate::db::users::User;
 use crate::db::{self, AnyConnection};
 use crate::domain::{OrgKind, Role};
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::notify::outbox;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -131,40 +133,69 @@ fn audit_user(conn: &mut AnyConnection, user: &User, action: &str, details: serd
     Ok(())
 }
 
-/// Counts a failed credential check against the account, locking it at the threshold, and saves it.
+/// Counts a failed credential check of `client` against the account `email` (`user` when it
+/// exists): a client that keeps failing waits longer and longer (`auth::throttle`), and the owner is
+/// told by e-mail when one starts to wait. Returns whether mail was enqueued.
 fn count_failure(
     conn: &mut AnyConnection,
     st: &AppState,
-    user: &mut User,
+    user: Option<&User>,
+    email: &str,
+    client: &str,
     now: chrono::DateTime<chrono::Utc>,
-) -> ApiResult<()> {
-    user.failed_logins += 1;
-    if user.failed_logins >= st.settings.auth.lockout_threshold {
-        user.locked_until = Some(now + Duration::minutes(st.settings.auth.lockout_minutes));
-        user.failed_logins = 0;
-        audit_user(conn, user, "auth.locked", serde_json::json!({}))?;
+) -> ApiResult<bool> {
+    let policy = Policy::from_settings(&st.settings.auth);
+    let (failures, wait) = db::sign_in::record_failure(conn, email, client, now, &policy)?;
+    let (Some(user), Some(wait)) = (user, wait) else { return Ok(false) };
+    let details = serde_json::json!({"client": client, "failures": failures, "wait_seconds": wait.num_seconds()});
+    audit_user(conn, user, "auth.throttled", details)?;
+    Ok(failures == policy.after && outbox::sign_in_throttled(conn, &st.settings, user, client, failures, wait, now)?)
+}
+
+/// 429 while `client` must wait before its next attempt at `email` is even checked.
+async fn refuse_while_waiting(state: &web::Data<AppState>, email: String, client: String) -> ApiResult<()> {
+    let policy = Policy::from_settings(&state.settings.auth);
+    let wait = with_conn(state, move |conn| {
+        let now = db::now();
+        Ok(policy.must_wait(&db::sign_in::standing(conn, &email, &client, now)?, now))
+    })
+    .await?;
+    match wait {
+        Some(w) => Err(ApiError::TooManyRequests { retry_after_seconds: w.num_seconds().max(1) as u64 }),
+        None => Ok(()),
     }
-    db::users::save(conn, user)?;
-    Ok(())
+}
+
+/// The client a sign-in attempt is counted against.
+fn client_of(state: &AppState, req: &HttpRequest) -> (Option<std::net::IpAddr>, String) {
+    let ip = client_ip(req, &state.trusted_proxies);
+    (ip, ip.map_or_else(|| "unknown".to_owned(), client_key))
 }
 
 /// Sign in with e-mail, password and (when enrolled) a one-time password.
+///
+/// Failed attempts never lock the account: after `auth.throttle_after` failures from one client,
+/// that client waits (429 with `Retry-After`, doubling with each further failure) and the owner is
+/// told by e-mail; the owner's other clients are not affected.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = TokenResponse),
-        (status = 401, description = "Wrong credentials, locked account, or `otp` missing (type otp-required)", body = Problem),
-        (status = 422, body = Problem), (status = 429, description = "Too many attempts from this client", body = Problem)))]
+        (status = 401, description = "Wrong credentials, a disabled account, or `otp` missing (type otp-required)", body = Problem),
+        (status = 422, body = Problem),
+        (status = 429, description = "This client must wait before its next attempt (see `Retry-After`)", body = Problem)))]
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Json<LoginRequest>,
 ) -> ApiResult<web::Json<TokenResponse>> {
-    if let Some(ip) = client_ip(&req, state.settings.trusted_proxy_header.as_deref()) {
+    let (ip, client) = client_of(&state, &req);
+    if let Some(ip) = ip {
         state.login_limiter.check(ip).map_err(|s| ApiError::TooManyRequests { retry_after_seconds: s })?;
     }
     let body = body.into_inner();
     if body.password.len() > 1024 || body.email.len() > 254 {
         return Err(generic_failure());
     }
+    refuse_while_waiting(&state, body.email.clone(), client.clone()).await?;
     let email = body.email.clone();
     let user = with_conn(&state, move |c| Ok(db::users::by_email(c, &email)?)).await?;
     let dummy = state.dummy_hash.clone();
@@ -173,48 +204,55 @@ pub async fn login(
     // Verify even for an unknown e-mail, against a dummy hash, so both failures take the same time.
     let known = stored.is_some();
     let password_ok = passwords::verify_off_thread(password, stored.unwrap_or(dummy)).await? && known;
-    let Some(user) = user else { return Err(generic_failure()) };
     let st = state.clone();
-    let outcome = in_tx(&state, move |conn| {
+    let (outcome, mailed) = in_tx(&state, move |conn| {
         let now = db::now();
-        let mut user = db::users::get(conn, &user.id)?.ok_or(ApiError::NotFound)?;
-        if !user.active || user.locked_until.is_some_and(|t| t > now) {
-            audit_user(conn, &user, "auth.login_refused", serde_json::json!({"reason": "locked or inactive"}))?;
-            return Ok(Err(generic_failure()));
+        // An address without an account is counted like one, so waits do not reveal which exist.
+        let Some(user) = user.map(|u| db::users::get(conn, &u.id)).transpose()?.flatten() else {
+            count_failure(conn, &st, None, &body.email, &client, now)?;
+            return Ok((Err(generic_failure()), false));
+        };
+        if !user.active {
+            audit_user(conn, &user, "auth.login_refused", serde_json::json!({"reason": "inactive"}))?;
+            return Ok((Err(generic_failure()), false));
         }
         if !password_ok {
-            count_failure(conn, &st, &mut user, now)?;
-            audit_user(conn, &user, "auth.login_failed", serde_json::json!({}))?;
-            return Ok(Err(generic_failure()));
+            let mailed = count_failure(conn, &st, Some(&user), &body.email, &client, now)?;
+            audit_user(conn, &user, "auth.login_failed", serde_json::json!({"client": client}))?;
+            return Ok((Err(generic_failure()), mailed));
         }
+        let mut user = user;
         let mut enrol = false;
         if let Some(secret) = user.totp_secret.clone() {
-            let Some(code) = body.otp.as_deref() else { return Ok(Err(ApiError::OtpRequired)) };
+            let Some(code) = body.otp.as_deref() else { return Ok((Err(ApiError::OtpRequired), false)) };
             match totp::check(&secret, code) {
                 Some(step) if user.totp_last_step.is_none_or(|last| step as i64 > last) => {
                     user.totp_last_step = Some(step as i64);
                 }
                 _ => {
                     // Wrong codes count like wrong passwords: a stolen password alone cannot guess forever.
-                    count_failure(conn, &st, &mut user, now)?;
-                    audit_user(conn, &user, "auth.otp_failed", serde_json::json!({}))?;
-                    return Ok(Err(ApiError::Unauthorized(
-                        "the one-time password is wrong or was already used".into(),
-                    )));
+                    let mailed = count_failure(conn, &st, Some(&user), &body.email, &client, now)?;
+                    audit_user(conn, &user, "auth.otp_failed", serde_json::json!({"client": client}))?;
+                    return Ok((
+                        Err(ApiError::Unauthorized("the one-time password is wrong or was already used".into())),
+                        mailed,
+                    ));
                 }
             }
         } else if totp_required_roles(conn, &st)?.contains(&user.role) {
             enrol = true;
         }
-        user.failed_logins = 0;
-        user.locked_until = None;
+        db::sign_in::record_success(conn, &body.email, &client, now)?;
         db::users::save(conn, &user)?;
         audit_user(conn, &user, "auth.login", serde_json::json!({"totp": user.totp_secret.is_some()}))?;
         let family = db::new_id();
         db::users::start_session(conn, &family, &user.id)?;
-        Ok(Ok(issue(conn, &st, &user, &family, enrol)?))
+        Ok((Ok(issue(conn, &st, &user, &family, enrol)?), false))
     })
     .await?;
+    if mailed {
+        state.outbox_wake.notify_one();
+    }
     outcome.map(web::Json)
 }
 
@@ -354,21 +392,25 @@ pub struct TotpRemoval {
 /// session of the account ends, this one too.
 #[utoipa::path(delete, path = "/api/v1/auth/totp", tag = "auth", security(("bearer" = [])), request_body = TotpRemoval,
     responses((status = 204, description = "Disabled; every session of the account ended"),
-        (status = 401, description = "Wrong password or code, a code used before, or a locked account", body = Problem),
-        (status = 409, body = Problem), (status = 422, body = Problem)))]
+        (status = 401, description = "Wrong password or code, or a code used before", body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem),
+        (status = 429, description = "This client must wait before its next attempt", body = Problem)))]
 pub async fn totp_disable(
     state: web::Data<AppState>,
+    req: HttpRequest,
     user: AuthUser,
     body: web::Json<TotpRemoval>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
+    let (_, client) = client_of(&state, &req);
     let id = user.id.clone();
-    let stored = with_conn(&state, move |c| Ok(db::users::get(c, &id)?.map(|u| u.password_hash)))
+    let (email, stored) = with_conn(&state, move |c| Ok(db::users::get(c, &id)?.map(|u| (u.email, u.password_hash))))
         .await?
         .ok_or(ApiError::NotFound)?;
+    refuse_while_waiting(&state, email, client.clone()).await?;
     let password_ok = body.password.len() <= 1024 && passwords::verify_off_thread(body.password, stored).await?;
     let st = state.clone();
-    let outcome = in_tx(&state, move |conn| {
+    let (outcome, mailed) = in_tx(&state, move |conn| {
         let now = db::now();
         let mut u = db::users::get(conn, &user.id)?.ok_or(ApiError::NotFound)?;
         let Some(secret) = u.totp_secret.clone() else {
@@ -377,34 +419,36 @@ pub async fn totp_disable(
         if totp_required_roles(conn, &st)?.contains(&u.role) {
             return Err(ApiError::Conflict("your role requires two-factor authentication".into()));
         }
-        let locked = u.locked_until.is_some_and(|t| t > now);
         let fresh_code =
             totp::check(&secret, &body.code).filter(|step| u.totp_last_step.is_none_or(|l| *step as i64 > l));
-        match (locked, password_ok, fresh_code) {
-            (false, true, Some(step)) => {
+        match (password_ok, fresh_code) {
+            (true, Some(step)) => {
                 u.totp_secret = None;
                 u.totp_last_step = Some(step as i64);
-                u.failed_logins = 0;
                 db::users::save(conn, &u)?;
                 // Every session was opened with the second factor that no longer exists: all end.
                 let ended = db::users::end_sessions_of(conn, &u.id, "totp_removed")?;
                 audit_user(conn, &u, "auth.totp_disabled", serde_json::json!({"sessions_ended": ended}))?;
-                Ok(Ok(()))
+                Ok((Ok(()), false))
             }
             _ => {
-                if !locked {
-                    count_failure(conn, &st, &mut u, now)?;
-                }
-                audit_user(conn, &u, "auth.totp_disable_refused", serde_json::json!({"locked": locked}))?;
-                Ok(Err(ApiError::Unauthorized(
-                    "the password or the one-time code is wrong, the code was used before, or the account is \
-                     temporarily locked / パスワードまたはワンタイムコードが違います"
-                        .into(),
-                )))
+                let mailed = count_failure(conn, &st, Some(&u), &u.email, &client, now)?;
+                audit_user(conn, &u, "auth.totp_disable_refused", serde_json::json!({"client": client}))?;
+                Ok((
+                    Err(ApiError::Unauthorized(
+                        "the password or the one-time code is wrong, or the code was used before / \
+                         パスワードまたはワンタイムコードが違います"
+                            .into(),
+                    )),
+                    mailed,
+                ))
             }
         }
     })
     .await?;
+    if mailed {
+        state.outbox_wake.notify_one();
+    }
     outcome.map(|()| HttpResponse::NoContent().finish())
 }
 

@@ -156,7 +156,7 @@ pub fn etag(version: i32) -> String {
 pub struct ApiRateLimit(pub crate::auth::ratelimit::RateLimiter);
 
 /// Middleware: counts each `/api/` request against its client's allowance; 429 with
-/// `Retry-After` when it is spent. The client is the peer, or the trusted proxy header.
+/// `Retry-After` when it is spent. The client is the peer, or what a trusted proxy forwarded.
 pub async fn rate_limit(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
@@ -165,8 +165,7 @@ pub async fn rate_limit(
         if let (Some(limit), Some(state)) =
             (req.app_data::<web::Data<ApiRateLimit>>(), req.app_data::<web::Data<AppState>>())
         {
-            let header = state.settings.trusted_proxy_header.as_deref();
-            if let Some(ip) = crate::auth::ratelimit::client_ip(req.request(), header) {
+            if let Some(ip) = crate::auth::ratelimit::client_ip(req.request(), &state.trusted_proxies) {
                 limit.0.check(ip).map_err(|s| ApiError::TooManyRequests { retry_after_seconds: s })?;
             }
         }

@@ -93,7 +93,7 @@ pub struct UserPatch {
     #[schema(min_length = 1, max_length = 100, pattern = "@name")]
     pub name: Option<String>,
     pub active: Option<bool>,
-    /// Clear a lock-out after failed sign-ins.
+    /// Lift every wait that failed sign-ins put on clients of this account.
     pub unlock: Option<bool>,
     /// Set a new password (policy applies).
     #[schema(min_length = 8, max_length = 128)]
@@ -196,8 +196,7 @@ pub async fn update(
             u.active = a;
         }
         if p.unlock == Some(true) {
-            u.locked_until = None;
-            u.failed_logins = 0;
+            db::sign_in::clear(conn, &u.email)?;
         }
         if p.reset_totp == Some(true) {
             u.totp_secret = None;

@@ -6,6 +6,7 @@ pub mod jwt;
 pub mod passwords;
 pub mod policy;
 pub mod ratelimit;
+pub mod throttle;
 pub mod totp;
 
 pub use extractor::{AuthUser, EnrollingUser};

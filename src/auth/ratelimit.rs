@@ -1,5 +1,5 @@
-//! A fixed-window limiter keyed by client address, for sign-in. The client address is the peer,
-//! or the first address of a configured header when hikeshi sits behind a trusted reverse proxy.
+//! A fixed-window limiter keyed by client address, and the client address itself: the peer, or,
+//! behind a reverse proxy listed in `trusted_proxies`, the address that proxy forwarded.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use actix_web::HttpRequest;
+use ipnet::IpNet;
 
 pub struct RateLimiter {
     per_window: u32,
@@ -40,18 +41,37 @@ impl RateLimiter {
     }
 }
 
-/// The client address: from `header` when configured, else the TCP peer. Of a list such as
-/// `X-Forwarded-For: <client-supplied>, <client>`, the last entry is the one the trusted proxy
-/// appended; earlier entries are whatever the client sent and are never trusted.
-pub fn client_ip(req: &HttpRequest, header: Option<&str>) -> Option<IpAddr> {
-    if let Some(h) = header {
-        if let Some(v) = req.headers().get(h).and_then(|v| v.to_str().ok()) {
-            if let Some(ip) = v.rsplit(',').next().and_then(|s| s.trim().parse().ok()) {
-                return Some(ip);
-            }
+/// Parses `trusted_proxies`: CIDRs, or single addresses (a /32 or /128).
+pub fn parse_proxies(list: &[String]) -> Result<Vec<IpNet>, String> {
+    list.iter()
+        .map(|s| {
+            let s = s.trim();
+            s.parse::<IpNet>()
+                .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| format!("{s:?} is not a CIDR such as 10.0.0.0/8 or an address"))
+        })
+        .collect()
+}
+
+/// The client address. From a peer in `trusted` (a reverse proxy), `X-Forwarded-For` is read from
+/// its end: each proxy appends the address it received from, so the first address from the right
+/// that is not itself a trusted proxy is the client; what lies left of it was sent by the client and
+/// is never believed. From any other peer the header is ignored.
+pub fn client_ip(req: &HttpRequest, trusted: &[IpNet]) -> Option<IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    if !trusted.iter().any(|n| n.contains(&peer)) {
+        return Some(peer);
+    }
+    let forwarded = req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).collect::<Vec<_>>();
+    let mut client = peer;
+    for hop in forwarded.iter().flat_map(|v| v.split(',')).rev() {
+        let Ok(ip) = hop.trim().parse::<IpAddr>() else { break };
+        client = ip;
+        if !trusted.iter().any(|n| n.contains(&ip)) {
+            break;
         }
     }
-    req.peer_addr().map(|a| a.ip())
+    Some(client)
 }
 
 #[cfg(test)]
@@ -71,12 +91,32 @@ mod tests {
     }
 
     #[test]
-    fn behind_a_proxy_the_address_it_appended_counts_and_a_spoofed_one_does_not() {
-        let req = actix_web::test::TestRequest::default()
-            .peer_addr("10.0.0.1:4000".parse().unwrap())
-            .insert_header(("X-Forwarded-For", "198.51.100.7, 203.0.113.9"))
-            .to_http_request();
-        assert_eq!(client_ip(&req, Some("x-forwarded-for")), Some("203.0.113.9".parse().unwrap()));
-        assert_eq!(client_ip(&req, None), Some("10.0.0.1".parse().unwrap()));
+    fn behind_a_trusted_proxy_the_address_it_appended_counts_and_a_spoofed_one_does_not() {
+        let trusted = parse_proxies(&["10.0.0.0/8".into()]).unwrap();
+        let from = |peer: &str, xff: &str| {
+            actix_web::test::TestRequest::default()
+                .peer_addr(format!("{peer}:4000").parse().unwrap())
+                .insert_header(("X-Forwarded-For", xff))
+                .to_http_request()
+        };
+        let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        // Through the trusted proxy: the address it appended, not the one the client wrote.
+        let via_proxy = from("10.0.0.1", "198.51.100.7, 203.0.113.9");
+        assert_eq!(client_ip(&via_proxy, &trusted), ip("203.0.113.9"));
+        // Through two trusted proxies: still the first untrusted address from the right.
+        assert_eq!(client_ip(&from("10.0.0.1", "198.51.100.7, 203.0.113.9, 10.0.0.2"), &trusted), ip("203.0.113.9"));
+        // From anyone else, the header is ignored.
+        assert_eq!(client_ip(&from("203.0.113.50", "198.51.100.7"), &trusted), ip("203.0.113.50"));
+        assert_eq!(client_ip(&via_proxy, &[]), ip("10.0.0.1"));
+        // Garbage in the header stops the walk at the last good address.
+        assert_eq!(client_ip(&from("10.0.0.1", "x, 203.0.113.9"), &trusted), ip("203.0.113.9"));
+        assert_eq!(client_ip(&from("10.0.0.1", "not-an-address"), &trusted), ip("10.0.0.1"));
+    }
+
+    #[test]
+    fn proxies_are_cidrs_or_addresses() {
+        assert_eq!(parse_proxies(&["10.0.0.0/8".into(), "::1".into()]).unwrap().len(), 2);
+        assert!(parse_proxies(&["10.0.0.0/33".into()]).is_err());
+        assert!(parse_proxies(&["anyone".into()]).is_err());
     }
 }

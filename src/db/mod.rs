@@ -13,6 +13,7 @@ pub mod orgs;
 pub mod queue_page;
 pub mod schema;
 pub mod settings;
+pub mod sign_in;
 pub mod stats;
 pub mod updates;
 pub mod users;

@@ -37,6 +37,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    sign_in_failures (email, client) {
+        email -> Text,
+        client -> Text,
+        failures -> Integer,
+        last_failure_at -> Nullable<Timestamp>,
+        wait_until -> Nullable<Timestamp>,
+        last_success_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Text,
         org_id -> Text,
@@ -47,8 +58,6 @@ diesel::table! {
         totp_secret -> Nullable<Text>,
         totp_pending_secret -> Nullable<Text>,
         totp_last_step -> Nullable<BigInt>,
-        failed_logins -> Integer,
-        locked_until -> Nullable<Timestamp>,
         availability -> Nullable<Text>,
         active -> Bool,
         version -> Integer,
@@ -302,6 +311,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     refresh_tokens,
     sessions,
+    sign_in_failures,
     reference_counters,
     incidents,
     incident_routes,

@@ -1,4 +1,4 @@
-//! User accounts, sign-in counters and refresh-token families.
+//! User accounts, sessions and refresh-token families.
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -22,8 +22,6 @@ struct UserRow {
     totp_secret: Option<String>,
     totp_pending_secret: Option<String>,
     totp_last_step: Option<i64>,
-    failed_logins: i32,
-    locked_until: Option<NaiveDateTime>,
     availability: Option<String>,
     active: bool,
     version: i32,
@@ -49,10 +47,6 @@ pub struct User {
     pub totp_last_step: Option<i64>,
     /// Whether two-factor authentication is enrolled.
     pub totp_enabled: bool,
-    #[serde(skip)]
-    pub failed_logins: i32,
-    /// Set while the account is locked after repeated failed sign-ins.
-    pub locked_until: Option<DateTime<Utc>>,
     /// Responders: availability.
     pub availability: Option<Availability>,
     pub active: bool,
@@ -78,7 +72,6 @@ impl User {
             role: parse_enum(&r.role)?,
             availability: r.availability.as_deref().map(parse_enum).transpose()?,
             totp_enabled: r.totp_secret.is_some(),
-            locked_until: r.locked_until.map(utc),
             id: r.id,
             org_id: r.org_id,
             email: r.email,
@@ -87,7 +80,6 @@ impl User {
             totp_secret: r.totp_secret,
             totp_pending_secret: r.totp_pending_secret,
             totp_last_step: r.totp_last_step,
-            failed_logins: r.failed_logins,
             active: r.active,
             version: r.version,
             created_at: utc(r.created_at),
@@ -106,8 +98,6 @@ impl User {
             totp_secret: self.totp_secret.clone(),
             totp_pending_secret: self.totp_pending_secret.clone(),
             totp_last_step: self.totp_last_step,
-            failed_logins: self.failed_logins,
-            locked_until: self.locked_until.map(ts),
             availability: self.availability.map(|a| a.as_str().into()),
             active: self.active,
             version: self.version,
@@ -130,8 +120,6 @@ impl User {
             totp_pending_secret: None,
             totp_last_step: None,
             totp_enabled: false,
-            failed_logins: 0,
-            locked_until: None,
             availability: (role == Role::Responder).then_some(Availability::Available),
             active: true,
             version: 1,

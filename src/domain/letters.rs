@@ -840,6 +840,28 @@ pub fn dead_letter_alert(
     d.finish(Locale::Ja, subject)
 }
 
+/// Notice to an account's owner: one client failed to sign in to the account again and again and
+/// now has to wait between attempts. The account itself is not locked; the owner is told so that a
+/// password under attack is changed, and whom to tell if it was not them.
+pub fn sign_in_throttled(client: &str, failures: i32, wait_seconds: i64, at: DateTime<Utc>, url: &str) -> Letter {
+    let subject = "【hikeshi】サインインの失敗が続いています / Repeated failed sign-ins to your account".to_owned();
+    let mut d = Doc::new();
+    d.para(&format!(
+        "あなたの hikeshi アカウントへのサインインが、同じ接続元から{failures}回続けて失敗しました。この接続元からの次の試行は{wait_seconds}秒待たされ、失敗が続くたびに待ち時間が倍になります。アカウントはロックされておらず、いつもの端末からはサインインできます。"
+    ));
+    d.field("接続元", client);
+    d.field("時刻", &format_jst(at));
+    d.para(
+        "心当たりがない場合は、パスワードを変更し、二要素認証を有効にして、厚生労働省の当番担当者に連絡してください。",
+    );
+    d.link("hikeshi", url);
+    d.rule();
+    d.para(&format!(
+        "Sign-in to your hikeshi account failed {failures} times in a row from one client ({client}); its next attempt must wait {wait_seconds} seconds, twice as long after each further failure. Your account is not locked: you can still sign in from your usual device. If this was not you, change your password, turn on two-factor authentication and tell the ministry's duty officer."
+    ));
+    d.finish(Locale::Ja, subject)
+}
+
 /// Notice to a responder team: it has been dispatched to a hospital.
 pub fn dispatch_assigned(
     locale: Locale,
@@ -1239,6 +1261,24 @@ mod tests {
         assert!(m.subject.contains("続報"));
         assert!(has(&m, "サーバ12台暗号化") && has(&m, "VPN機器の更新") && has(&m, "医療機関の状況報告より"));
         assert!(!has(&m, "届出内容から作成"));
+    }
+
+    #[test]
+    fn the_owner_of_a_throttled_account_is_told_it_is_not_locked_and_what_to_do() {
+        let m = sign_in_throttled("203.0.113.9", 5, 30, t(5, 0), "https://h/login");
+        for marker in [
+            "203.0.113.9",
+            "5回",
+            "30秒",
+            "30 seconds",
+            "ロックされておらず",
+            "パスワードを変更",
+            "not locked",
+            "change your password",
+        ] {
+            assert!(has(&m, marker), "{marker}: {}", m.plain());
+        }
+        assert!(has(&m, &format_jst(t(5, 0))));
     }
 
     #[test]

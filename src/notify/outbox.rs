@@ -284,3 +284,34 @@ pub fn dead_letter(conn: &mut AnyConnection, settings: &Settings, n: &notificati
         &mail_domain(settings),
     )
 }
+
+/// Tells an account's owner that one client keeps failing to sign in and now waits (one e-mail per
+/// client and day).
+pub fn sign_in_throttled(
+    conn: &mut AnyConnection,
+    settings: &Settings,
+    user: &crate::db::users::User,
+    client: &str,
+    failures: i32,
+    wait: chrono::Duration,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    let url = format!("{}/login", settings.public_url());
+    let m = templates::render(&letters::sign_in_throttled(client, failures, wait.num_seconds(), now, &url));
+    notifications::enqueue(
+        conn,
+        NewNotification {
+            incident_id: None,
+            kind: "sign_in_throttled".into(),
+            authority: None,
+            contact_id: None,
+            dedup_key: format!("throttled:{}:{client}:{}", user.id, jst_date(now)),
+            recipients: vec![user.email.clone()],
+            locale: Locale::Ja,
+            subject: m.subject,
+            body_text: m.text,
+            body_html: m.html,
+        },
+        &mail_domain(settings),
+    )
+}

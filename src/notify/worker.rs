@@ -139,7 +139,8 @@ pub async fn outbox_loop(state: web::Data<AppState>, mailer: Mailer, mut stop: w
     }
 }
 
-/// One housekeeping pass: reminders, overdue notices, priorities of waiting incidents, gauges.
+/// One housekeeping pass: reminders, overdue notices, priorities of waiting incidents, old sign-in
+/// failures, gauges.
 pub fn housekeeping_once(conn: &mut AnyConnection, state: &AppState) -> anyhow::Result<usize> {
     let now = db::now();
     let settings = &state.settings;
@@ -188,6 +189,8 @@ pub fn housekeeping_once(conn: &mut AnyConnection, state: &AppState) -> anyhow::
             }
         }
     }
+    // Failed sign-ins are kept a day (the throttle looks back an hour); the owner's clients a year.
+    db::sign_in::prune(conn, now - Duration::days(1), now - Duration::days(365))?;
     state.metrics.outbox_pending.set(
         notifications::count_by_status(conn, NotificationStatus::Pending)?
             + notifications::count_by_status(conn, NotificationStatus::Failed)?,

@@ -210,8 +210,9 @@ db_test!(removing_the_second_factor_needs_the_password_and_an_unused_code, |app|
     assert_unauthorized(remove(wrong).await.unwrap()).await;
     let mut conn = app.conn();
     let stored = hikeshi::db::users::by_email(&mut conn, &email).unwrap().unwrap();
+    let standing = hikeshi::db::sign_in::standing(&mut conn, &email, "127.0.0.1", chrono::Utc::now()).unwrap();
     drop(conn);
-    assert_eq!(stored.failed_logins, 2, "each refusal counts as a failed sign-in");
+    assert_eq!(standing.account_failures_last_hour, 2, "each refusal counts as a failed sign-in");
     assert!(stored.totp_secret.is_some(), "still enrolled");
     // The password and a fresh code: removed, and every session of the account ends.
     let res = remove(json!({"password": password, "code": next_step_code(&secret)})).await.unwrap();
@@ -232,4 +233,99 @@ db_test!(a_password_sent_as_a_number_is_not_repeated_in_the_error, |app| async m
     let res = app.login_raw(&json!({"email": email, "passwrd": "x"})).await;
     let (status, _, problem) = parts(res).await;
     assert_eq!((status, problem["errors"][0]["field"].clone()), (422, json!("passwrd")), "{problem}");
+});
+
+/// A sign-in attempt from `client`, as the trusted proxy in front of the test server forwards it.
+async fn login_from(app: &TestApp, client: &str, email: &str, password: &str) -> reqwest::Response {
+    app.client
+        .post(app.api("/auth/login"))
+        .header("X-Forwarded-For", client)
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .expect("login request")
+}
+
+fn retry_after(res: &reqwest::Response) -> i64 {
+    res.headers()["retry-after"].to_str().unwrap().parse().expect("Retry-After in seconds")
+}
+
+/// Ends the current wait of `client` at `email`, as if its time had passed.
+fn end_wait(app: &TestApp, email: &str, client: &str) {
+    use diesel::prelude::*;
+    use hikeshi::db::schema::sign_in_failures as f;
+    let past = (chrono::Utc::now() - chrono::Duration::seconds(1)).naive_utc();
+    let mut conn = app.conn();
+    let n = diesel::update(f::table.filter(f::email.eq(email)).filter(f::client.eq(client)))
+        .set(f::wait_until.eq(Some(past)))
+        .execute(&mut conn)
+        .unwrap();
+    assert_eq!(n, 1, "one row for {email} from {client}");
+}
+
+backend_test!(a_stranger_cannot_lock_the_owner_out_and_the_owner_is_told, |backend| async move {
+    let Some(app) = crate::helpers::spawn_app_with(backend, |s| {
+        // The test client plays a reverse proxy on loopback that forwards several clients.
+        s.trusted_proxies = vec!["127.0.0.1/32".into()];
+    })
+    .await
+    else {
+        return;
+    };
+    let email = app.email_of(Role::DutyOfficer);
+    let password = app.password_of(&email);
+    let (stranger, owner) = ("203.0.113.9", "198.51.100.20");
+    for _ in 0..5 {
+        assert_unauthorized(login_from(&app, stranger, &email, "Guess-1234!").await).await;
+    }
+    // The stranger now waits, and during the wait even the right password is not checked.
+    let res = login_from(&app, stranger, &email, &password).await;
+    assert_eq!(res.status(), 429);
+    let first = retry_after(&res);
+    assert!((25..=30).contains(&first), "first wait {first} s");
+    // The owner, from another client, is not kept out.
+    assert_eq!(login_from(&app, owner, &email, &password).await.status(), 200);
+    // Each further failure doubles the stranger's wait.
+    end_wait(&app, &email, stranger);
+    assert_unauthorized(login_from(&app, stranger, &email, "Guess-5678!").await).await;
+    let second = retry_after(&login_from(&app, stranger, &email, "Guess-9012!").await);
+    assert!((55..=60).contains(&second), "second wait {second} s after a first of {first} s");
+    // An address with no account is throttled the same way: waits do not reveal which accounts exist.
+    for _ in 0..5 {
+        assert_unauthorized(login_from(&app, stranger, "nobody@nowhere.example", "Guess-1234!").await).await;
+    }
+    assert_eq!(login_from(&app, stranger, "nobody@nowhere.example", "Guess-1234!").await.status(), 429);
+    // The owner was told once, by e-mail through the outbox, and the account was never locked.
+    let mut conn = app.conn();
+    let told: Vec<(String, String)> = {
+        use diesel::prelude::*;
+        use hikeshi::db::schema::notifications as n;
+        n::table.filter(n::kind.eq("sign_in_throttled")).select((n::recipients, n::body_text)).load(&mut conn).unwrap()
+    };
+    drop(conn);
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(told[0].0.contains(&email) && told[0].1.contains(stranger), "{told:?}");
+    // An administrator can lift the wait at once.
+    admin_patch_user(&app, &email, json!({"unlock": true})).await;
+    assert_eq!(login_from(&app, stranger, &email, &password).await.status(), 200);
+});
+
+backend_test!(a_forwarded_address_from_an_untrusted_peer_is_not_believed, |backend| async move {
+    let Some(app) = crate::helpers::spawn_app_with(backend, |s| s.rate_limit_per_minute = 20).await else {
+        return;
+    };
+    let email = app.email_of(Role::Reporter);
+    // Without trusted proxies, a different X-Forwarded-For on every attempt is still one client.
+    for i in 0..5 {
+        assert_unauthorized(login_from(&app, &format!("192.0.2.{i}"), &email, "Guess-1234!").await).await;
+    }
+    assert_eq!(login_from(&app, "192.0.2.99", &email, "Guess-1234!").await.status(), 429);
+    // And the API's allowance per client cannot be renewed by inventing addresses.
+    let token = app.token_for(Role::Admin).await;
+    let mut statuses = Vec::new();
+    for i in 0..20 {
+        let res = app.client.get(app.api("/me")).bearer_auth(&token).header("X-Forwarded-For", format!("192.0.2.{i}"));
+        statuses.push(res.send().await.unwrap().status().as_u16());
+    }
+    assert!(statuses.contains(&429), "{statuses:?}");
 });

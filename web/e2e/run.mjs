@@ -527,6 +527,27 @@ async function main() {
       check(evil.status === 403, `foreign Origin: ${evil.status}`);
     });
 
+    await step('repeated wrong passwords make this device wait, and the page says the account is not locked', async () => {
+      const ctx = await phoneCtx();
+      const p = await ctx.newPage();
+      watch(p, 'throttled');
+      await p.goto(`${srv.base}/`);
+      await p.waitForURL('**/login');
+      for (let i = 0; i < 6; i += 1) {
+        await p.fill('input[name=email]', R2_EMAIL);
+        await p.fill('input[name=password]', `Wrong-password-${i}!`);
+        await Promise.all([
+          p.waitForResponse((r) => r.url().endsWith('/api/v1/auth/session') && r.request().method() === 'POST'),
+          p.click('form button[type=submit]'),
+        ]);
+        await p.waitForSelector('.messages .error');
+      }
+      const text = await p.textContent('.messages');
+      check(/秒待って/.test(text) && /ロックされていません/.test(text), `wait message: ${text}`);
+      await pageChecks(p, '90-login-wait');
+      await ctx.close();
+    });
+
     await step('no Content-Security-Policy violation or script error on any page', async () => {
       check(problems.length === 0, problems.join('\n'));
     });

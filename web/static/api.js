@@ -11,10 +11,12 @@ let refreshing = null;
 let onSignedOut = () => {};
 
 export class ApiError extends Error {
-  constructor(status, problem) {
+  constructor(status, problem, retryAfter) {
     super((problem && (problem.detail || problem.title)) || `HTTP ${status}`);
     this.status = status;
     this.problem = problem;
+    /** Seconds to wait, from `Retry-After` (429). */
+    this.retryAfter = retryAfter ?? null;
   }
 }
 
@@ -54,7 +56,7 @@ export async function login(email, password, otp) {
   const res = await send(`${BASE}/auth/session`, {
     method: 'POST', headers: { 'Content-Type': 'application/json', ...CSRF }, body: JSON.stringify(body),
   });
-  if (!res.ok) throw new ApiError(res.status, await problemOf(res));
+  if (!res.ok) throw new ApiError(res.status, await problemOf(res), res.headers.get('Retry-After'));
   return accept(await res.json());
 }
 

@@ -37,6 +37,11 @@ export function loginPage() {
           msg.append(h('p', { class: 'info', role: 'status' }, t('otp_needed')));
           return;
         }
+        if (e instanceof api.ApiError && e.status === 429) {
+          const wait = Number(e.retryAfter) || 30;
+          msg.append(errorBox(t('sign_in_wait').replace('{s}', String(wait))));
+          return;
+        }
         msg.append(errorBox(e instanceof api.NetworkError ? t('offline') : problemText(e.problem)));
       }
     });
