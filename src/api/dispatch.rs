@@ -184,7 +184,8 @@ pub async fn list_support(
     let id = id.into_inner();
     let list = with_conn(&state, move |conn| {
         let (i, _) = load_incident(conn, &user, &id)?;
-        Ok(db::dispatches::support_for_incident(conn, &i.id)?)
+        let sight = super::incidents::scope_of(conn, &user)?.sight();
+        Ok(super::need_to_know::support_requests(db::dispatches::support_for_incident(conn, &i.id)?, sight))
     })
     .await?;
     Ok(web::Json(list))

@@ -103,6 +103,8 @@ pub struct IncidentView {
     pub version: i32,
     pub reported_at: DateTime<Utc>,
     pub reported_via: ReportedVia,
+    /// The user who filed it; absent for callers who may not see people (liaisons).
+    #[schema(required = false)]
     pub reported_by: String,
     pub triaged_at: Option<DateTime<Utc>>,
     /// When the first dispatch was accepted.
@@ -199,15 +201,9 @@ fn view(conn: &mut AnyConnection, i: &Incident, hospital: &Organization) -> ApiR
     })
 }
 
-/// The view as JSON, without patient-facing contact data for callers who must not see it.
+/// The view as JSON, through the need-to-know policy of the caller's scope.
 fn view_json(v: &IncidentView, scope: &Scope) -> Value {
-    let mut json = serde_json::to_value(v).unwrap_or(Value::Null);
-    if !scope.sees_contact_data() {
-        if let Some(m) = json.as_object_mut() {
-            m.remove("contact");
-        }
-    }
-    json
+    super::need_to_know::incident_json(serde_json::to_value(v).unwrap_or(Value::Null), scope.sight())
 }
 
 fn respond(v: &IncidentView, scope: &Scope) -> HttpResponse {
@@ -1178,8 +1174,10 @@ pub async fn list_updates(
     let limit = page_limit(q.limit)?;
     let after: Option<String> = q.cursor.as_deref().map(decode_cursor).transpose()?;
     let rows = with_conn(&state, move |conn| {
-        let (i, _, _) = load(conn, &user, &id)?;
-        Ok(db::updates::list(conn, &i.id, after.as_deref(), limit + 1)?)
+        let (i, _, scope) = load(conn, &user, &id)?;
+        let mut rows = db::updates::list(conn, &i.id, after.as_deref(), limit + 1)?;
+        super::need_to_know::timeline(conn, &mut rows, scope.sight())?;
+        Ok(rows)
     })
     .await?;
     Ok(web::Json(paginate(rows, limit, |e| e.id.clone(), |e| e)))
@@ -1228,6 +1226,7 @@ pub async fn add_update(
     let entry = in_tx(&state, move |conn| {
         let (i, h, _) = load(conn, &user, &id)?;
         require(&user, Action::AddUpdate)?;
+        super::need_to_know::require_work(conn, &user, &i.id)?;
         let e = timeline(conn, &user, &i.id, entry_kind, text.as_deref(), data)?;
         if entry_kind == UpdateKind::StatusReport {
             outbox::status_report_to_mhlw(conn, &st.settings, &i, &h, &e.id)?;
@@ -1270,6 +1269,7 @@ pub async fn set_milestone(
     let (v, scope) = in_tx(&state, move |conn| {
         let (mut i, h, scope) = load(conn, &user, &id)?;
         require(&user, Action::SetMilestone)?;
+        super::need_to_know::require_work(conn, &user, &i.id)?;
         let now = db::now();
         if at > now + Duration::minutes(5) {
             return Err(ApiError::validation("at", "must not be in the future"));
@@ -1392,7 +1392,7 @@ pub async fn fulfil_obligation(
 /// Notifications sent (or being sent) for an incident, per authority.
 #[utoipa::path(get, path = "/api/v1/incidents/{id}/notifications", tag = "routing", security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, body = Vec<Notification>), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Vec<Notification>), (status = 401, body = Problem), (status = 403, description = "Responders do not see notifications", body = Problem), (status = 404, body = Problem)))]
 pub async fn list_notifications(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -1400,8 +1400,8 @@ pub async fn list_notifications(
 ) -> ApiResult<web::Json<Vec<Notification>>> {
     let id = id.into_inner();
     let list = with_conn(&state, move |conn| {
-        let (i, _, _) = load(conn, &user, &id)?;
-        Ok(db::notifications::for_incident(conn, &i.id)?)
+        let (i, _, scope) = load(conn, &user, &id)?;
+        super::need_to_know::notifications(db::notifications::for_incident(conn, &i.id)?, scope.sight())
     })
     .await?;
     Ok(web::Json(list))

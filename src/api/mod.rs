@@ -7,6 +7,7 @@ pub mod contacts;
 pub mod dispatch;
 pub mod health;
 pub mod incidents;
+pub mod need_to_know;
 pub mod openapi;
 pub mod organizations;
 pub mod reports;

@@ -1,7 +1,7 @@
 //! The permission policy: which role may do what, and which incidents each caller can see.
 //! Every handler asks here; no handler decides permissions on its own.
 
-use crate::domain::{Authority, Prefecture, Role};
+use crate::domain::{Authority, DispatchStatus, Prefecture, Role};
 use crate::error::ApiError;
 
 use super::AuthUser;
@@ -101,8 +101,76 @@ pub enum Scope {
 impl Scope {
     /// Whether patient-facing contact data may be shown.
     pub fn sees_contact_data(&self) -> bool {
-        !matches!(self, Scope::Authority { .. } | Scope::Nothing)
+        self.sight().contact
     }
+
+    /// What of an incident's record this caller may see beyond its facts (see [`Sight`]).
+    pub fn sight(&self) -> Sight {
+        match self {
+            Scope::All | Scope::Hospital(_) => Sight::FULL,
+            Scope::Team(_) => Sight { addresses: false, notifications: NotificationSight::None, ..Sight::FULL },
+            Scope::Authority { authority, .. } => Sight {
+                contact: false,
+                people: false,
+                addresses: false,
+                notifications: NotificationSight::OwnAuthority(*authority),
+            },
+            Scope::Nothing => {
+                Sight { contact: false, people: false, addresses: false, notifications: NotificationSight::None }
+            }
+        }
+    }
+}
+
+/// Need-to-know: the one redaction policy every response and export of an incident passes (the
+/// detail, the timeline, notifications, support requests, prepared reports). Facts about the
+/// incident itself are shared with everyone who may see the incident; these are not:
+///
+/// | scope | contact | people | addresses | notifications |
+/// | --- | --- | --- | --- | --- |
+/// | officers, admins | yes | yes | yes | all |
+/// | the hospital's reporters | yes | yes | yes | all |
+/// | a dispatched responder team | yes (to reach the hospital) | yes | no | none |
+/// | an authority's liaison | no | no | no | its own authority's |
+///
+/// The CSV export (officers and admins only) carries no contact or person columns at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sight {
+    /// The hospital's contact person (name, phone, e-mail).
+    pub contact: bool,
+    /// Who did what: the names and ids of users (the filer, timeline authors, requesters).
+    pub people: bool,
+    /// Where mail went: the recipients' addresses of notifications.
+    pub addresses: bool,
+    /// Which notifications of the incident are listed.
+    pub notifications: NotificationSight,
+}
+
+impl Sight {
+    pub const FULL: Sight =
+        Sight { contact: true, people: true, addresses: true, notifications: NotificationSight::All };
+}
+
+/// Which notifications of an incident a caller sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotificationSight {
+    All,
+    /// Those to one authority (a liaison sees what was sent to its own authority).
+    OwnAuthority(Authority),
+    /// None: the endpoint answers 403.
+    None,
+}
+
+/// Whether a team's dispatch in `status` lets it read the incident: from assignment (to decide
+/// whether to accept) through its work and after release (its own record), never after it
+/// declined or was cancelled.
+pub fn dispatch_opens_incident(status: DispatchStatus) -> bool {
+    !matches!(status, DispatchStatus::Declined | DispatchStatus::Cancelled)
+}
+
+/// Whether a team may change the incident (notes, milestones): only while it works on it.
+pub fn dispatch_allows_work(status: DispatchStatus) -> bool {
+    matches!(status, DispatchStatus::Accepted | DispatchStatus::EnRoute | DispatchStatus::OnSite)
 }
 
 /// The caller's scope; liaisons need their organisation's authority and prefecture.
@@ -156,5 +224,38 @@ mod tests {
         for (role, action, allowed) in rows {
             assert_eq!(allows(*role, *action), *allowed, "{role} {action:?}");
         }
+    }
+
+    #[test]
+    fn a_team_reads_from_assignment_to_after_release_and_works_only_while_on_it() {
+        use DispatchStatus::*;
+        #[rustfmt::skip]
+        let rows = [
+            (Assigned, true, false), (Accepted, true, true), (EnRoute, true, true), (OnSite, true, true),
+            (Released, true, false), (Declined, false, false), (Cancelled, false, false),
+        ];
+        assert_eq!(rows.len(), DispatchStatus::ALL.len(), "every status has a row");
+        for (status, reads, works) in rows {
+            assert_eq!(dispatch_opens_incident(status), reads, "{status} reads");
+            assert_eq!(dispatch_allows_work(status), works, "{status} works");
+        }
+    }
+
+    #[test]
+    fn the_need_to_know_table_reads_like_its_documentation() {
+        let liaison = Scope::Authority { authority: Authority::Ppc, prefecture: None };
+        let rows = [
+            (Scope::All, (true, true, true)),
+            (Scope::Hospital("h".into()), (true, true, true)),
+            (Scope::Team("t".into()), (true, true, false)),
+            (liaison.clone(), (false, false, false)),
+            (Scope::Nothing, (false, false, false)),
+        ];
+        for (scope, (contact, people, addresses)) in rows {
+            let s = scope.sight();
+            assert_eq!((s.contact, s.people, s.addresses), (contact, people, addresses), "{scope:?}");
+        }
+        assert_eq!(liaison.sight().notifications, NotificationSight::OwnAuthority(Authority::Ppc));
+        assert_eq!(Scope::Team("t".into()).sight().notifications, NotificationSight::None);
     }
 }

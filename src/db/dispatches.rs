@@ -164,6 +164,16 @@ pub fn list(conn: &mut AnyConnection, f: &DispatchFilter, after: Option<&str>, l
     q.order(dispatches::id.desc()).literal_limit(limit).load(conn)?.into_iter().map(Dispatch::from_row).collect()
 }
 
+/// The statuses of a team's dispatches to an incident.
+pub fn team_statuses(conn: &mut AnyConnection, incident_id: &str, team_id: &str) -> DbResult<Vec<DispatchStatus>> {
+    let rows: Vec<String> = dispatches::table
+        .filter(dispatches::incident_id.eq(incident_id))
+        .filter(dispatches::team_id.eq(team_id))
+        .select(dispatches::status)
+        .load(conn)?;
+    Ok(rows.iter().map(|s| parse_enum(s)).collect::<Result<_, _>>()?)
+}
+
 const ACTIVE: [&str; 4] = ["assigned", "accepted", "en_route", "on_site"];
 
 /// Active dispatches per team (the team's load).
@@ -206,6 +216,7 @@ pub struct SupportRequest {
     pub mode: SupportMode,
     pub note: Option<String>,
     pub status: SupportStatus,
+    /// The user who asked; empty for callers who may not see people (liaisons).
     pub requested_by: String,
     pub requested_at: DateTime<Utc>,
     pub decided_by: Option<String>,

@@ -11,7 +11,7 @@ use super::{from_json, parse_enum, to_json, ts, utc, AnyConnection, DbResult, Li
 use crate::auth::Scope;
 use crate::domain::priority::Priority;
 use crate::domain::routing::Route;
-use crate::domain::{Category, IncidentStatus, Prefecture, Severity};
+use crate::domain::{Category, DispatchStatus, IncidentStatus, Prefecture, Severity};
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset, Debug, Clone)]
 #[diesel(table_name = incidents)]
@@ -204,10 +204,22 @@ fn scoped(scope: &Scope) -> Boxed<'static> {
     match scope {
         Scope::All => q,
         Scope::Hospital(org) => q.filter(incidents::hospital_id.eq(org.clone())),
-        Scope::Team(team) => q
-            .filter(incidents::id.eq_any(
-                dispatches::table.filter(dispatches::team_id.eq(team.clone())).select(dispatches::incident_id),
-            )),
+        Scope::Team(team) => {
+            // Only dispatches that open the incident to the team (not declined or cancelled ones).
+            let opening: Vec<&str> = DispatchStatus::ALL
+                .iter()
+                .filter(|s| crate::auth::policy::dispatch_opens_incident(**s))
+                .map(|s| s.as_str())
+                .collect();
+            q.filter(
+                incidents::id.eq_any(
+                    dispatches::table
+                        .filter(dispatches::team_id.eq(team.clone()))
+                        .filter(dispatches::status.eq_any(opening))
+                        .select(dispatches::incident_id),
+                ),
+            )
+        }
         Scope::Authority { authority, prefecture } => {
             let q = q.filter(
                 incidents::id.eq_any(

@@ -61,7 +61,9 @@ pub struct Notification {
     pub incident_id: Option<String>,
     pub kind: String,
     pub authority: Option<Authority>,
+    /// Absent for callers who may not see where mail went (responders, liaisons).
     pub contact_id: Option<String>,
+    /// The addresses; empty for callers who may not see them (responders, liaisons).
     pub recipients: Vec<String>,
     pub locale: Locale,
     pub subject: String,

@@ -329,3 +329,151 @@ backend_test!(a_forwarded_address_from_an_untrusted_peer_is_not_believed, |backe
     }
     assert!(statuses.contains(&429), "{statuses:?}");
 });
+
+/// The text of a GET, whatever its status (for looking for values that must not be there).
+async fn read_text(app: &TestApp, path: &str, token: &str) -> (u16, String) {
+    let res = app.get(path, token).await;
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+db_test!(need_to_know_matrix_every_role_against_every_personal_field, |app| async move {
+    use crate::incidents::{EAST_RESPONDER, OFFICER, PPC_LIAISON, TOKYO_REPORTER};
+    let reporter = app.login(TOKYO_REPORTER).await;
+    let officer = app.login(OFFICER).await;
+    let mut filing = ransomware_filing();
+    filing["contact"] =
+        json!({"name": "情報システム室 佐藤", "phone": "03-1234-5678", "email": "it-desk@tokyo-chuo.example"});
+    let incident = file_ok(&app, &reporter, &filing).await;
+    let id = incident["id"].as_str().unwrap().to_owned();
+    let (_, _, me) = parts(app.get("/me", &reporter).await).await;
+    let reporter_name = me["name"].as_str().unwrap().to_owned();
+    // The east team is dispatched and works on it.
+    let (team, member) = team_and_member(&app, &officer, "東日本").await;
+    let d = dispatch_to(&app, &officer, &id, &team, &member).await;
+    let responder = app.login(EAST_RESPONDER).await;
+    move_to(&app, &responder, &d, "accepted").await;
+    let liaison = app.login(PPC_LIAISON).await;
+    let admin = app.token_for(Role::Admin).await;
+
+    // What each role sees, field by field (auth::policy::Sight): contact phone, contact e-mail, the
+    // filer, authors' names on the timeline, recipients' addresses, other authorities' mail, the
+    // contact in the common-format report.
+    #[rustfmt::skip]
+    let matrix = [
+        ("reporter",  &reporter,  [true, true, true, true, true, true, true]),
+        ("officer",   &officer,   [true, true, true, true, true, true, true]),
+        ("admin",     &admin,     [true, true, true, true, true, true, true]),
+        ("responder", &responder, [true, true, true, true, false, false, true]),
+        ("liaison",   &liaison,   [false, false, false, false, false, false, false]),
+    ];
+    for (role, token, expected) in matrix {
+        let (status, detail) = read_text(&app, &format!("/incidents/{id}"), token).await;
+        assert_eq!(status, 200, "{role}: {detail}");
+        let detail: Value = serde_json::from_str(&detail).unwrap();
+        let (_, timeline) = read_text(&app, &format!("/incidents/{id}/updates"), token).await;
+        let (n_status, notifications) = read_text(&app, &format!("/incidents/{id}/notifications"), token).await;
+        let listed: Vec<Value> = if n_status == 200 { serde_json::from_str(&notifications).unwrap() } else { vec![] };
+        let (_, report) = read_text(&app, &format!("/incidents/{id}/reports/nco-ransomware?format=text"), token).await;
+        let seen = [
+            detail.to_string().contains("03-1234-5678"),
+            detail.to_string().contains("it-desk@tokyo-chuo.example"),
+            detail.get("reported_by").is_some(),
+            timeline.contains(&reporter_name),
+            listed.iter().any(|n| n["recipients"].as_array().is_some_and(|r| !r.is_empty())),
+            listed.iter().any(|n| n["authority"] != "ppc"),
+            report.contains("03-1234-5678"),
+        ];
+        assert_eq!(seen, expected, "{role}: [phone, e-mail, filer, authors, addresses, other mail, report contact]");
+        // Nothing of the contact or the filer's name leaks anywhere in what a liaison reads.
+        if role == "liaison" {
+            for text in [&detail.to_string(), &timeline, &notifications, &report] {
+                assert!(!text.contains("佐藤") && !text.contains(&reporter_name), "{text}");
+            }
+            assert!(listed.iter().all(|n| n["authority"] == "ppc"), "{notifications}");
+        }
+        if role == "responder" {
+            assert_eq!(n_status, 403, "{notifications}");
+        }
+        // The CSV export and the audit trail: officers and admins only; the CSV carries no contact
+        // and no person at all, the audit names who acted (its purpose).
+        let (csv_status, csv) = read_text(&app, "/incidents/export.csv", token).await;
+        let (audit_status, audit) = read_text(&app, &format!("/audit?incident_id={id}"), token).await;
+        let privileged = matches!(role, "officer" | "admin");
+        assert_eq!((csv_status == 200, audit_status == 200), (privileged, privileged), "{role}: {csv} {audit}");
+        if privileged {
+            for secret in ["03-1234-5678", "it-desk@tokyo-chuo.example", "佐藤", reporter_name.as_str(), TOKYO_REPORTER]
+            {
+                assert!(!csv.contains(secret), "{role}: the CSV carries {secret}");
+            }
+            assert!(audit.contains(me["id"].as_str().unwrap()), "{role}: the audit names the filer: {audit}");
+        }
+    }
+});
+
+async fn team_and_member(app: &TestApp, officer: &str, part: &str) -> (String, String) {
+    let (status, _, list) = parts(app.get("/responder-teams", officer).await).await;
+    assert_eq!(status, 200, "{list}");
+    let t = list.as_array().unwrap().iter().find(|t| t["name"].as_str().unwrap().contains(part)).unwrap().clone();
+    (t["id"].as_str().unwrap().to_owned(), t["members"][0]["id"].as_str().unwrap().to_owned())
+}
+
+async fn dispatch_to(app: &TestApp, officer: &str, incident: &str, team: &str, member: &str) -> String {
+    let order = json!({"team_id": team, "responder_ids": [member], "mode": "on_site"});
+    let (status, _, d) = parts(app.post(&format!("/incidents/{incident}/dispatches"), officer, &order).await).await;
+    assert_eq!(status, 201, "{d}");
+    d["id"].as_str().unwrap().to_owned()
+}
+
+async fn move_to(app: &TestApp, token: &str, dispatch: &str, status: &str) {
+    let res = app.post(&format!("/dispatches/{dispatch}/status"), token, &json!({"status": status})).await;
+    let (code, _, body) = parts(res).await;
+    assert_eq!(code, 200, "→ {status}: {body}");
+}
+
+db_test!(a_team_that_declined_or_was_cancelled_no_longer_reads_or_changes_the_incident, |app| async move {
+    use crate::incidents::{EAST_RESPONDER, OFFICER, TOKYO_REPORTER};
+    let reporter = app.login(TOKYO_REPORTER).await;
+    let officer = app.login(OFFICER).await;
+    let responder = app.login(EAST_RESPONDER).await;
+    let (team, member) = team_and_member(&app, &officer, "東日本").await;
+    let note = json!({"kind": "note", "body": "ログを確認しました"});
+    let fully_normal = json!({"at": chrono::Utc::now().to_rfc3339()});
+    // What the team can do with an incident: read it, find it in its list, add a note, set a milestone.
+    let can = |id: String| {
+        let (app, responder, note, fully_normal) = (&app, &responder, &note, &fully_normal);
+        async move {
+            let read = app.get(&format!("/incidents/{id}"), responder).await.status().as_u16();
+            let (_, _, page) = parts(app.get("/incidents", responder).await).await;
+            let listed = page["items"].as_array().unwrap().iter().any(|i| i["id"] == id.as_str());
+            let noted = app.post(&format!("/incidents/{id}/updates"), responder, note).await.status().as_u16();
+            let milestone = app
+                .put(&format!("/incidents/{id}/milestones/fully_normal"), responder, fully_normal)
+                .await
+                .status()
+                .as_u16();
+            (read, listed, noted, milestone)
+        }
+    };
+    let file = || async { file_ok(&app, &reporter, &ransomware_filing()).await["id"].as_str().unwrap().to_owned() };
+
+    let declined = file().await;
+    let d = dispatch_to(&app, &officer, &declined, &team, &member).await;
+    // Assigned: the team reads it to decide, but cannot change it before accepting.
+    assert_eq!(can(declined.clone()).await, (200, true, 403, 403));
+    move_to(&app, &responder, &d, "declined").await;
+    assert_eq!(can(declined).await, (404, false, 404, 404), "after declining");
+
+    let cancelled = file().await;
+    let d = dispatch_to(&app, &officer, &cancelled, &team, &member).await;
+    move_to(&app, &responder, &d, "accepted").await;
+    assert_eq!(can(cancelled.clone()).await, (200, true, 201, 200), "while working on it");
+    move_to(&app, &officer, &d, "cancelled").await;
+    assert_eq!(can(cancelled).await, (404, false, 404, 404), "after cancellation");
+
+    let released = file().await;
+    let d = dispatch_to(&app, &officer, &released, &team, &member).await;
+    for status in ["accepted", "en_route", "on_site", "released"] {
+        move_to(&app, &responder, &d, status).await;
+    }
+    assert_eq!(can(released).await, (200, true, 403, 403), "after release: its record, read only");
+});
