@@ -183,6 +183,11 @@ pub struct Settings {
     pub rate_limit_per_minute: u32,
     /// When set, `/metrics` answers only `Authorization: Bearer <token>` (401 otherwise).
     pub metrics_token: Option<Secret>,
+    /// Key of the keyed audit chain and its checkpoints (32+ characters, kept outside the
+    /// database); without it entries are chained with plain SHA-256 and `serve` warns.
+    pub audit_key: Option<Secret>,
+    /// How often an instance makes an audit checkpoint (when the trail changed), in seconds.
+    pub audit_checkpoint_seconds: i64,
     pub auth: AuthSettings,
     pub worker: WorkerSettings,
     pub stats: StatsSettings,
@@ -231,6 +236,8 @@ impl Default for Settings {
             cors_allowed_origins: Vec::new(),
             rate_limit_per_minute: 1200,
             metrics_token: None,
+            audit_key: None,
+            audit_checkpoint_seconds: 300,
             auth: AuthSettings::default(),
             worker: WorkerSettings::default(),
             stats: StatsSettings::default(),
@@ -305,6 +312,12 @@ impl Settings {
                 problems.push("HIKESHI_JWT_SECRET must be at least 32 characters".into());
             }
         }
+        if self.audit_key.as_ref().is_some_and(|k| k.expose().len() < 32) {
+            problems.push("HIKESHI_AUDIT_KEY must be at least 32 characters".into());
+        }
+        if self.audit_checkpoint_seconds < 1 {
+            problems.push("HIKESHI_AUDIT_CHECKPOINT_SECONDS must be at least 1".into());
+        }
         if self.pool_size == 0 {
             problems.push("HIKESHI_POOL_SIZE must be at least 1".into());
         }
@@ -329,6 +342,11 @@ impl Settings {
 
     pub fn public_url(&self) -> &str {
         self.public_url.trim_end_matches('/')
+    }
+
+    /// The audit key, when one is set.
+    pub fn audit_key(&self) -> Option<std::sync::Arc<crate::db::audit::AuditKey>> {
+        self.audit_key.as_ref().map(|k| std::sync::Arc::new(crate::db::audit::AuditKey::new(k.expose())))
     }
 }
 

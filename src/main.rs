@@ -124,8 +124,22 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Check every hash chain; exit 1 naming the first broken link.
-    Verify,
+    /// Check every chain, read record and checkpoint (with HIKESHI_AUDIT_KEY); exit 1 naming each
+    /// place that does not verify.
+    Verify {
+        /// Verify an extract written by `audit export` instead of the database.
+        #[arg(long)]
+        extract: Option<std::path::PathBuf>,
+    },
+    /// Make a checkpoint now (the service makes one every HIKESHI_AUDIT_CHECKPOINT_SECONDS).
+    Checkpoint,
+    /// Write a checkpointed, verifiable extract (JSON) of the trail, or of one incident's.
+    Export {
+        #[arg(long)]
+        out: std::path::PathBuf,
+        #[arg(long)]
+        incident: Option<String>,
+    },
 }
 
 /// A plain HTTP/1.0 GET over loopback; true on a 2xx status.
@@ -166,7 +180,9 @@ fn main() -> ExitCode {
         }
     };
     telemetry::init(settings.log_format);
-    match run(cli.command, settings) {
+    // What the command line records in the audit trail (users, organisations, demo data) is keyed too.
+    let key = settings.audit_key();
+    match db::audit::with_key(key, || run(cli.command, settings)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -186,6 +202,9 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
                     if let Some(creds) = demo::seed(&mut conn)? {
                         println!("{}", demo::describe(&creds, settings.public_url()));
                     }
+                }
+                if settings.audit_key.is_none() {
+                    tracing::warn!("HIKESHI_AUDIT_KEY is not set: the audit trail is chained with plain SHA-256, which anyone who can write the database can recompute");
                 }
                 let app = startup::Application::build(settings.clone()).await?;
                 tracing::info!(bind = %settings.bind, port = app.port(), mail = %hikeshi::config::redact_url(settings.mail_url.expose()), "hikeshi serving");
@@ -264,19 +283,74 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
                 Err(e) => Err(anyhow::anyhow!("{e}")),
             }
         }
-        Command::Audit { command: AuditCommand::Verify } => {
+        Command::Audit { command: AuditCommand::Verify { extract } } => {
+            let key = settings.audit_key();
+            let report = match extract {
+                Some(path) => {
+                    let x: db::audit_check::Extract = serde_json::from_slice(&std::fs::read(&path)?)
+                        .map_err(|e| anyhow::anyhow!("{} is not an audit extract: {e}", path.display()))?;
+                    db::audit_check::verify_extract(&x, key.as_deref())
+                }
+                None => {
+                    let pool = startup::prepare_database(&settings)?;
+                    let mut conn = pool.get()?;
+                    db::audit_check::verify(&mut conn, key.as_deref())?
+                }
+            };
+            if report.intact() {
+                println!("audit trail intact: {}", report.summary());
+                Ok(ExitCode::SUCCESS)
+            } else {
+                for p in &report.problems {
+                    println!("audit trail BROKEN: {p}");
+                }
+                println!("checked: {}", report.summary());
+                Ok(ExitCode::FAILURE)
+            }
+        }
+        Command::Audit { command: AuditCommand::Checkpoint } => {
             let pool = startup::prepare_database(&settings)?;
             let mut conn = pool.get()?;
-            match db::audit::verify(&mut conn)? {
-                Ok(n) => {
-                    println!("audit trail intact: {n} entries verified");
-                    Ok(ExitCode::SUCCESS)
+            match conn.write_transaction(db::audit::checkpoint)? {
+                Some(cp) => {
+                    println!("checkpoint {}: {} entries, {} reads, mac {}", cp.seq, cp.entries, cp.reads, cp.mac)
                 }
-                Err(broken) => {
-                    println!("audit trail BROKEN: {broken}");
-                    Ok(ExitCode::FAILURE)
-                }
+                None => println!("another instance made a checkpoint at the same moment"),
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit { command: AuditCommand::Export { out, incident } } => {
+            let pool = startup::prepare_database(&settings)?;
+            let mut conn = pool.get()?;
+            let key = settings.audit_key();
+            let x = conn.write_transaction(|c| -> anyhow::Result<_> {
+                db::audit::append(
+                    c,
+                    &db::audit::AuditEvent {
+                        actor_id: None,
+                        actor_label: "command line",
+                        action: "audit.export",
+                        target_type: "audit",
+                        target_id: incident.as_deref().unwrap_or("all"),
+                        incident_id: None,
+                        request_id: None,
+                        details: serde_json::json!({"incident_id": incident, "file": out.display().to_string()}),
+                    },
+                )?;
+                db::audit::checkpoint(c)?;
+                Ok(db::audit_check::extract(c, incident.as_deref(), key.as_deref())?)
+            })?;
+            std::fs::write(&out, serde_json::to_vec_pretty(&x)?)?;
+            let report = db::audit_check::verify_extract(&x, key.as_deref());
+            println!(
+                "extract written to {}: {} entries, {} reads, {} checkpoints; verify it with `hikeshi audit verify --extract {}`",
+                out.display(),
+                x.entries.len(),
+                x.reads.len(),
+                x.checkpoints.len(),
+                out.display()
+            );
+            Ok(if report.intact() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         Command::Contacts { command: ContactsCommand::Import { file } } => {
             let text = std::fs::read_to_string(&file)?;

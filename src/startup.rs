@@ -121,6 +121,7 @@ impl Application {
             login_limiter: RateLimiter::new(settings.auth.login_per_minute, Duration::from_secs(60)),
             trusted_proxies: crate::auth::ratelimit::parse_proxies(&settings.trusted_proxies)
                 .map_err(|e| anyhow::anyhow!("HIKESHI_TRUSTED_PROXIES: {e}"))?,
+            audit_key: settings.audit_key(),
             dummy_hash,
             outbox_wake: Arc::new(Notify::new()),
             metrics: metrics.clone(),

@@ -17,6 +17,8 @@ pub struct AppState {
     pub login_limiter: RateLimiter,
     /// `trusted_proxies`, parsed once.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `audit_key`: set as the ambient audit key around every piece of database work.
+    pub audit_key: Option<Arc<crate::db::audit::AuditKey>>,
     /// An argon2 hash verified when the e-mail is unknown, so both failures take the same time.
     pub dummy_hash: String,
     /// Wakes the outbox worker after a commit that enqueued mail.

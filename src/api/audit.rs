@@ -1,4 +1,5 @@
-//! `GET /audit`: the hash-chained audit trail, for officers and admins.
+//! `GET /audit`: the hash-chained audit trail, and `GET /audit/reads`: who read incident data; for
+//! officers and admins. Reading either is itself recorded as a read.
 
 use actix_web::web;
 use serde::Deserialize;
@@ -7,12 +8,12 @@ use utoipa::IntoParams;
 use super::{decode_cursor, page_limit, paginate, with_conn, Page};
 use crate::auth::policy::{require, Action};
 use crate::auth::AuthUser;
-use crate::db::{self, audit::AuditEntry};
+use crate::db::{self, audit::AuditEntry, audit::ReadEntry, AnyConnection, DbResult};
 use crate::error::{ApiResult, Problem};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/audit", web::get().to(list));
+    cfg.route("/audit", web::get().to(list)).route("/audit/reads", web::get().to(reads));
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -25,6 +26,27 @@ pub struct AuditQuery {
     pub cursor: Option<String>,
 }
 
+type Fetch<T> = fn(&mut AnyConnection, Option<&str>, Option<&str>, Option<&str>, i64) -> DbResult<Vec<T>>;
+
+/// A page of `fetch` for an officer or admin, the read itself recorded as `action`.
+async fn page<T: Send + 'static>(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: AuditQuery,
+    action: &'static str,
+    fetch: Fetch<T>,
+) -> ApiResult<Vec<T>> {
+    require(&user, Action::ReadAudit)?;
+    let limit = page_limit(q.limit)?;
+    let after: Option<String> = q.cursor.as_deref().map(decode_cursor).transpose()?;
+    with_conn(&state, move |c| {
+        let filter = serde_json::json!({"incident_id": q.incident_id, "actor_id": q.actor_id, "after": after});
+        super::record_read(c, &user, action, q.incident_id.as_deref(), filter)?;
+        Ok(fetch(c, q.incident_id.as_deref(), q.actor_id.as_deref(), after.as_deref(), limit + 1)?)
+    })
+    .await
+}
+
 /// Audit entries, oldest first.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", security(("bearer" = [])), params(AuditQuery),
     responses((status = 200, body = Page<AuditEntry>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
@@ -33,13 +55,21 @@ pub async fn list(
     user: AuthUser,
     q: web::Query<AuditQuery>,
 ) -> ApiResult<web::Json<Page<AuditEntry>>> {
-    require(&user, Action::ReadAudit)?;
     let limit = page_limit(q.limit)?;
-    let after: Option<String> = q.cursor.as_deref().map(decode_cursor).transpose()?;
-    let q = q.into_inner();
-    let rows = with_conn(&state, move |c| {
-        Ok(db::audit::list(c, q.incident_id.as_deref(), q.actor_id.as_deref(), after.as_deref(), limit + 1)?)
-    })
-    .await?;
+    let rows = page(state, user, q.into_inner(), "audit.read", db::audit::list).await?;
+    Ok(web::Json(paginate(rows, limit, |e| e.id.clone(), |e| e)))
+}
+
+/// Reads of incident data (detail, timeline, notifications, reports, exports, the audit itself),
+/// oldest first: who read what, when, with which filter.
+#[utoipa::path(get, path = "/api/v1/audit/reads", tag = "audit", security(("bearer" = [])), params(AuditQuery),
+    responses((status = 200, body = Page<ReadEntry>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn reads(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: web::Query<AuditQuery>,
+) -> ApiResult<web::Json<Page<ReadEntry>>> {
+    let limit = page_limit(q.limit)?;
+    let rows = page(state, user, q.into_inner(), "audit.reads_read", db::audit::reads).await?;
     Ok(web::Json(paginate(rows, limit, |e| e.id.clone(), |e| e)))
 }

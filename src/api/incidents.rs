@@ -764,15 +764,15 @@ fn summary_of(i: db::incidents::ListItem) -> IncidentSummary {
     }
 }
 
-/// One incident (reading it is recorded in the audit trail).
+/// One incident (the read is recorded in the audit trail's read log).
 #[utoipa::path(get, path = "/api/v1/incidents/{id}", tag = "incidents", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 200, body = IncidentView, headers(("ETag" = String))), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let (v, scope) = in_tx(&state, move |conn| {
+    let (v, scope) = with_conn(&state, move |conn| {
         let (i, h, scope) = load(conn, &user, &id)?;
-        audit_incident(conn, &user, &i.id, "incident.read", serde_json::json!({}))?;
+        super::record_read(conn, &user, "incident.read", Some(&i.id), serde_json::json!({}))?;
         Ok((view(conn, &i, &h)?, scope))
     })
     .await?;
@@ -1176,6 +1176,7 @@ pub async fn list_updates(
     let rows = with_conn(&state, move |conn| {
         let (i, _, scope) = load(conn, &user, &id)?;
         let mut rows = db::updates::list(conn, &i.id, after.as_deref(), limit + 1)?;
+        super::record_read(conn, &user, "incident.timeline_read", Some(&i.id), serde_json::json!({"after": after}))?;
         super::need_to_know::timeline(conn, &mut rows, scope.sight())?;
         Ok(rows)
     })
@@ -1401,7 +1402,9 @@ pub async fn list_notifications(
     let id = id.into_inner();
     let list = with_conn(&state, move |conn| {
         let (i, _, scope) = load(conn, &user, &id)?;
-        super::need_to_know::notifications(db::notifications::for_incident(conn, &i.id)?, scope.sight())
+        let list = super::need_to_know::notifications(db::notifications::for_incident(conn, &i.id)?, scope.sight())?;
+        super::record_read(conn, &user, "incident.notifications_read", Some(&i.id), serde_json::json!({}))?;
+        Ok(list)
     })
     .await?;
     Ok(web::Json(list))

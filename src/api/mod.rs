@@ -26,16 +26,18 @@ use crate::db::AnyConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-/// Runs `f` with a pooled connection on the blocking thread pool.
+/// Runs `f` with a pooled connection on the blocking thread pool, with the service's audit key as
+/// the ambient key of what it records.
 pub async fn with_conn<T, F>(state: &web::Data<AppState>, f: F) -> ApiResult<T>
 where
     F: FnOnce(&mut AnyConnection) -> ApiResult<T> + Send + 'static,
     T: Send + 'static,
 {
     let pool = state.pool.clone();
+    let key = state.audit_key.clone();
     web::block(move || {
         let mut conn = pool.get()?;
-        f(&mut conn)
+        crate::db::audit::with_key(key, || f(&mut conn))
     })
     .await?
 }
@@ -47,6 +49,28 @@ where
     T: Send + 'static,
 {
     with_conn(state, move |conn| conn.write_transaction(f)).await
+}
+
+/// Records that the signed-in user read incident data (`action`: what, `details`: with which filter).
+pub fn record_read(
+    conn: &mut AnyConnection,
+    user: &crate::auth::AuthUser,
+    action: &str,
+    incident_id: Option<&str>,
+    details: serde_json::Value,
+) -> ApiResult<()> {
+    crate::db::audit::record_read(
+        conn,
+        &crate::db::audit::ReadEvent {
+            actor_id: Some(&user.id),
+            actor_label: user.role.as_str(),
+            action,
+            incident_id,
+            request_id: user.request_id.as_deref(),
+            details,
+        },
+    )?;
+    Ok(())
 }
 
 /// Records, in the caller's transaction, an audit entry for something the signed-in user did to

@@ -226,6 +226,7 @@ impl Modify for Patterns {
         dispatch::update_team, dispatch::update_responder,
         stats::stats, stats::export,
         audit::list,
+        audit::reads,
     ),
     components(schemas(crate::domain::Milestone, crate::db::incidents::Order, reports::ReportFormat)),
     tags((name = "auth"), (name = "organizations"), (name = "users"), (name = "incidents"), (name = "routing"), (name = "contacts"), (name = "dispatch"), (name = "stats"), (name = "audit"), (name = "operations"))

@@ -76,6 +76,7 @@ pub async fn ppc(
         let (i, h, _) = load(conn, &user, &id)?;
         let obligations = db::obligations::for_incident(conn, &i.id)?;
         let status = crate::notify::outbox::latest_status_report(conn, &i.id)?;
+        super::record_read(conn, &user, "report.read", Some(&i.id), serde_json::json!({"report": "ppc"}))?;
         Ok(ppc_report(&i, &h, &obligations, status.as_ref()))
     })
     .await?;
@@ -87,10 +88,12 @@ fn nco_of(
     conn: &mut db::AnyConnection,
     user: &AuthUser,
     id: &str,
+    name: &str,
     write: fn(&NcoInput<'_>) -> PreparedReport,
 ) -> ApiResult<PreparedReport> {
     let (i, h, scope) = load(conn, user, id)?;
     let obligations = db::obligations::for_incident(conn, &i.id)?;
+    super::record_read(conn, user, "report.read", Some(&i.id), serde_json::json!({"report": name}))?;
     let status = crate::notify::outbox::latest_status_report(conn, &i.id)?;
     let fulfilled = db::obligations::fulfilled(&obligations);
     Ok(write(&NcoInput {
@@ -113,7 +116,7 @@ pub async fn nco(
     q: web::Query<FormatQuery>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let r = with_conn(&state, move |conn| nco_of(conn, &user, &id, nco_ransomware)).await?;
+    let r = with_conn(&state, move |conn| nco_of(conn, &user, &id, "nco-ransomware", nco_ransomware)).await?;
     Ok(respond(r, q.format))
 }
 
@@ -128,6 +131,6 @@ pub async fn nco_ddos_report(
     q: web::Query<FormatQuery>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let r = with_conn(&state, move |conn| nco_of(conn, &user, &id, nco_ddos)).await?;
+    let r = with_conn(&state, move |conn| nco_of(conn, &user, &id, "nco-ddos", nco_ddos)).await?;
     Ok(respond(r, q.format))
 }

@@ -191,6 +191,9 @@ pub async fn export(state: web::Data<AppState>, user: AuthUser, q: web::Query<Ex
     let drill = q.drill.unwrap_or(false);
     let (start, end) = (jst_midnight(from), jst_midnight(to + Duration::days(1)));
     let csv = with_conn(&state, move |conn| {
+        // The export is a read of every incident in the period: recorded with its filter.
+        let filter = serde_json::json!({"from": from, "to": to, "pseudonymize": pseudo, "drill": drill});
+        super::record_read(conn, &user, "export.csv", None, filter)?;
         let mut out = String::from("\u{feff}");
         let head = if pseudo {
             "reference,prefecture,bed_band"

@@ -1,17 +1,94 @@
 //! The tamper-evident audit trail. Entries form hash chains: one per incident (`incident:<id>`),
 //! per user (`user:<id>`) and per other target, so that writes to different incidents never wait
-//! on one global lock. Each entry carries the SHA-256 of its predecessor; `audit_heads` holds each
+//! on one global lock. Each entry carries the hash of its predecessor; `audit_heads` holds each
 //! chain's last sequence number and hash, so deleting the newest entry is detected too.
-//! Audit rows are only ever inserted.
+//!
+//! With `HIKESHI_AUDIT_KEY` set, entries are chained with HMAC-SHA256 under that key (`keyed`), so
+//! a chain cannot be recomputed by someone who can write the database but does not hold the key.
+//! Checkpoints record, under the key, the head of every chain that changed since the previous one
+//! and the counts of entries and reads; `verify` names a chain deleted, truncated or recomputed
+//! since a checkpoint. Reads of incident data are one MAC'd row each in `audit_reads`, outside the
+//! chains, so reads never wait on each other. All three tables refuse UPDATE and DELETE (triggers).
+//!
+//! The key reaches this module as the *ambient key* of the work being done ([`with_key`]): the
+//! API's connection helper, the workers and the command line set it around their database work,
+//! so the forty places that record an event need not each carry it.
+
+use std::cell::RefCell;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use diesel::prelude::*;
-use serde::Serialize;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use super::schema::{audit_heads, audit_log};
+use super::schema::{audit_checkpoints, audit_heads, audit_log, audit_reads};
 use super::{ts, utc, AnyConnection, DbResult, LiteralLimitDsl};
+
+/// The key of the keyed chain (`HIKESHI_AUDIT_KEY`); never printed.
+pub struct AuditKey(Vec<u8>);
+
+impl AuditKey {
+    pub fn new(secret: &str) -> Self {
+        AuditKey(secret.as_bytes().to_vec())
+    }
+}
+
+impl std::fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuditKey(***)")
+    }
+}
+
+thread_local! {
+    static KEY: RefCell<Option<Arc<AuditKey>>> = const { RefCell::new(None) };
+}
+
+/// Restores the previous ambient key when dropped (also when `f` panics).
+struct Restore(Option<Arc<AuditKey>>);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        let prev = self.0.take();
+        KEY.with(|k| *k.borrow_mut() = prev);
+    }
+}
+
+/// Runs `f` with `key` as the ambient audit key of this thread: entries and reads recorded inside
+/// are keyed with it.
+pub fn with_key<T>(key: Option<Arc<AuditKey>>, f: impl FnOnce() -> T) -> T {
+    let _restore = Restore(KEY.with(|k| k.replace(key)));
+    f()
+}
+
+pub(crate) fn ambient_key() -> Option<Arc<AuditKey>> {
+    KEY.with(|k| k.borrow().clone())
+}
+
+/// HMAC-SHA256 under `key`, or plain SHA-256 without one (as anyone can compute it), of length-prefixed parts (the prefixes
+/// keep field boundaries unambiguous); hex.
+pub fn digest(parts: &[&str], key: Option<&AuditKey>) -> String {
+    let feed = |update: &mut dyn FnMut(&[u8])| {
+        for part in parts {
+            update(&(part.len() as u64).to_be_bytes());
+            update(part.as_bytes());
+        }
+    };
+    match key {
+        Some(k) => {
+            let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&k.0).expect("HMAC takes keys of any length");
+            feed(&mut |b| m.update(b));
+            hex::encode(m.finalize().into_bytes())
+        }
+        None => {
+            let mut h = Sha256::new();
+            feed(&mut |b| h.update(b));
+            hex::encode(h.finalize())
+        }
+    }
+}
 
 /// The hash a chain starts from.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -29,23 +106,25 @@ pub struct AuditEvent<'a> {
     pub details: serde_json::Value,
 }
 
-#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
+#[derive(Queryable, Selectable, Insertable, Debug, Clone, Serialize, Deserialize)]
 #[diesel(table_name = audit_log)]
-struct AuditRow {
-    id: String,
-    chain: String,
-    seq: i64,
-    at: NaiveDateTime,
-    actor_id: Option<String>,
-    actor_label: String,
-    action: String,
-    target_type: String,
-    target_id: String,
-    incident_id: Option<String>,
-    request_id: Option<String>,
-    details: String,
-    prev_hash: String,
-    hash: String,
+/// An audit entry as stored (and as an extract carries it).
+pub struct AuditRow {
+    pub id: String,
+    pub chain: String,
+    pub seq: i64,
+    pub at: NaiveDateTime,
+    pub actor_id: Option<String>,
+    pub actor_label: String,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: String,
+    pub incident_id: Option<String>,
+    pub request_id: Option<String>,
+    pub details: String,
+    pub prev_hash: String,
+    pub hash: String,
+    pub keyed: bool,
 }
 
 /// One audit entry as served by `GET /audit`.
@@ -68,30 +147,29 @@ pub struct AuditEntry {
     pub details: serde_json::Value,
     pub prev_hash: String,
     pub hash: String,
+    /// Chained under `HIKESHI_AUDIT_KEY` (HMAC-SHA256) rather than plain SHA-256.
+    pub keyed: bool,
 }
 
-fn entry_hash(r: &AuditRow) -> String {
+pub fn entry_hash(r: &AuditRow, key: Option<&AuditKey>) -> String {
     let at = r.at.and_utc().to_rfc3339_opts(SecondsFormat::Micros, true);
-    let mut h = Sha256::new();
-    for part in [
-        r.prev_hash.as_str(),
-        r.chain.as_str(),
-        &r.seq.to_string(),
-        &at,
-        r.actor_id.as_deref().unwrap_or(""),
-        &r.actor_label,
-        &r.action,
-        &r.target_type,
-        &r.target_id,
-        r.incident_id.as_deref().unwrap_or(""),
-        r.request_id.as_deref().unwrap_or(""),
-        &r.details,
-    ] {
-        // Length-prefixing keeps field boundaries unambiguous.
-        h.update((part.len() as u64).to_be_bytes());
-        h.update(part.as_bytes());
-    }
-    hex::encode(h.finalize())
+    digest(
+        &[
+            r.prev_hash.as_str(),
+            r.chain.as_str(),
+            &r.seq.to_string(),
+            &at,
+            r.actor_id.as_deref().unwrap_or(""),
+            &r.actor_label,
+            &r.action,
+            &r.target_type,
+            &r.target_id,
+            r.incident_id.as_deref().unwrap_or(""),
+            r.request_id.as_deref().unwrap_or(""),
+            &r.details,
+        ],
+        key,
+    )
 }
 
 /// The chain an event belongs to: its incident's, else its target's.
@@ -136,8 +214,11 @@ pub fn append(conn: &mut AnyConnection, ev: &AuditEvent<'_>) -> DbResult<()> {
         details: super::to_json(&ev.details),
         prev_hash: head.hash,
         hash: String::new(),
+        keyed: false,
     };
-    row.hash = entry_hash(&row);
+    let key = ambient_key();
+    row.keyed = key.is_some();
+    row.hash = entry_hash(&row, key.as_deref());
     diesel::update(audit_heads::table.filter(audit_heads::chain.eq(&chain)))
         .set(audit_heads::hash.eq(&row.hash))
         .execute(conn)?;
@@ -181,90 +262,256 @@ pub fn list(
                 request_id: r.request_id,
                 prev_hash: r.prev_hash,
                 hash: r.hash,
+                keyed: r.keyed,
             })
         })
         .collect()
 }
 
-/// The first place where the trail does not verify.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BrokenLink {
-    pub chain: String,
-    pub seq: i64,
-    pub entry_id: Option<String>,
-    pub reason: String,
+/// A read of incident data: who read what (and with which filter).
+#[derive(Debug, Clone)]
+pub struct ReadEvent<'a> {
+    pub actor_id: Option<&'a str>,
+    pub actor_label: &'a str,
+    /// `incident.read`, `incident.timeline_read`, `incident.notifications_read`, `report.read`,
+    /// `export.csv`, ...
+    pub action: &'a str,
+    pub incident_id: Option<&'a str>,
+    pub request_id: Option<&'a str>,
+    pub details: serde_json::Value,
 }
 
-impl std::fmt::Display for BrokenLink {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "chain {} at seq {}", self.chain, self.seq)?;
-        if let Some(id) = &self.entry_id {
-            write!(f, " (entry {id})")?;
-        }
-        write!(f, ": {}", self.reason)
+#[derive(Queryable, Selectable, Insertable, Debug, Clone, Serialize, Deserialize)]
+#[diesel(table_name = audit_reads)]
+/// A read record as stored (and as an extract carries it).
+pub struct ReadRow {
+    pub id: String,
+    pub at: NaiveDateTime,
+    pub actor_id: Option<String>,
+    pub actor_label: String,
+    pub action: String,
+    pub incident_id: Option<String>,
+    pub request_id: Option<String>,
+    pub details: String,
+    pub keyed: bool,
+    pub mac: String,
+}
+
+/// One read record as served by `GET /audit/reads`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReadEntry {
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<String>,
+    pub actor_label: String,
+    pub action: String,
+    pub incident_id: Option<String>,
+    pub request_id: Option<String>,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+    /// HMAC-SHA256 of the record under `HIKESHI_AUDIT_KEY` (SHA-256 when `keyed` is false).
+    pub mac: String,
+    pub keyed: bool,
+}
+
+pub(crate) fn read_mac(r: &ReadRow, key: Option<&AuditKey>) -> String {
+    let at = r.at.and_utc().to_rfc3339_opts(SecondsFormat::Micros, true);
+    digest(
+        &[
+            &r.id,
+            &at,
+            r.actor_id.as_deref().unwrap_or(""),
+            &r.actor_label,
+            &r.action,
+            r.incident_id.as_deref().unwrap_or(""),
+            r.request_id.as_deref().unwrap_or(""),
+            &r.details,
+        ],
+        key,
+    )
+}
+
+/// Records a read: one inserted row, no chain and no lock, so reads never wait on each other.
+pub fn record_read(conn: &mut AnyConnection, ev: &ReadEvent<'_>) -> DbResult<()> {
+    let key = ambient_key();
+    let mut row = ReadRow {
+        id: super::new_id(),
+        at: ts(super::now()),
+        actor_id: ev.actor_id.map(Into::into),
+        actor_label: ev.actor_label.into(),
+        action: ev.action.into(),
+        incident_id: ev.incident_id.map(Into::into),
+        request_id: ev.request_id.map(Into::into),
+        details: super::to_json(&ev.details),
+        keyed: key.is_some(),
+        mac: String::new(),
+    };
+    row.mac = read_mac(&row, key.as_deref());
+    diesel::insert_into(audit_reads::table).values(&row).execute(conn)?;
+    Ok(())
+}
+
+/// A page of read records, oldest first, filtered by incident or reader, after the id `after`.
+pub fn reads(
+    conn: &mut AnyConnection,
+    incident_id: Option<&str>,
+    actor_id: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> DbResult<Vec<ReadEntry>> {
+    let mut q = audit_reads::table.select(ReadRow::as_select()).into_boxed();
+    if let Some(i) = incident_id {
+        q = q.filter(audit_reads::incident_id.eq(i.to_owned()));
     }
+    if let Some(a) = actor_id {
+        q = q.filter(audit_reads::actor_id.eq(a.to_owned()));
+    }
+    if let Some(a) = after {
+        q = q.filter(audit_reads::id.gt(a.to_owned()));
+    }
+    let rows: Vec<ReadRow> = q.order(audit_reads::id.asc()).literal_limit(limit).load(conn)?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(ReadEntry {
+                details: super::from_json(&r.details)?,
+                id: r.id,
+                at: utc(r.at),
+                actor_id: r.actor_id,
+                actor_label: r.actor_label,
+                action: r.action,
+                incident_id: r.incident_id,
+                request_id: r.request_id,
+                mac: r.mac,
+                keyed: r.keyed,
+            })
+        })
+        .collect()
 }
 
-/// Verification result: entries checked, or the first broken link.
-pub fn verify(conn: &mut AnyConnection) -> DbResult<Result<u64, BrokenLink>> {
-    let heads: Vec<(String, i64, String)> = audit_heads::table
+/// The chains with entries, their rows in order, read in pages (for verification and export).
+pub(crate) fn rows_after(
+    conn: &mut AnyConnection,
+    after: Option<(&str, i64)>,
+    only_chain: Option<&str>,
+    limit: i64,
+) -> DbResult<Vec<AuditRow>> {
+    let mut q = audit_log::table.select(AuditRow::as_select()).into_boxed();
+    if let Some(c) = only_chain {
+        q = q.filter(audit_log::chain.eq(c.to_owned()));
+    }
+    if let Some((chain, seq)) = after {
+        q = q.filter(
+            audit_log::chain.gt(chain.to_owned()).or(audit_log::chain.eq(chain.to_owned()).and(audit_log::seq.gt(seq))),
+        );
+    }
+    Ok(q.order((audit_log::chain.asc(), audit_log::seq.asc())).literal_limit(limit).load(conn)?)
+}
+
+pub(crate) fn read_rows_after(conn: &mut AnyConnection, after: Option<&str>, limit: i64) -> DbResult<Vec<ReadRow>> {
+    let mut q = audit_reads::table.select(ReadRow::as_select()).into_boxed();
+    if let Some(a) = after {
+        q = q.filter(audit_reads::id.gt(a.to_owned()));
+    }
+    Ok(q.order(audit_reads::id.asc()).literal_limit(limit).load(conn)?)
+}
+
+/// Every chain head: (chain, seq, hash).
+pub(crate) fn heads(conn: &mut AnyConnection) -> DbResult<Vec<(String, i64, String)>> {
+    Ok(audit_heads::table
         .select((audit_heads::chain, audit_heads::seq, audit_heads::hash))
         .order(audit_heads::chain.asc())
-        .load(conn)?;
-    let mut checked = 0u64;
-    for (chain, head_seq, head_hash) in &heads {
-        let rows: Vec<AuditRow> = audit_log::table
-            .filter(audit_log::chain.eq(chain))
-            .select(AuditRow::as_select())
-            .order(audit_log::seq.asc())
-            .load(conn)?;
-        let mut prev = GENESIS.to_owned();
-        let mut expected_seq = 1;
-        for r in &rows {
-            let broken = |reason: &str| BrokenLink {
-                chain: chain.clone(),
-                seq: r.seq,
-                entry_id: Some(r.id.clone()),
-                reason: reason.into(),
-            };
-            if r.seq != expected_seq {
-                return Ok(Err(BrokenLink {
-                    chain: chain.clone(),
-                    seq: expected_seq,
-                    entry_id: None,
-                    reason: "entry missing (deleted)".into(),
-                }));
-            }
-            if r.prev_hash != prev {
-                return Ok(Err(broken("prev_hash does not match the previous entry")));
-            }
-            if entry_hash(r) != r.hash {
-                return Ok(Err(broken("entry was altered (hash mismatch)")));
-            }
-            prev = r.hash.clone();
-            expected_seq += 1;
-            checked += 1;
-        }
-        if expected_seq - 1 != *head_seq || prev != *head_hash {
-            return Ok(Err(BrokenLink {
-                chain: chain.clone(),
-                seq: expected_seq,
-                entry_id: None,
-                reason: format!("chain ends at seq {} but its head records seq {head_seq}", expected_seq - 1),
-            }));
-        }
+        .load(conn)?)
+}
+
+/// A checkpoint row.
+#[derive(Queryable, Selectable, Insertable, Debug, Clone, Serialize, Deserialize)]
+#[diesel(table_name = audit_checkpoints)]
+pub struct CheckpointRow {
+    pub seq: i64,
+    pub at: NaiveDateTime,
+    pub entries: i64,
+    pub reads: i64,
+    /// JSON `[[chain, seq, hash], ...]`: the chains that changed since the previous checkpoint.
+    pub heads: String,
+    pub keyed: bool,
+    pub prev_mac: String,
+    pub mac: String,
+}
+
+pub(crate) fn checkpoint_mac(c: &CheckpointRow, key: Option<&AuditKey>) -> String {
+    let at = c.at.and_utc().to_rfc3339_opts(SecondsFormat::Micros, true);
+    digest(&[&c.prev_mac, &c.seq.to_string(), &at, &c.entries.to_string(), &c.reads.to_string(), &c.heads], key)
+}
+
+pub(crate) fn checkpoints(conn: &mut AnyConnection) -> DbResult<Vec<CheckpointRow>> {
+    Ok(audit_checkpoints::table.select(CheckpointRow::as_select()).order(audit_checkpoints::seq.asc()).load(conn)?)
+}
+
+/// When the newest checkpoint was made.
+pub fn last_checkpoint_at(conn: &mut AnyConnection) -> DbResult<Option<DateTime<Utc>>> {
+    let at: Option<NaiveDateTime> =
+        audit_checkpoints::table.select(diesel::dsl::max(audit_checkpoints::at)).first(conn)?;
+    Ok(at.map(utc))
+}
+
+/// Makes a checkpoint (call inside a write transaction): the heads of the chains that changed since
+/// the previous one, marked in the same statement, and the counts of entries and reads; keyed with
+/// the ambient key. None when another instance made the same checkpoint at the same moment.
+pub fn checkpoint(conn: &mut AnyConnection) -> DbResult<Option<CheckpointRow>> {
+    #[derive(QueryableByName)]
+    struct Changed {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        chain: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        seq: i64,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        hash: String,
     }
-    let orphans: i64 = audit_log::table
-        .filter(diesel::dsl::not(audit_log::chain.eq_any(heads.iter().map(|h| h.0.clone()).collect::<Vec<_>>())))
-        .count()
-        .get_result(conn)?;
-    if orphans > 0 {
-        return Ok(Err(BrokenLink {
-            chain: "?".into(),
-            seq: 0,
-            entry_id: None,
-            reason: format!("{orphans} entries belong to no known chain"),
-        }));
+    let prev: Option<(i64, String)> = audit_checkpoints::table
+        .select((audit_checkpoints::seq, audit_checkpoints::mac))
+        .order(audit_checkpoints::seq.desc())
+        .first(conn)
+        .optional()?;
+    let (prev_seq, prev_mac) = prev.unwrap_or((0, super::audit::GENESIS.to_owned()));
+    let mut changed: Vec<Changed> = diesel::sql_query(
+        "UPDATE audit_heads SET checkpointed_seq = seq WHERE seq > checkpointed_seq RETURNING chain, seq, hash",
+    )
+    .load(conn)?;
+    changed.sort_by(|a, b| a.chain.cmp(&b.chain));
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
     }
-    Ok(Ok(checked))
+    let entries: Count =
+        diesel::sql_query("SELECT CAST(COALESCE(SUM(seq), 0) AS BIGINT) AS n FROM audit_heads").get_result(conn)?;
+    let reads: i64 = audit_reads::table.count().get_result(conn)?;
+    let heads: Vec<(&str, i64, &str)> = changed.iter().map(|c| (c.chain.as_str(), c.seq, c.hash.as_str())).collect();
+    let key = ambient_key();
+    let mut row = CheckpointRow {
+        seq: prev_seq + 1,
+        at: ts(super::now()),
+        entries: entries.n,
+        reads,
+        heads: super::to_json(&heads),
+        keyed: key.is_some(),
+        prev_mac,
+        mac: String::new(),
+    };
+    row.mac = checkpoint_mac(&row, key.as_deref());
+    use diesel::sql_types::{BigInt, Bool, Text, Timestamp};
+    let inserted = diesel::sql_query(
+        "INSERT INTO audit_checkpoints (seq, at, entries, reads, heads, keyed, prev_mac, mac) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (seq) DO NOTHING",
+    )
+    .bind::<BigInt, _>(row.seq)
+    .bind::<Timestamp, _>(row.at)
+    .bind::<BigInt, _>(row.entries)
+    .bind::<BigInt, _>(row.reads)
+    .bind::<Text, _>(&row.heads)
+    .bind::<Bool, _>(row.keyed)
+    .bind::<Text, _>(&row.prev_mac)
+    .bind::<Text, _>(&row.mac)
+    .execute(conn)?;
+    Ok((inserted == 1).then_some(row))
 }

@@ -2,6 +2,7 @@
 //! `&mut AnyConnection`. Handlers never write SQL; they call these inside one transaction.
 
 pub mod audit;
+pub mod audit_check;
 pub mod conn;
 pub mod contacts;
 pub mod dispatches;

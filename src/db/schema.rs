@@ -174,6 +174,35 @@ diesel::table! {
         chain -> Text,
         seq -> BigInt,
         hash -> Text,
+        checkpointed_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    audit_reads (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        actor_label -> Text,
+        action -> Text,
+        incident_id -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        details -> Text,
+        keyed -> Bool,
+        mac -> Text,
+    }
+}
+
+diesel::table! {
+    audit_checkpoints (seq) {
+        seq -> BigInt,
+        at -> Timestamp,
+        entries -> BigInt,
+        reads -> BigInt,
+        heads -> Text,
+        keyed -> Bool,
+        prev_mac -> Text,
+        mac -> Text,
     }
 }
 
@@ -193,6 +222,7 @@ diesel::table! {
         details -> Text,
         prev_hash -> Text,
         hash -> Text,
+        keyed -> Bool,
     }
 }
 
@@ -318,6 +348,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     incident_updates,
     idempotency_keys,
     audit_heads,
+    audit_reads,
+    audit_checkpoints,
     stats_snapshots,
     audit_log,
     contacts,

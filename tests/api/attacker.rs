@@ -4,6 +4,12 @@
 //! Sessions: every access token belongs to a session (its refresh-token family); logout, a password
 //! reset, disabling the account, enrolling or removing a second factor and refresh-token reuse end
 //! the session, and its access tokens are refused on the very next request, on every instance.
+//!
+//! Also here: sign-in throttling a stranger cannot turn into a lock-out, forwarded addresses
+//! believed only from trusted proxies, the need-to-know matrix (role x field), dispatch access, CSV
+//! formulas, names and titles, metrics and docs, secret values in errors. The attacker with
+//! database access (altered, recomputed, truncated and deleted audit chains, deleted reads, a
+//! changed extract, the append-only tables) is in `audit_trail.rs`.
 
 use hikeshi::domain::Role;
 use serde_json::{json, Value};

@@ -2,11 +2,12 @@
 //! `hikeshi audit verify` command) catch an altered or deleted entry.
 
 use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
-use hikeshi::db::audit::{verify, BrokenLink, GENESIS};
+use hikeshi::db::audit::GENESIS;
+use hikeshi::db::audit_check::{verify, BrokenLink, Report};
 use hikeshi::db::schema::audit_log;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, parts, TestApp};
+use crate::helpers::{assert_problem, parts, TestApp, AUDIT_KEY};
 use crate::incidents::{file_ok, jst_ago, ransomware_filing, OFFICER, TOKYO_REPORTER};
 
 /// Files an incident and changes it a little; the incident's id.
@@ -31,29 +32,80 @@ async fn some_activity(app: &TestApp) -> String {
     )
     .await;
     assert_eq!(status, 200, "{body}");
+    assert_eq!(app.get(&format!("/incidents/{id}"), &officer).await.status(), 200);
     id
 }
 
-/// Runs `audit::verify` on a direct connection.
-async fn verify_now(app: &TestApp) -> Result<u64, BrokenLink> {
+fn key() -> hikeshi::db::audit::AuditKey {
+    hikeshi::db::audit::AuditKey::new(AUDIT_KEY)
+}
+
+/// Runs `audit_check::verify` with the test key on a direct connection.
+async fn verify_now(app: &TestApp) -> Report {
     let url = app.database_url.clone();
     tokio::task::spawn_blocking(move || {
         let mut conn = hikeshi::db::AnyConnection::connect(&url).expect("a direct connection");
-        verify(&mut conn).expect("verify runs")
+        verify(&mut conn, Some(&key())).expect("verify runs")
     })
     .await
     .expect("verify task")
 }
 
-/// Runs SQL on a direct connection; rows affected.
-async fn execute(app: &TestApp, sql: String) -> usize {
+/// The first problem verification names (panics when the trail verifies).
+async fn first_problem(app: &TestApp, what: &str) -> BrokenLink {
+    let report = verify_now(app).await;
+    report.problems.first().cloned().unwrap_or_else(|| panic!("{what} was not detected: {}", report.summary()))
+}
+
+/// Makes a checkpoint now, as the service does every `audit_checkpoint_seconds`.
+async fn checkpoint_now(app: &TestApp) {
     let url = app.database_url.clone();
     tokio::task::spawn_blocking(move || {
         let mut conn = hikeshi::db::AnyConnection::connect(&url).expect("a direct connection");
-        diesel::sql_query(&sql).execute(&mut conn).unwrap_or_else(|e| panic!("{sql}: {e}"))
+        let key = Some(std::sync::Arc::new(key()));
+        hikeshi::db::audit::with_key(key, || conn.write_transaction(hikeshi::db::audit::checkpoint))
+            .expect("checkpoint")
+            .expect("a new checkpoint");
+    })
+    .await
+    .expect("checkpoint task")
+}
+
+/// Runs SQL on a direct connection; rows affected, or the database's refusal.
+async fn try_execute(app: &TestApp, sql: String) -> Result<usize, String> {
+    let url = app.database_url.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = hikeshi::db::AnyConnection::connect(&url).expect("a direct connection");
+        diesel::sql_query(&sql).execute(&mut conn).map_err(|e| e.to_string())
     })
     .await
     .expect("sql task")
+}
+
+/// Runs SQL as someone who can switch the append-only triggers off (the tables' owner, or whoever
+/// can write the SQLite file): what an attacker with database access does.
+async fn execute(app: &TestApp, sql: String) -> usize {
+    let tables = ["audit_log", "audit_reads", "audit_checkpoints"];
+    let (before, after): (Vec<String>, Vec<String>) = if app.database_url.starts_with("postgres") {
+        (
+            tables.iter().map(|t| format!("ALTER TABLE {t} DISABLE TRIGGER USER")).collect(),
+            tables.iter().map(|t| format!("ALTER TABLE {t} ENABLE TRIGGER USER")).collect(),
+        )
+    } else {
+        let drops = tables
+            .iter()
+            .flat_map(|t| ["update", "delete"].map(|op| format!("DROP TRIGGER IF EXISTS {t}_no_{op}")))
+            .collect();
+        (drops, vec![])
+    };
+    for s in before {
+        try_execute(app, s).await.expect("triggers off");
+    }
+    let n = try_execute(app, sql.clone()).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    for s in after {
+        try_execute(app, s).await.expect("triggers on");
+    }
+    n
 }
 
 /// The oldest audit entry: (id, chain, seq).
@@ -79,12 +131,19 @@ fn newest_of_chain(app: &TestApp, chain: &str) -> (String, i64) {
 
 /// `hikeshi audit verify` against the test database: (exit code, stdout, stderr).
 async fn run_cli_verify(app: &TestApp) -> (i32, String, String) {
+    run_cli(app, &["audit", "verify"]).await
+}
+
+/// `hikeshi <args>` against the test database, with the test audit key: (exit code, stdout, stderr).
+async fn run_cli(app: &TestApp, args: &[&str]) -> (i32, String, String) {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     let url = app.database_url.clone();
     let dir = app.dir.path().to_owned();
     tokio::task::spawn_blocking(move || {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_hikeshi"))
-            .args(["audit", "verify"])
+            .args(args)
             .current_dir(&dir)
+            .env("HIKESHI_AUDIT_KEY", AUDIT_KEY)
             .env_remove("HIKESHI_TEST_DATABASE_URL")
             .env("HIKESHI_DATABASE_URL", &url)
             .env("HIKESHI_LOG_FORMAT", "json")
@@ -102,8 +161,10 @@ async fn run_cli_verify(app: &TestApp) -> (i32, String, String) {
 
 db_test!(an_intact_trail_verifies_and_an_altered_entry_is_named, |app| async move {
     some_activity(&app).await;
-    let checked = verify_now(&app).await.unwrap_or_else(|b| panic!("an untouched trail is broken: {b}"));
-    assert!(checked >= 6, "only {checked} entries verified");
+    let report = verify_now(&app).await;
+    assert!(report.intact(), "an untouched trail is broken: {:?}", report.problems);
+    assert!(report.entries >= 6 && report.reads >= 1, "{}", report.summary());
+    assert_eq!(report.unchecked, 0, "{}", report.summary());
 
     let (id, chain, seq) = oldest_entry(&app);
     let n = execute(
@@ -112,7 +173,7 @@ db_test!(an_intact_trail_verifies_and_an_altered_entry_is_named, |app| async mov
     )
     .await;
     assert_eq!(n, 1);
-    let broken = verify_now(&app).await.expect_err("an altered entry must break verification");
+    let broken = first_problem(&app, "an altered entry").await;
     assert_eq!(broken.entry_id.as_deref(), Some(id.as_str()), "{broken}");
     assert_eq!((broken.chain.as_str(), broken.seq), (chain.as_str(), seq), "{broken}");
     assert!(broken.reason.contains("altered"), "{broken}");
@@ -121,13 +182,13 @@ db_test!(an_intact_trail_verifies_and_an_altered_entry_is_named, |app| async mov
 
 db_test!(deleting_the_newest_entry_of_a_chain_breaks_verification, |app| async move {
     let id = some_activity(&app).await;
-    assert!(verify_now(&app).await.is_ok());
+    assert!(verify_now(&app).await.intact());
     let chain = format!("incident:{id}");
     let (newest, seq) = newest_of_chain(&app, &chain);
     assert!(seq >= 5, "the incident's chain has {seq} entries");
     let n = execute(&app, format!("DELETE FROM audit_log WHERE id = '{newest}'")).await;
     assert_eq!(n, 1);
-    let broken = verify_now(&app).await.expect_err("a deleted newest entry must break verification");
+    let broken = first_problem(&app, "a deleted newest entry").await;
     assert_eq!(broken.chain, chain, "{broken}");
     assert_eq!(broken.seq, seq, "the missing position is named: {broken}");
 });
@@ -179,4 +240,152 @@ db_test!(officers_read_hash_chained_entries_and_reporters_may_not, |app| async m
     let (status, _, all) = parts(app.get("/audit?limit=200", &admin).await).await;
     assert_eq!(status, 200, "{all}");
     assert!(all["items"].as_array().unwrap().len() >= items.len());
+});
+
+db_test!(the_audit_tables_refuse_update_and_delete_even_from_the_service, |app| async move {
+    some_activity(&app).await;
+    checkpoint_now(&app).await;
+    for table in ["audit_log", "audit_reads", "audit_checkpoints"] {
+        for sql in [format!("UPDATE {table} SET at = at"), format!("DELETE FROM {table}")] {
+            let refused = try_execute(&app, sql.clone()).await.expect_err(&sql);
+            assert!(refused.contains("append-only"), "{sql}: {refused}");
+        }
+        if app.database_url.starts_with("postgres") {
+            let refused = try_execute(&app, format!("TRUNCATE {table}")).await.expect_err("TRUNCATE");
+            assert!(refused.contains("append-only"), "TRUNCATE {table}: {refused}");
+        }
+    }
+    assert!(verify_now(&app).await.intact(), "nothing changed");
+});
+
+/// The rows of a chain, in order.
+fn chain_rows(app: &TestApp, chain: &str) -> Vec<hikeshi::db::audit::AuditRow> {
+    use diesel::SelectableHelper;
+    let mut conn = app.conn();
+    audit_log::table
+        .filter(audit_log::chain.eq(chain))
+        .select(hikeshi::db::audit::AuditRow::as_select())
+        .order(audit_log::seq.asc())
+        .load(&mut conn)
+        .unwrap()
+}
+
+db_test!(a_chain_recomputed_without_the_key_is_named, |app| async move {
+    let id = some_activity(&app).await;
+    checkpoint_now(&app).await;
+    let chain = format!("incident:{id}");
+    // The attacker changes who filed the incident and recomputes the whole chain, as anyone can
+    // without the key: plain SHA-256, every link consistent, the head updated.
+    let mut prev = GENESIS.to_owned();
+    for (n, mut row) in chain_rows(&app, &chain).into_iter().enumerate() {
+        if n == 0 {
+            row.actor_label = "duty_officer".into();
+        }
+        row.prev_hash = prev.clone();
+        row.keyed = false;
+        row.hash = hikeshi::db::audit::entry_hash(&row, None);
+        let keyed = if app.database_url.starts_with("postgres") { "FALSE" } else { "0" };
+        execute(
+            &app,
+            format!(
+                "UPDATE audit_log SET actor_label = '{}', prev_hash = '{}', hash = '{}', keyed = {keyed} WHERE id = '{}'",
+                row.actor_label, row.prev_hash, row.hash, row.id
+            ),
+        )
+        .await;
+        prev = row.hash;
+    }
+    execute(&app, format!("UPDATE audit_heads SET hash = '{prev}' WHERE chain = '{chain}'")).await;
+    let broken = first_problem(&app, "a recomputed chain").await;
+    assert_eq!(broken.chain, chain, "{broken}");
+    assert!(broken.reason.contains("recomputed") && broken.reason.contains("checkpoint"), "{broken}");
+});
+
+db_test!(a_deleted_or_truncated_chain_is_named_against_the_checkpoint, |app| async move {
+    let deleted = some_activity(&app).await;
+    let truncated = some_activity(&app).await;
+    checkpoint_now(&app).await;
+    let (d, t) = (format!("incident:{deleted}"), format!("incident:{truncated}"));
+    // One chain disappears with its head; the other loses its last two entries, head rewound.
+    execute(&app, format!("DELETE FROM audit_log WHERE chain = '{d}'")).await;
+    execute(&app, format!("DELETE FROM audit_heads WHERE chain = '{d}'")).await;
+    let rows = chain_rows(&app, &t);
+    let keep = &rows[rows.len() - 3];
+    execute(&app, format!("DELETE FROM audit_log WHERE chain = '{t}' AND seq > {}", keep.seq)).await;
+    execute(&app, format!("UPDATE audit_heads SET seq = {}, hash = '{}' WHERE chain = '{t}'", keep.seq, keep.hash))
+        .await;
+    let report = verify_now(&app).await;
+    let named = |chain: &str, word: &str| report.problems.iter().any(|p| p.chain == chain && p.reason.contains(word));
+    assert!(named(&d, "deleted"), "{:?}", report.problems);
+    assert!(named(&t, "truncated"), "{:?}", report.problems);
+});
+
+db_test!(deleting_the_whole_trail_and_every_read_record_is_named, |app| async move {
+    let id = some_activity(&app).await;
+    checkpoint_now(&app).await;
+    // Read records alone first: fewer than the checkpoint counted.
+    execute(&app, "DELETE FROM audit_reads".into()).await;
+    let broken = first_problem(&app, "deleted read records").await;
+    assert_eq!(broken.chain, "reads", "{broken}");
+    // Then everything, checkpoints included: the incidents are still there, their chains are not.
+    for table in ["audit_log", "audit_heads", "audit_checkpoints"] {
+        execute(&app, format!("DELETE FROM {table}")).await;
+    }
+    let report = verify_now(&app).await;
+    let chain = format!("incident:{id}");
+    assert!(report.problems.iter().any(|p| p.chain == chain && p.reason.contains("deleted")), "{:?}", report.problems);
+});
+
+db_test!(every_read_of_incident_data_is_recorded_with_its_filter, |app| async move {
+    let id = some_activity(&app).await;
+    let officer = app.login(OFFICER).await;
+    for path in [
+        format!("/incidents/{id}/updates"),
+        format!("/incidents/{id}/notifications"),
+        format!("/incidents/{id}/reports/ppc"),
+        format!("/incidents/{id}/reports/nco-ransomware"),
+        "/incidents/export.csv?from=2026-01-01&to=2026-12-31".to_owned(),
+    ] {
+        assert_eq!(app.get(&path, &officer).await.status(), 200, "{path}");
+    }
+    let (status, _, page) = parts(app.get(&format!("/audit/reads?incident_id={id}&limit=200"), &officer).await).await;
+    assert_eq!(status, 200, "{page}");
+    let actions: Vec<String> =
+        page["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_owned()).collect();
+    for a in
+        ["incident.read", "incident.timeline_read", "incident.notifications_read", "report.read", "audit.reads_read"]
+    {
+        assert!(actions.iter().any(|x| x == a), "{a} missing from {actions:?}");
+    }
+    let (_, _, me) = parts(app.get("/me", &officer).await).await;
+    let (_, _, mine) =
+        parts(app.get(&format!("/audit/reads?actor_id={}&limit=200", me["id"].as_str().unwrap()), &officer).await)
+            .await;
+    let csv = mine["items"].as_array().unwrap().iter().find(|e| e["action"] == "export.csv").expect("the CSV export");
+    assert_eq!(csv["details"]["from"], "2026-01-01", "{csv}");
+    assert_eq!(csv["details"]["to"], "2026-12-31", "{csv}");
+    assert!(csv["mac"].as_str().is_some_and(|m| m.len() == 64) && csv["keyed"] == true, "{csv}");
+    // Reporters do not read the log of reads.
+    let reporter = app.login(TOKYO_REPORTER).await;
+    assert_problem(app.get("/audit/reads", &reporter).await, 403).await;
+});
+
+db_test!(an_export_for_the_police_verifies_on_its_own_and_a_changed_copy_does_not, |app| async move {
+    let id = some_activity(&app).await;
+    let file = app.dir.path().join("extract.json");
+    let out = file.to_str().unwrap().to_owned();
+    let (code, stdout, stderr) = run_cli(&app, &["audit", "export", "--out", &out, "--incident", &id]).await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let (code, stdout, stderr) = run_cli(&app, &["audit", "verify", "--extract", &out]).await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("intact"), "{stdout}");
+    let mut x: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert!(x["entries"].as_array().unwrap().iter().all(|e| e["chain"] == format!("incident:{id}")), "one incident");
+    assert!(!x["checkpoints"].as_array().unwrap().is_empty(), "the extract carries its checkpoint");
+    // A changed copy: one entry's action rewritten.
+    x["entries"][0]["action"] = json!("incident.nothing");
+    std::fs::write(&file, serde_json::to_vec(&x).unwrap()).unwrap();
+    let (code, stdout, _) = run_cli(&app, &["audit", "verify", "--extract", &out]).await;
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("BROKEN") && stdout.contains(&format!("incident:{id}")), "{stdout}");
 });

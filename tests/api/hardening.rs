@@ -51,7 +51,7 @@ async fn cors_allows_only_the_configured_origins() {
 async fn each_client_has_its_own_allowance_and_behind_a_proxy_a_spoofed_address_does_not_help() {
     let app = spawn_app_with(Backend::Sqlite, |s| {
         s.rate_limit_per_minute = 3;
-        s.trusted_proxy_header = Some("x-forwarded-for".into());
+        s.trusted_proxies = vec!["127.0.0.1/32".into()];
     })
     .await
     .unwrap();

@@ -18,6 +18,8 @@ use serde_json::{json, Value};
 
 /// The JWT secret every test server signs with (40 characters).
 pub const JWT_SECRET: &str = "test-secret-0123456789-abcdefghijklmnopq";
+/// The audit key of every test server (kept, as in production, outside the database).
+pub const AUDIT_KEY: &str = "test-audit-key-0123456789-abcdefghijklmn";
 
 /// Which database engine a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,6 +172,7 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
         database_url: Secret::new(database_url.clone()),
         mail_url: Secret::new(format!("file://{}", dir.path().join("outbox").display())),
         jwt_secret: Some(Secret::new(JWT_SECRET)),
+        audit_key: Some(Secret::new(AUDIT_KEY)),
         ..Settings::default()
     };
     settings.auth.login_per_minute = 1000;
@@ -183,9 +186,10 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
     tokio::spawn(app.run_until_stopped());
 
     let pool = state.pool.clone();
+    let key = state.audit_key.clone();
     let creds = tokio::task::spawn_blocking(move || {
         let mut conn = pool.get().expect("a pooled connection");
-        hikeshi::demo::seed(&mut conn).expect("the demo fixture seeds")
+        hikeshi::db::audit::with_key(key, || hikeshi::demo::seed(&mut conn)).expect("the demo fixture seeds")
     })
     .await
     .expect("seeding task")
@@ -412,6 +416,7 @@ pub async fn spawn_app_on_same_database(first: &TestApp, configure: impl FnOnce(
         database_url: Secret::new(first.database_url.clone()),
         mail_url: Secret::new(format!("file://{}", dir.path().join("outbox").display())),
         jwt_secret: Some(Secret::new(JWT_SECRET)),
+        audit_key: Some(Secret::new(AUDIT_KEY)),
         ..Settings::default()
     };
     settings.auth.login_per_minute = 1000;

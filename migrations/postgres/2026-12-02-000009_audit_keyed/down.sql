@@ -1,0 +1,11 @@
+DROP TRIGGER audit_checkpoints_no_truncate ON audit_checkpoints;
+DROP TRIGGER audit_checkpoints_append_only ON audit_checkpoints;
+DROP TRIGGER audit_reads_no_truncate ON audit_reads;
+DROP TRIGGER audit_reads_append_only ON audit_reads;
+DROP TRIGGER audit_log_no_truncate ON audit_log;
+DROP TRIGGER audit_log_append_only ON audit_log;
+DROP FUNCTION hikeshi_append_only();
+DROP TABLE audit_checkpoints;
+DROP TABLE audit_reads;
+ALTER TABLE audit_heads DROP COLUMN checkpointed_seq;
+ALTER TABLE audit_log DROP COLUMN keyed;

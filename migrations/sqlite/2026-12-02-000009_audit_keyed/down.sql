@@ -1,0 +1,10 @@
+DROP TRIGGER audit_log_no_update;
+DROP TRIGGER audit_log_no_delete;
+DROP TRIGGER audit_reads_no_update;
+DROP TRIGGER audit_reads_no_delete;
+DROP TRIGGER audit_checkpoints_no_update;
+DROP TRIGGER audit_checkpoints_no_delete;
+DROP TABLE audit_checkpoints;
+DROP TABLE audit_reads;
+ALTER TABLE audit_heads DROP COLUMN checkpointed_seq;
+ALTER TABLE audit_log DROP COLUMN keyed;
