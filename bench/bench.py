@@ -150,7 +150,7 @@ class Server:
             HIKESHI_JWT_SECRET="bench-" + "x" * 40,
             HIKESHI_RATE_LIMIT_PER_MINUTE="0",
             HIKESHI_AUTH__LOGIN_PER_MINUTE="100000",
-            HIKESHI_AUTH__LOCKOUT_THRESHOLD="1000",
+            HIKESHI_AUTH__THROTTLE_AFTER="1000",
             HIKESHI_AUTH__ACCESS_TOKEN_SECONDS="3600",
             HIKESHI_WORKER__ENABLED="true" if worker else "false",
             HIKESHI_MAIL_URL=mail_url or f"file://{RESULTS}/outbox-{name}",
