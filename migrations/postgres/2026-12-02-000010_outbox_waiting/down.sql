@@ -1,0 +1,2 @@
+DROP INDEX notifications_waiting_since;
+DROP INDEX notifications_waiting;
