@@ -511,15 +511,16 @@ pub fn list_items(
         .collect()
 }
 
-/// Untriaged incidents (their priority grows with waiting time).
-pub fn untriaged(conn: &mut AnyConnection) -> DbResult<Vec<Incident>> {
-    incidents::table
+/// A page of untriaged incidents (their priority grows with waiting time), in id order after `after`.
+pub fn untriaged(conn: &mut AnyConnection, after: Option<&str>, limit: i64) -> DbResult<Vec<Incident>> {
+    let mut q = incidents::table
         .filter(incidents::status.eq(IncidentStatus::Reported.as_str()))
         .select(IncidentRow::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(from_row)
-        .collect()
+        .into_boxed();
+    if let Some(a) = after {
+        q = q.filter(incidents::id.gt(a.to_owned()));
+    }
+    q.order(incidents::id.asc()).literal_limit(limit).load(conn)?.into_iter().map(from_row).collect()
 }
 
 /// A hospital's incidents whose deadlines still run (not closed, not withdrawn).

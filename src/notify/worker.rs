@@ -140,6 +140,43 @@ pub async fn outbox_loop(state: web::Data<AppState>, mailer: Mailer, mut stop: w
     }
 }
 
+/// The waiting time adds to an untriaged incident's priority hour by hour. They are read `page` at a
+/// time (all at once, a campaign's thousands of them held the whole result twice in memory, and the
+/// allocator kept it: heaptrack), each page with its hospitals in one more statement, and only
+/// priorities that changed are written. Returns how many changed.
+pub fn refresh_untriaged(
+    conn: &mut AnyConnection,
+    settings: &crate::config::Settings,
+    now: chrono::DateTime<chrono::Utc>,
+    page: i64,
+) -> anyhow::Result<usize> {
+    let mut changed = 0;
+    let mut after: Option<String> = None;
+    loop {
+        let incidents = db::incidents::untriaged(conn, after.as_deref(), page)?;
+        let hospital_ids: Vec<&str> = incidents.iter().map(|i| i.hospital_id.as_str()).collect();
+        let hospitals = db::orgs::by_ids(conn, &hospital_ids)?;
+        let full = incidents.len() as i64 == page;
+        after = incidents.last().map(|i| i.id.clone());
+        for mut i in incidents {
+            if let Some(h) = hospitals.get(&i.hospital_id) {
+                let p = crate::api::incidents::priority_of(&i, h, settings, now);
+                if p != i.priority {
+                    i.priority = p;
+                    db::incidents::set_priority(conn, &i.id, &i.priority)?;
+                    changed += 1;
+                }
+            }
+        }
+        if !full {
+            return Ok(changed);
+        }
+    }
+}
+
+/// Untriaged incidents read per statement by housekeeping: bounds its memory (about 2.5 MB a page).
+const UNTRIAGED_PAGE: i64 = 500;
+
 /// One housekeeping pass: reminders, overdue notices, priorities of waiting incidents, an audit
 /// checkpoint when one is due, old sign-in failures, gauges.
 pub fn housekeeping_once(conn: &mut AnyConnection, state: &AppState) -> anyhow::Result<usize> {
@@ -181,20 +218,7 @@ pub fn housekeeping_once(conn: &mut AnyConnection, state: &AppState) -> anyhow::
             Ok(usize::from(outbox::obligation_notice(c, settings, &i, &h, &o, true)?))
         })?;
     }
-    // The waiting time adds to an untriaged incident's priority hour by hour: the incidents and their
-    // hospitals are read in two statements, and only priorities that changed are written.
-    let untriaged = db::incidents::untriaged(conn)?;
-    let hospital_ids: Vec<&str> = untriaged.iter().map(|i| i.hospital_id.as_str()).collect();
-    let hospitals = db::orgs::by_ids(conn, &hospital_ids)?;
-    for mut i in untriaged {
-        if let Some(h) = hospitals.get(&i.hospital_id) {
-            let p = crate::api::incidents::priority_of(&i, h, settings, now);
-            if p != i.priority {
-                i.priority = p;
-                db::incidents::set_priority(conn, &i.id, &i.priority)?;
-            }
-        }
-    }
+    refresh_untriaged(conn, settings, now, UNTRIAGED_PAGE)?;
     let due = db::audit::last_checkpoint_at(conn)?
         .is_none_or(|at| now - at >= Duration::seconds(settings.audit_checkpoint_seconds));
     if due {

@@ -506,3 +506,33 @@ backend_test!(the_age_of_the_oldest_waiting_notification_is_a_gauge, |backend| a
     let age = gauge(metrics().await);
     assert!((600..700).contains(&age), "oldest waiting for {age} s");
 });
+
+db_test!(waiting_untriaged_incidents_gain_priority_page_by_page, |app| async move {
+    let token = app.login(TOKYO_REPORTER).await;
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        ids.push(file(&app, &token, &ransomware_filing(4)).await.0);
+    }
+    // Filed three hours ago and still untriaged.
+    {
+        use diesel::prelude::*;
+        use hikeshi::db::schema::incidents as i;
+        let then = (Utc::now() - chrono::Duration::minutes(185)).naive_utc();
+        let mut conn = app.conn();
+        diesel::update(i::table).set(i::reported_at.eq(then)).execute(&mut conn).unwrap();
+    }
+    let (state, url) = (app.state.clone(), app.database_url.clone());
+    let changed = tokio::task::spawn_blocking(move || {
+        let mut conn = hikeshi::db::AnyConnection::connect(&url).unwrap();
+        // Pages of two: five incidents take three pages.
+        hikeshi::notify::worker::refresh_untriaged(&mut conn, &state.settings, Utc::now(), 2).unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(changed, 5);
+    for id in ids {
+        let (_, _, v) = parts(app.get(&format!("/incidents/{id}"), &token).await).await;
+        let factors = v["priority"]["factors"].to_string();
+        assert!(factors.contains("untriaged_hours:3"), "{id}: {factors}");
+    }
+});
