@@ -312,7 +312,7 @@ impl Settings {
                 problems.push("HIKESHI_JWT_SECRET must be at least 32 characters".into());
             }
         }
-        if self.audit_key.as_ref().is_some_and(|k| k.expose().len() < 32) {
+        if self.audit_key.as_ref().is_some_and(|k| !k.expose().is_empty() && k.expose().len() < 32) {
             problems.push("HIKESHI_AUDIT_KEY must be at least 32 characters".into());
         }
         if self.audit_checkpoint_seconds < 1 {
@@ -344,9 +344,12 @@ impl Settings {
         self.public_url.trim_end_matches('/')
     }
 
-    /// The audit key, when one is set.
+    /// The audit key, when one is set (an empty `HIKESHI_AUDIT_KEY=` is no key).
     pub fn audit_key(&self) -> Option<std::sync::Arc<crate::db::audit::AuditKey>> {
-        self.audit_key.as_ref().map(|k| std::sync::Arc::new(crate::db::audit::AuditKey::new(k.expose())))
+        self.audit_key
+            .as_ref()
+            .filter(|k| !k.expose().is_empty())
+            .map(|k| std::sync::Arc::new(crate::db::audit::AuditKey::new(k.expose())))
     }
 }
 
@@ -385,6 +388,17 @@ mod tests {
         for needle in ["HIKESHI_BIND", "HIKESHI_PUBLIC_URL", "HIKESHI_JWT_SECRET"] {
             assert!(err.contains(needle), "{err}");
         }
+    }
+
+    #[test]
+    fn an_empty_audit_key_is_no_key_and_a_short_one_is_refused() {
+        let empty = Settings { audit_key: Some(Secret::new("")), ..Settings::default() };
+        empty.validate().expect("an empty key is no key");
+        assert!(empty.audit_key().is_none());
+        let short = Settings { audit_key: Some(Secret::new("short")), ..Settings::default() };
+        assert!(short.validate().unwrap_err().to_string().contains("HIKESHI_AUDIT_KEY"));
+        let good = Settings { audit_key: Some(Secret::new("k".repeat(32))), ..Settings::default() };
+        assert!(good.validate().is_ok() && good.audit_key().is_some());
     }
 
     #[test]

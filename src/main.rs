@@ -203,7 +203,7 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
                         println!("{}", demo::describe(&creds, settings.public_url()));
                     }
                 }
-                if settings.audit_key.is_none() {
+                if settings.audit_key().is_none() {
                     tracing::warn!("HIKESHI_AUDIT_KEY is not set: the audit trail is chained with plain SHA-256, which anyone who can write the database can recompute");
                 }
                 let app = startup::Application::build(settings.clone()).await?;
