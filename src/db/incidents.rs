@@ -511,16 +511,32 @@ pub fn list_items(
         .collect()
 }
 
-/// A page of untriaged incidents (their priority grows with waiting time), in id order after `after`.
-pub fn untriaged(conn: &mut AnyConnection, after: Option<&str>, limit: i64) -> DbResult<Vec<Incident>> {
+/// A page of untriaged incidents whose waiting-time factor is due to change by `now` (their priority
+/// grows hour by hour), in id order after `after`. The status is written into the statement so that
+/// the partial index `incidents_priority_due` serves prepared (generic) plans too.
+pub fn untriaged_due(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    after: Option<&str>,
+    limit: i64,
+) -> DbResult<Vec<Incident>> {
     let mut q = incidents::table
-        .filter(incidents::status.eq(IncidentStatus::Reported.as_str()))
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>("status = 'reported'"))
+        .filter(incidents::priority_due_at.le(ts(now)))
         .select(IncidentRow::as_select())
         .into_boxed();
     if let Some(a) = after {
         q = q.filter(incidents::id.gt(a.to_owned()));
     }
     q.order(incidents::id.asc()).literal_limit(limit).load(conn)?.into_iter().map(from_row).collect()
+}
+
+/// When an untriaged incident's priority is next due to change by itself.
+pub fn set_priority_due(conn: &mut AnyConnection, id: &str, due: DateTime<Utc>) -> DbResult<()> {
+    diesel::update(incidents::table.filter(incidents::id.eq(id)))
+        .set(incidents::priority_due_at.eq(ts(due)))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// A hospital's incidents whose deadlines still run (not closed, not withdrawn).

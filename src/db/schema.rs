@@ -114,6 +114,7 @@ diesel::table! {
         severity_overridden -> Bool,
         priority_score -> Integer,
         priority_factors -> Text,
+        priority_due_at -> Timestamp,
         routing -> Text,
         overdue_obligations -> Integer,
         detected_at -> Timestamp,

@@ -140,8 +140,8 @@ pub async fn outbox_loop(state: web::Data<AppState>, mailer: Mailer, mut stop: w
     }
 }
 
-/// The waiting time adds to an untriaged incident's priority hour by hour. They are read `page` at a
-/// time (all at once, a campaign's thousands of them held the whole result twice in memory, and the
+/// The waiting time adds to an untriaged incident's priority hour by hour. Only incidents whose next
+/// full hour has come are read (`priority_due_at`), `page` at a time (all at once, a campaign's thousands of them held the whole result twice in memory, and the
 /// allocator kept it: heaptrack), each page with its hospitals in one more statement, and only
 /// priorities that changed are written. Returns how many changed.
 pub fn refresh_untriaged(
@@ -153,7 +153,7 @@ pub fn refresh_untriaged(
     let mut changed = 0;
     let mut after: Option<String> = None;
     loop {
-        let incidents = db::incidents::untriaged(conn, after.as_deref(), page)?;
+        let incidents = db::incidents::untriaged_due(conn, now, after.as_deref(), page)?;
         let hospital_ids: Vec<&str> = incidents.iter().map(|i| i.hospital_id.as_str()).collect();
         let hospitals = db::orgs::by_ids(conn, &hospital_ids)?;
         let full = incidents.len() as i64 == page;
@@ -167,6 +167,9 @@ pub fn refresh_untriaged(
                     changed += 1;
                 }
             }
+            // The factor counts full hours since filing: it next changes at the next full hour.
+            let hours = (now - i.reported_at).num_hours().max(0);
+            db::incidents::set_priority_due(conn, &i.id, i.reported_at + Duration::hours(hours + 1))?;
         }
         if !full {
             return Ok(changed);

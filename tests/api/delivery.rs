@@ -522,17 +522,25 @@ db_test!(waiting_untriaged_incidents_gain_priority_page_by_page, |app| async mov
         diesel::update(i::table).set(i::reported_at.eq(then)).execute(&mut conn).unwrap();
     }
     let (state, url) = (app.state.clone(), app.database_url.clone());
-    let changed = tokio::task::spawn_blocking(move || {
+    let (changed, again, next_hour) = tokio::task::spawn_blocking(move || {
         let mut conn = hikeshi::db::AnyConnection::connect(&url).unwrap();
-        // Pages of two: five incidents take three pages.
-        hikeshi::notify::worker::refresh_untriaged(&mut conn, &state.settings, Utc::now(), 2).unwrap()
+        let now = Utc::now();
+        let refresh = |conn: &mut hikeshi::db::AnyConnection, at| {
+            // Pages of two: five incidents take three pages.
+            hikeshi::notify::worker::refresh_untriaged(conn, &state.settings, at, 2).unwrap()
+        };
+        let changed = refresh(&mut conn, now);
+        // Nothing is due again before the next full hour; then every one of them is.
+        let again = refresh(&mut conn, now + chrono::Duration::minutes(5));
+        let next_hour = refresh(&mut conn, now + chrono::Duration::minutes(65));
+        (changed, again, next_hour)
     })
     .await
     .unwrap();
-    assert_eq!(changed, 5);
+    assert_eq!((changed, again, next_hour), (5, 0, 5));
     for id in ids {
         let (_, _, v) = parts(app.get(&format!("/incidents/{id}"), &token).await).await;
         let factors = v["priority"]["factors"].to_string();
-        assert!(factors.contains("untriaged_hours:3"), "{id}: {factors}");
+        assert!(factors.contains("untriaged_hours:4"), "{id}: {factors}");
     }
 });
