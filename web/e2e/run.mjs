@@ -548,6 +548,19 @@ async function main() {
       await ctx.close();
     });
 
+    await step('the API documentation renders every operation under its strict Content-Security-Policy', async () => {
+      const ctx = await desktopCtx();
+      const p = await ctx.newPage();
+      watch(p, 'docs');
+      await p.goto(`${srv.base}/docs/`);
+      await p.waitForSelector('.opblock');
+      await p.click('.opblock-summary');
+      await p.waitForTimeout(500);
+      const ops = await p.$$eval('.opblock', (e) => e.length);
+      check(ops > 40, `operations shown: ${ops}`);
+      await ctx.close();
+    });
+
     await step('no Content-Security-Policy violation or script error on any page', async () => {
       check(problems.length === 0, problems.join('\n'));
     });
