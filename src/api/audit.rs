@@ -29,22 +29,24 @@ pub struct AuditQuery {
 type Fetch<T> = fn(&mut AnyConnection, Option<&str>, Option<&str>, Option<&str>, i64) -> DbResult<Vec<T>>;
 
 /// A page of `fetch` for an officer or admin, the read itself recorded as `action`.
-async fn page<T: Send + 'static>(
+async fn page<T: utoipa::ToSchema + Send + 'static>(
     state: web::Data<AppState>,
     user: AuthUser,
     q: AuditQuery,
     action: &'static str,
     fetch: Fetch<T>,
-) -> ApiResult<Vec<T>> {
+    id: fn(&T) -> String,
+) -> ApiResult<web::Json<Page<T>>> {
     require(&user, Action::ReadAudit)?;
     let limit = page_limit(q.limit)?;
     let after: Option<String> = q.cursor.as_deref().map(decode_cursor).transpose()?;
-    with_conn(&state, move |c| {
+    let rows = with_conn(&state, move |c| {
         let filter = serde_json::json!({"incident_id": q.incident_id, "actor_id": q.actor_id, "after": after});
         super::record_read(c, &user, action, q.incident_id.as_deref(), filter)?;
         Ok(fetch(c, q.incident_id.as_deref(), q.actor_id.as_deref(), after.as_deref(), limit + 1)?)
     })
-    .await
+    .await?;
+    Ok(web::Json(paginate(rows, limit, id, |e| e)))
 }
 
 /// Audit entries, oldest first.
@@ -55,9 +57,7 @@ pub async fn list(
     user: AuthUser,
     q: web::Query<AuditQuery>,
 ) -> ApiResult<web::Json<Page<AuditEntry>>> {
-    let limit = page_limit(q.limit)?;
-    let rows = page(state, user, q.into_inner(), "audit.read", db::audit::list).await?;
-    Ok(web::Json(paginate(rows, limit, |e| e.id.clone(), |e| e)))
+    page(state, user, q.into_inner(), "audit.read", db::audit::list, |e| e.id.clone()).await
 }
 
 /// Reads of incident data (detail, timeline, notifications, reports, exports, the audit itself),
@@ -69,7 +69,5 @@ pub async fn reads(
     user: AuthUser,
     q: web::Query<AuditQuery>,
 ) -> ApiResult<web::Json<Page<ReadEntry>>> {
-    let limit = page_limit(q.limit)?;
-    let rows = page(state, user, q.into_inner(), "audit.reads_read", db::audit::reads).await?;
-    Ok(web::Json(paginate(rows, limit, |e| e.id.clone(), |e| e)))
+    page(state, user, q.into_inner(), "audit.reads_read", db::audit::reads, |e| e.id.clone()).await
 }

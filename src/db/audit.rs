@@ -191,6 +191,7 @@ pub fn append(conn: &mut AnyConnection, ev: &AuditEvent<'_>) -> DbResult<()> {
     }
     use diesel::sql_types::Text;
     let chain = chain_for(ev);
+    let key = ambient_key();
     diesel::sql_query("INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (chain) DO NOTHING")
         .bind::<Text, _>(&chain)
         .bind::<Text, _>(GENESIS)
@@ -214,10 +215,8 @@ pub fn append(conn: &mut AnyConnection, ev: &AuditEvent<'_>) -> DbResult<()> {
         details: super::to_json(&ev.details),
         prev_hash: head.hash,
         hash: String::new(),
-        keyed: false,
+        keyed: key.is_some(),
     };
-    let key = ambient_key();
-    row.keyed = key.is_some();
     row.hash = entry_hash(&row, key.as_deref());
     diesel::update(audit_heads::table.filter(audit_heads::chain.eq(&chain)))
         .set(audit_heads::hash.eq(&row.hash))
