@@ -152,14 +152,12 @@ fn count_failure(
     Ok(failures == policy.after && outbox::sign_in_throttled(conn, &st.settings, user, client, failures, wait, now)?)
 }
 
-/// 429 while `client` must wait before its next attempt at `email` is even checked.
-async fn refuse_while_waiting(state: &web::Data<AppState>, email: String, client: String) -> ApiResult<()> {
-    let policy = Policy::from_settings(&state.settings.auth);
-    let wait = with_conn(state, move |conn| {
-        let now = db::now();
-        Ok(policy.must_wait(&db::sign_in::standing(conn, &email, &client, now)?, now))
-    })
-    .await?;
+/// 429 while `client` must wait before its next attempt at `email` is even checked (read on the
+/// caller's connection, beside whatever else it reads first).
+fn refuse_while_waiting(conn: &mut AnyConnection, st: &AppState, email: &str, client: &str) -> ApiResult<()> {
+    let now = db::now();
+    let wait =
+        Policy::from_settings(&st.settings.auth).must_wait(&db::sign_in::standing(conn, email, client, now)?, now);
     match wait {
         Some(w) => Err(ApiError::TooManyRequests { retry_after_seconds: w.num_seconds().max(1) as u64 }),
         None => Ok(()),
@@ -195,9 +193,12 @@ pub async fn login(
     if body.password.len() > 1024 || body.email.len() > 254 {
         return Err(generic_failure());
     }
-    refuse_while_waiting(&state, body.email.clone(), client.clone()).await?;
-    let email = body.email.clone();
-    let user = with_conn(&state, move |c| Ok(db::users::by_email(c, &email)?)).await?;
+    let (email, c, st) = (body.email.clone(), client.clone(), state.clone());
+    let user = with_conn(&state, move |conn| {
+        refuse_while_waiting(conn, &st, &email, &c)?;
+        Ok(db::users::by_email(conn, &email)?)
+    })
+    .await?;
     let dummy = state.dummy_hash.clone();
     let password = body.password.clone();
     let stored = user.as_ref().map(|u| u.password_hash.clone());
@@ -403,11 +404,13 @@ pub async fn totp_disable(
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let (_, client) = client_of(&state, &req);
-    let id = user.id.clone();
-    let (email, stored) = with_conn(&state, move |c| Ok(db::users::get(c, &id)?.map(|u| (u.email, u.password_hash))))
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    refuse_while_waiting(&state, email, client.clone()).await?;
+    let (id, c, st) = (user.id.clone(), client.clone(), state.clone());
+    let stored = with_conn(&state, move |conn| {
+        let u = db::users::get(conn, &id)?.ok_or(ApiError::NotFound)?;
+        refuse_while_waiting(conn, &st, &u.email, &c)?;
+        Ok(u.password_hash)
+    })
+    .await?;
     let password_ok = body.password.len() <= 1024 && passwords::verify_off_thread(body.password, stored).await?;
     let st = state.clone();
     let (outcome, mailed) = in_tx(&state, move |conn| {
