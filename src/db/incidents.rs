@@ -531,12 +531,57 @@ pub fn untriaged_due(
     q.order(incidents::id.asc()).literal_limit(limit).load(conn)?.into_iter().map(from_row).collect()
 }
 
-/// When an untriaged incident's priority is next due to change by itself.
-pub fn set_priority_due(conn: &mut AnyConnection, id: &str, due: DateTime<Utc>) -> DbResult<()> {
-    diesel::update(incidents::table.filter(incidents::id.eq(id)))
-        .set(incidents::priority_due_at.eq(ts(due)))
-        .execute(conn)?;
-    Ok(())
+/// One recomputed priority of an untriaged incident (housekeeping): the version it was computed
+/// from, and when it is next due to change by itself.
+pub struct PriorityChange<'a> {
+    pub id: &'a str,
+    pub version: i32,
+    pub priority: &'a Priority,
+    pub due_at: DateTime<Utc>,
+}
+
+/// Writes a page of recomputed priorities in one statement (the rows travel as one JSON array).
+/// A row is written only while the incident is still untriaged and at the version it was computed
+/// from: a concurrent edit wins, and the incident, still due, is recomputed on the next pass.
+/// Returns how many rows were written.
+pub fn set_priorities(conn: &mut AnyConnection, changes: &[PriorityChange<'_>]) -> DbResult<usize> {
+    if changes.is_empty() {
+        return Ok(0);
+    }
+    let rows: Vec<serde_json::Value> = changes
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "id": c.id,
+                "version": c.version,
+                "score": c.priority.score,
+                "factors": to_json(&c.priority.factors),
+                // The text form diesel stores on SQLite (compared as text there), also read by PostgreSQL.
+                "due": ts(c.due_at).format("%Y-%m-%d %H:%M:%S%.f").to_string(),
+            })
+        })
+        .collect();
+    let rows = to_json(&rows);
+    let n = match conn {
+        AnyConnection::Postgresql(c) => diesel::sql_query(
+            "UPDATE incidents AS i SET priority_score = (v->>'score')::integer, priority_factors = v->>'factors', \
+             priority_due_at = (v->>'due')::timestamp \
+             FROM jsonb_array_elements($1::jsonb) AS v \
+             WHERE i.id = v->>'id' AND i.version = (v->>'version')::integer AND i.status = 'reported'",
+        )
+        .bind::<diesel::sql_types::Text, _>(rows)
+        .execute(c)?,
+        AnyConnection::Sqlite(c) => diesel::sql_query(
+            "UPDATE incidents SET priority_score = v.value->>'score', priority_factors = v.value->>'factors', \
+             priority_due_at = v.value->>'due' \
+             FROM json_each($1) AS v \
+             WHERE incidents.id = v.value->>'id' AND incidents.version = v.value->>'version' \
+             AND incidents.status = 'reported'",
+        )
+        .bind::<diesel::sql_types::Text, _>(rows)
+        .execute(c)?,
+    };
+    Ok(n)
 }
 
 /// A hospital's incidents whose deadlines still run (not closed, not withdrawn).

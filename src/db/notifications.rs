@@ -208,9 +208,13 @@ pub fn claim_due(conn: &mut AnyConnection, now: DateTime<Utc>, lease: Duration, 
     })
 }
 
-pub fn mark_sent(conn: &mut AnyConnection, id: &str) -> DbResult<()> {
+/// Marks delivered messages sent, in one statement.
+pub fn mark_sent(conn: &mut AnyConnection, ids: &[&str]) -> DbResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
     let now = ts(super::now());
-    diesel::update(notifications::table.filter(notifications::id.eq(id)))
+    diesel::update(notifications::table.filter(notifications::id.eq_any(ids)))
         .set((
             notifications::status.eq(NotificationStatus::Sent.as_str()),
             notifications::sent_at.eq(Some(now)),
@@ -244,12 +248,42 @@ pub fn mark_failed(
     Ok(status)
 }
 
+/// Every column of a row but the bodies, which lists never show (empty strings in their place, so
+/// an incident's list holds subjects and states, not every letter sent about it).
+macro_rules! without_bodies {
+    () => {
+        (
+            notifications::id,
+            notifications::incident_id,
+            notifications::kind,
+            notifications::authority,
+            notifications::contact_id,
+            notifications::dedup_key,
+            notifications::recipients,
+            notifications::locale,
+            notifications::subject,
+            diesel::dsl::sql::<diesel::sql_types::Text>("''"),
+            diesel::dsl::sql::<diesel::sql_types::Text>("''"),
+            notifications::message_id,
+            notifications::status,
+            notifications::attempts,
+            notifications::next_attempt_at,
+            notifications::locked_until,
+            notifications::last_error,
+            notifications::sent_at,
+            notifications::created_at,
+            notifications::updated_at,
+        )
+    };
+}
+
+/// An incident's notifications, oldest first, without their bodies.
 pub fn for_incident(conn: &mut AnyConnection, incident_id: &str) -> DbResult<Vec<Notification>> {
     notifications::table
         .filter(notifications::incident_id.eq(incident_id))
-        .select(NotificationRow::as_select())
+        .select(without_bodies!())
         .order(notifications::id.asc())
-        .load(conn)?
+        .load::<NotificationRow>(conn)?
         .into_iter()
         .map(|r| decode(r).map(|c| c.n))
         .collect()
@@ -258,8 +292,8 @@ pub fn for_incident(conn: &mut AnyConnection, incident_id: &str) -> DbResult<Vec
 pub fn get(conn: &mut AnyConnection, id: &str) -> DbResult<Option<Notification>> {
     notifications::table
         .filter(notifications::id.eq(id))
-        .select(NotificationRow::as_select())
-        .first(conn)
+        .select(without_bodies!())
+        .first::<NotificationRow>(conn)
         .optional()?
         .map(|r| decode(r).map(|c| c.n))
         .transpose()

@@ -258,10 +258,13 @@ impl Mailer {
     }
 }
 
+/// Connections to the SMTP server at most, and so sends in flight per worker.
+pub const SMTP_CONNECTIONS: usize = 8;
+
 fn finish_smtp(builder: AsyncSmtpTransportBuilder, u: SmtpUrl) -> Transport {
     let builder = builder
         .timeout(Some(SMTP_TIMEOUT))
-        .pool_config(PoolConfig::new().max_size(4).idle_timeout(Duration::from_secs(60)));
+        .pool_config(PoolConfig::new().max_size(SMTP_CONNECTIONS as u32).idle_timeout(Duration::from_secs(60)));
     let builder = match u.user {
         Some(user) => builder.credentials(Credentials::new(user, u.password.unwrap_or_default())),
         None => builder,

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 use crate::db::{self, notifications, AnyConnection};
 use crate::domain::NotificationStatus;
-use crate::notify::mailer::{Mailer, OutgoingEmail};
+use crate::notify::mailer::{Mailer, OutgoingEmail, SMTP_CONNECTIONS};
 use crate::notify::outbox;
 use crate::state::AppState;
 
@@ -36,83 +36,111 @@ pub fn backoff(attempts: i32, base: i64, max: i64) -> Duration {
     Duration::milliseconds((exp as f64 * 1000.0 * jitter) as i64)
 }
 
-/// Claims and sends one batch, recording each result as soon as its send finishes (so a slow
-/// server cannot hold finished results past the lease); returns how many were claimed.
+/// Messages claimed in one trip to the database. Bounds what a sender holds: at most this many
+/// messages (subject, recipients, text and HTML bodies) per worker.
+pub const CLAIM_BATCH: i64 = 64;
+/// Results written in one transaction at most (fewer when fewer are ready: nothing waits to fill it).
+const RECORD_BATCH: usize = 32;
+
+/// Claims and sends one batch, `SMTP_CONNECTIONS` at a time, while the results that are ready are
+/// recorded together in one transaction (so the database sees one commit per group of sends, not
+/// one per e-mail, and a slow server cannot hold finished results past the lease); returns how many
+/// were claimed. A message sent but not recorded (the database went away) is sent again when its
+/// lease ends: delivery is at least once, and the Message-ID lets the receiver discard the copy.
 pub async fn drain_once(state: &web::Data<AppState>, mailer: &Mailer) -> anyhow::Result<usize> {
     let lease = Duration::seconds(state.settings.worker.lease_seconds);
-    let batch = blocking(state, move |c| Ok(notifications::claim_due(c, db::now(), lease, 16)?)).await?;
+    let batch = blocking(state, move |c| Ok(notifications::claim_due(c, db::now(), lease, CLAIM_BATCH)?)).await?;
     let n = batch.len();
-    let results: Vec<anyhow::Result<()>> = futures_util::stream::iter(batch)
-        .map(|claimed| async move {
-            let email = OutgoingEmail {
-                message_id: claimed.n.message_id.clone(),
-                to: claimed.n.recipients.clone(),
-                subject: claimed.n.subject.clone(),
-                text: claimed.body_text,
-                html: claimed.body_html,
-            };
-            let result = mailer.send(&email).await;
-            record(state, claimed.n, result).await
-        })
-        .buffer_unordered(8)
-        .collect()
-        .await;
-    for r in results {
-        r?;
-    }
-    Ok(n)
+    // Bounded: a sender waits for the recorder rather than piling results up in memory.
+    let (tx, mut rx) = tokio::sync::mpsc::channel(RECORD_BATCH);
+    let send_all = async move {
+        futures_util::stream::iter(batch)
+            .for_each_concurrent(SMTP_CONNECTIONS, |claimed| {
+                let tx = tx.clone();
+                async move {
+                    let email = OutgoingEmail {
+                        message_id: claimed.n.message_id.clone(),
+                        to: claimed.n.recipients.clone(),
+                        subject: claimed.n.subject.clone(),
+                        text: claimed.body_text,
+                        html: claimed.body_html,
+                    };
+                    let result = mailer.send(&email).await;
+                    // The receiver lives until every sender has finished.
+                    let _ = tx.send((claimed.n, result)).await;
+                }
+            })
+            .await;
+    };
+    let record_all = async {
+        let mut ready = Vec::with_capacity(RECORD_BATCH);
+        let mut outcome = Ok(());
+        while rx.recv_many(&mut ready, RECORD_BATCH).await > 0 {
+            if let Err(e) = record(state, std::mem::take(&mut ready)).await {
+                outcome = Err(e); // keep recording the others; the lease brings these back
+            }
+        }
+        outcome
+    };
+    let ((), recorded) = tokio::join!(send_all, record_all);
+    recorded.map(|()| n)
 }
 
+type SendResult = Result<(), crate::notify::mailer::SendError>;
+
+/// Records a group of finished sends in one transaction: the delivered in one statement (and the
+/// MHLW initial report's obligation fulfilled by its Message-ID), each failure with its retry time
+/// or as dead (officers alerted).
 async fn record(
     state: &web::Data<AppState>,
-    note: notifications::Notification,
-    result: Result<(), crate::notify::mailer::SendError>,
+    results: Vec<(notifications::Notification, SendResult)>,
 ) -> anyhow::Result<()> {
-    let st = state.clone();
-    let w = state.settings.worker.clone();
-    match result {
-        Ok(()) => {
-            state.metrics.notifications_sent.inc();
-            blocking(state, move |c| {
-                c.write_transaction(|c| {
-                    notifications::mark_sent(c, &note.id)?;
-                    if note.kind == "authority_report" && note.authority == Some(crate::domain::Authority::Mhlw) {
-                        if let Some(i) = &note.incident_id {
-                            db::obligations::fulfil_kind(
-                                c,
-                                i,
-                                crate::domain::ObligationKind::MhlwInitial,
-                                &note.message_id,
-                            )?;
-                        }
-                    }
-                    Ok::<_, db::DbError>(())
-                })?;
-                Ok(())
-            })
-            .await
-        }
-        Err(e) => {
-            state.metrics.notifications_failed.inc();
-            tracing::warn!(notification = %note.id, attempts = note.attempts, error = %e, "delivery failed");
-            let dead = e.is_permanent() || note.attempts >= w.max_attempts;
-            let next = db::now() + backoff(note.attempts, w.backoff_base_seconds, w.backoff_max_seconds);
-            let msg = e.to_string();
-            blocking(state, move |c| {
-                c.write_transaction(|c| {
-                    let status = notifications::mark_failed(c, &note.id, &msg, next, dead)?;
-                    if status == NotificationStatus::Dead {
-                        if let Some(n) = notifications::get(c, &note.id)? {
-                            outbox::dead_letter(c, &st.settings, &n)?;
-                        }
-                    }
-                    Ok::<_, db::DbError>(())
-                })?;
-                Ok(())
-            })
-            .await
+    let w = &state.settings.worker;
+    let mut sent = Vec::new();
+    let mut failed = Vec::new();
+    for (note, result) in results {
+        match result {
+            Ok(()) => sent.push(note),
+            Err(e) => {
+                tracing::warn!(notification = %note.id, attempts = note.attempts, error = %e, "delivery failed");
+                let dead = e.is_permanent() || note.attempts >= w.max_attempts;
+                let next = db::now() + backoff(note.attempts, w.backoff_base_seconds, w.backoff_max_seconds);
+                failed.push((note, e.to_string(), next, dead));
+            }
         }
     }
+    state.metrics.notifications_sent.inc_by(sent.len() as u64);
+    state.metrics.notifications_failed.inc_by(failed.len() as u64);
+    let st = state.clone();
+    blocking(state, move |c| {
+        c.write_transaction(|c| {
+            let ids: Vec<&str> = sent.iter().map(|n| n.id.as_str()).collect();
+            notifications::mark_sent(c, &ids)?;
+            for note in &sent {
+                if note.kind == "authority_report" && note.authority == Some(crate::domain::Authority::Mhlw) {
+                    if let Some(i) = &note.incident_id {
+                        db::obligations::fulfil_kind(
+                            c,
+                            i,
+                            crate::domain::ObligationKind::MhlwInitial,
+                            &note.message_id,
+                        )?;
+                    }
+                }
+            }
+            for (note, msg, next, dead) in &failed {
+                let status = notifications::mark_failed(c, &note.id, msg, *next, *dead)?;
+                if status == NotificationStatus::Dead {
+                    if let Some(n) = notifications::get(c, &note.id)? {
+                        outbox::dead_letter(c, &st.settings, &n)?;
+                    }
+                }
+            }
+            Ok::<_, db::DbError>(())
+        })?;
+        Ok(())
+    })
+    .await
 }
 
 /// Sends until told to stop; wakes on enqueue (same process) or every poll interval.
@@ -141,9 +169,10 @@ pub async fn outbox_loop(state: web::Data<AppState>, mailer: Mailer, mut stop: w
 }
 
 /// The waiting time adds to an untriaged incident's priority hour by hour. Only incidents whose next
-/// full hour has come are read (`priority_due_at`), `page` at a time (all at once, a campaign's thousands of them held the whole result twice in memory, and the
-/// allocator kept it: heaptrack), each page with its hospitals in one more statement, and only
-/// priorities that changed are written. Returns how many changed.
+/// full hour has come are read (`priority_due_at`), `page` at a time (read all at once, a campaign's
+/// thousands were held whole in memory and the allocator kept them: heaptrack); per page, one more
+/// statement reads their hospitals and one writes every new priority and due time. Returns how many
+/// priorities changed.
 pub fn refresh_untriaged(
     conn: &mut AnyConnection,
     settings: &crate::config::Settings,
@@ -158,19 +187,30 @@ pub fn refresh_untriaged(
         let hospitals = db::orgs::by_ids(conn, &hospital_ids)?;
         let full = incidents.len() as i64 == page;
         after = incidents.last().map(|i| i.id.clone());
-        for mut i in incidents {
-            if let Some(h) = hospitals.get(&i.hospital_id) {
-                let p = crate::api::incidents::priority_of(&i, h, settings, now);
-                if p != i.priority {
-                    i.priority = p;
-                    db::incidents::set_priority(conn, &i.id, &i.priority)?;
-                    changed += 1;
+        let priorities: Vec<_> = incidents
+            .iter()
+            .map(|i| {
+                hospitals
+                    .get(&i.hospital_id)
+                    .map_or_else(|| i.priority.clone(), |h| crate::api::incidents::priority_of(i, h, settings, now))
+            })
+            .collect();
+        let writes: Vec<db::incidents::PriorityChange<'_>> = incidents
+            .iter()
+            .zip(&priorities)
+            .map(|(i, p)| {
+                changed += usize::from(*p != i.priority);
+                // The factor counts full hours since filing: it next changes at the next full hour.
+                let hours = (now - i.reported_at).num_hours().max(0);
+                db::incidents::PriorityChange {
+                    id: &i.id,
+                    version: i.version,
+                    priority: p,
+                    due_at: i.reported_at + Duration::hours(hours + 1),
                 }
-            }
-            // The factor counts full hours since filing: it next changes at the next full hour.
-            let hours = (now - i.reported_at).num_hours().max(0);
-            db::incidents::set_priority_due(conn, &i.id, i.reported_at + Duration::hours(hours + 1))?;
-        }
+            })
+            .collect();
+        db::incidents::set_priorities(conn, &writes)?;
         if !full {
             return Ok(changed);
         }
