@@ -55,10 +55,22 @@ pub const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; \
 
 /// `/metrics` answers only its bearer token when `HIKESHI_METRICS_TOKEN` is set; `/docs/` carries
 /// its Content-Security-Policy.
+/// Open connections per worker at most (actix-web's default is 25,000); more wait in the listen queue.
+pub const MAX_CONNECTIONS_PER_WORKER: usize = 1024;
+
 async fn guard_metrics_and_docs(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    // A method nothing here answers is refused before the request metrics see it: each method
+    // name would otherwise become a series of its own (a label without bound).
+    use actix_web::http::Method;
+    const KNOWN: [Method; 7] =
+        [Method::GET, Method::HEAD, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS];
+    if !KNOWN.contains(req.method()) {
+        let refused = ApiError::MethodNotAllowed { allow: "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS" };
+        return Ok(req.error_response(refused).map_into_right_body());
+    }
     if req.path() == "/metrics" {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         if let Some(token) = state.as_ref().and_then(|s| s.settings.metrics_token.as_ref()) {
@@ -186,6 +198,8 @@ impl Application {
                 .default_service(web::to(not_found))
         })
         .workers(workers)
+        // Bounds the request bodies held at once (each at most `max_body_bytes`).
+        .max_connections(MAX_CONNECTIONS_PER_WORKER)
         .worker_max_blocking_threads(blocking)
         .listen(listener)?
         .shutdown_timeout(30)

@@ -2,33 +2,72 @@
 //! behind a reverse proxy listed in `trusted_proxies`, the address that proxy forwarded.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use actix_web::HttpRequest;
 use ipnet::IpNet;
 
+/// Clients tracked at most (about 48 bytes each: 5 MB). A spray of addresses beyond it, once the
+/// expired windows are forgotten, shares one bucket: new clients are limited together rather than
+/// the map growing without end.
+pub const MAX_CLIENTS: usize = 100_000;
+
 pub struct RateLimiter {
     per_window: u32,
     window: Duration,
-    buckets: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    buckets: Mutex<Buckets>,
 }
+
+struct Buckets {
+    windows: HashMap<IpAddr, (Instant, u32)>,
+    pruned_at: Instant,
+}
+
+/// The key a client is counted under: an IPv4 address, or the /64 network of an IPv6 address (one
+/// subscriber usually holds a whole /64, so single addresses would be free to rotate).
+fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX))),
+        },
+        v4 => v4,
+    }
+}
+
+/// The bucket shared by the clients that arrive while the map is full.
+const OVERFLOW: IpAddr = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
 
 impl RateLimiter {
     pub fn new(per_window: u32, window: Duration) -> Self {
-        RateLimiter { per_window, window, buckets: Mutex::new(HashMap::new()) }
+        let buckets = Buckets { windows: HashMap::new(), pruned_at: Instant::now() };
+        RateLimiter { per_window, window, buckets: Mutex::new(buckets) }
     }
 
     /// Counts one attempt; `Err(seconds)` when the client must wait.
     pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
+        self.check_bounded(ip, MAX_CLIENTS)
+    }
+
+    fn check_bounded(&self, ip: IpAddr, max_clients: usize) -> Result<(), u64> {
         let now = Instant::now();
         let mut b = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        if b.len() > 100_000 {
-            // Bounded memory under a spray of addresses: forget expired windows.
-            b.retain(|_, (start, _)| now.duration_since(*start) < self.window);
+        let mut key = client_key(ip);
+        if b.windows.len() >= max_clients && !b.windows.contains_key(&key) {
+            // Forget expired windows, at most once a window (a scan of the map under the lock).
+            if now.duration_since(b.pruned_at) >= self.window {
+                let window = self.window;
+                b.windows.retain(|_, (start, _)| now.duration_since(*start) < window);
+                b.windows.shrink_to_fit();
+                b.pruned_at = now;
+            }
+            if b.windows.len() >= max_clients {
+                key = OVERFLOW;
+            }
         }
-        let entry = b.entry(ip).or_insert((now, 0));
+        let entry = b.windows.entry(key).or_insert((now, 0));
         if now.duration_since(entry.0) >= self.window {
             *entry = (now, 0);
         }
@@ -38,6 +77,11 @@ impl RateLimiter {
         }
         entry.1 += 1;
         Ok(())
+    }
+
+    #[cfg(test)]
+    fn clients(&self) -> usize {
+        self.buckets.lock().unwrap_or_else(|p| p.into_inner()).windows.len()
     }
 }
 
@@ -88,6 +132,35 @@ mod tests {
         }
         assert!(l.check(a).is_err());
         assert!(l.check(b).is_ok());
+    }
+
+    #[test]
+    fn a_spray_of_addresses_is_held_to_the_bound_and_shares_one_allowance() {
+        let l = RateLimiter::new(3, Duration::from_secs(60));
+        let max = 50;
+        for i in 0..max as u32 {
+            assert!(l.check_bounded(IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + i)), max).is_ok());
+        }
+        // Beyond the bound (nothing has expired yet) every new address counts against one bucket.
+        let extra: Vec<IpAddr> = (0..4u32).map(|i| IpAddr::from(std::net::Ipv4Addr::from(0x0b00_0000 + i))).collect();
+        assert!(extra[..3].iter().all(|ip| l.check_bounded(*ip, max).is_ok()));
+        assert!(l.check_bounded(extra[3], max).is_err(), "the shared bucket is spent");
+        assert_eq!(l.clients(), max + 1);
+        // Clients already known keep their own allowance.
+        assert!(l.check_bounded(IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000)), max).is_ok());
+    }
+
+    #[test]
+    fn addresses_of_one_ipv6_subscriber_count_together() {
+        let l = RateLimiter::new(2, Duration::from_secs(60));
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert!(l.check(a).is_ok() && l.check(b).is_ok());
+        assert!(l.check(a).is_err(), "the same /64");
+        assert!(l.check(c).is_ok(), "another /64");
+        let mapped: IpAddr = "::ffff:192.0.2.1".parse().unwrap();
+        assert_eq!(client_key(mapped), "192.0.2.1".parse::<IpAddr>().unwrap());
     }
 
     #[test]
