@@ -26,7 +26,7 @@ BENCH = os.path.join(ROOT, "bench")
 OUT = os.path.join(BENCH, "results")
 # Working files (databases, credentials, scripts, logs) per mode, so that a smoke run never
 # disturbs a full one; the figures go to results/latest.json (full) or latest-tiny.json.
-RESULTS = os.path.join(OUT, "tiny" if "--tiny" in sys.argv else "full")
+RESULTS = os.path.join(OUT, ("scale-" if "--scale" in sys.argv else "") + ("tiny" if "--tiny" in sys.argv else "full"))
 HIKESHI = os.path.join(ROOT, "target", "release", "hikeshi")
 SEED = os.path.join(ROOT, "target", "release", "examples", "bench_seed")
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
@@ -440,15 +440,11 @@ def run_wrk(base, env, clients, seconds, threads=2):
 # Time to notify
 
 
-def notify_run(creds_path):
-    db = "hikeshi_bench_notify_tiny" if TINY else "hikeshi_bench_notify"
-    url = fresh_db(db)
-    seed(url, 0, creds=creds_path)
-    creds = json.load(open(creds_path))
+def smtp_sink(log_path):
+    """A real SMTP server (aiosmtpd) on a free port that logs each accepted message; (process, port)."""
     port = free_port()
-    sink_log = os.path.join(RESULTS, "smtp-accepted.log")
-    open(sink_log, "w").close()
-    sink = subprocess.Popen([SYS_PYTHON, os.path.join(BENCH, "smtp_sink.py"), str(port), sink_log],
+    open(log_path, "w").close()
+    sink = subprocess.Popen([SYS_PYTHON, os.path.join(BENCH, "smtp_sink.py"), str(port), log_path],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     PROCS.append(sink)
     for _ in range(100):
@@ -457,7 +453,23 @@ def notify_run(creds_path):
             break
         except OSError:
             time.sleep(0.1)
-    srv = Server("notify", url, worker=True, mail_url=f"smtp://127.0.0.1:{port}")
+    return sink, port
+
+
+def notify_run(creds_path, db=None):
+    """Filings at `notify_rate` per second, each timed until its last e-mail reached the SMTP server.
+    With `db`, on that (seeded) database, its outbox first emptied; otherwise on a fresh one."""
+    if db is None:
+        db = "hikeshi_bench_notify_tiny" if TINY else "hikeshi_bench_notify"
+        url = fresh_db(db)
+        seed(url, 0, creds=creds_path)
+    else:
+        url = f"{PG}/{db}"
+        outbox_sent(db)
+    creds = json.load(open(creds_path))
+    sink_log = os.path.join(RESULTS, "smtp-accepted.log")
+    sink, port = smtp_sink(sink_log)
+    srv = Server(f"notify-{db}", url, worker=True, mail_url=f"smtp://127.0.0.1:{port}")
     token = srv.login(creds["reporter"])
     filed, lock = {}, threading.Lock()
 
@@ -503,6 +515,141 @@ def notify_run(creds_path):
     return {"filed": len(filed), "emails": len(owner), "delivered": sum(m in accepted for m in owner),
             "p50_ms": pct(delays, 0.5), "p99_ms": pct(delays, 0.99), "max_ms": delays[-1] if delays else None,
             "server_memory": mem}
+
+
+def outbox_sent(db, keep=0):
+    """Records every waiting notification as sent except the `keep` due first (a backlog of that size)."""
+    psql(db, "UPDATE notifications SET status = 'sent', sent_at = now() AT TIME ZONE 'utc', locked_until = NULL "
+             "WHERE status IN ('pending', 'failed') AND id NOT IN (SELECT id FROM notifications "
+             f"WHERE status IN ('pending', 'failed') ORDER BY next_attempt_at, id LIMIT {keep})")
+    return int(psql(db, "SELECT count(*) FROM notifications WHERE status IN ('pending', 'failed')"))
+
+
+def sender_run(db, pending, transport, first):
+    """The outbox sender's rate with `pending` messages waiting: the time a worker takes to deliver
+    the `first` messages (from the first to the last recorded as sent), through a real SMTP server
+    (aiosmtpd) or the file transport."""
+    waiting = outbox_sent(db, keep=pending)
+    mark = psql(db, "SELECT max(sent_at) FROM notifications")
+    sink = None
+    if transport == "smtp":
+        sink, port = smtp_sink(os.path.join(RESULTS, "sender-accepted.log"))
+        mail_url = f"smtp://127.0.0.1:{port}"
+    else:
+        out = tempfile.mkdtemp(prefix="hikeshi-sender-")
+        mail_url = f"file://{out}"
+    target = min(first, waiting)
+    srv = Server(f"sender-{transport}-{pending}", f"{PG}/{db}", worker=True, mail_url=mail_url)
+    deadline, peak = time.time() + 300, 0.0
+    while time.time() < deadline:
+        peak = max(peak, srv.memory()["rss_mb"])
+        if int(psql(db, f"SELECT count(*) FROM notifications WHERE status = 'sent' AND sent_at > '{mark}'")) >= target:
+            break
+        time.sleep(0.5)
+    srv.stop()
+    if sink:
+        sink.terminate()
+        sink.wait()
+    times = psql(db, "SELECT extract(epoch FROM sent_at) FROM notifications WHERE status = 'sent' "
+                     f"AND sent_at > '{mark}' ORDER BY sent_at LIMIT {target}").split()
+    span = float(times[-1]) - float(times[0]) if len(times) > 1 else 0
+    return {"transport": transport, "waiting": waiting, "measured": len(times),
+            "per_second": round((len(times) - 1) / span, 1) if span > 0 else None, "rss_peak_mb": peak}
+
+
+def scale_run(report):
+    """bench/run.sh --scale: filing, the queue, one incident and time to notify on databases of
+    growing size, and the sender's rate with a small and a large backlog."""
+    sizes = (0, 200, 2000) if TINY else (0, 1_000, 10_000, 100_000)
+    backlog, first = ((200, 2000), 200) if TINY else ((1_000, 40_000), 1_000)
+    s = CFG["seconds"]
+    rows, sender = {}, []
+    for n in sizes:
+        db = f"hikeshi_scale_{n}"
+        creds_path = os.path.join(RESULTS, f"credentials-scale-{n}.json")
+        log(f"seeding PostgreSQL with {n:,} incidents")
+        seeded = seed(fresh_db(db), n, creds=creds_path)
+        psql(db, "VACUUM ANALYZE")
+        creds = json.load(open(creds_path))
+        if n == sizes[-1]:
+            for transport in ("smtp", "file"):
+                for p in sorted(backlog, reverse=True):
+                    r = sender_run(db, p, transport, first)
+                    log(f"  sender ({transport}) with {r['waiting']:,} waiting: {r['per_second']} e-mails/s")
+                    sender.append(r)
+        outbox_sent(db)
+        srv = Server(f"scale-{n}", f"{PG}/{db}")
+        rep, off = srv.login(creds["reporter"]), srv.login(creds["officer"])
+        stamp = f"scale{n}-{time.time_ns()}"
+        row = {"seed_per_second": seeded.get("per_second"),
+               "file_c8": run_wrk(srv.base, {"BENCH_MODE": "file", "BENCH_TOKEN": rep, "BENCH_PREFIX": stamp}, 8, s)}
+        if n:
+            ids_path = os.path.join(RESULTS, f"ids-scale-{n}.txt")
+            ids = psql(db, "SELECT id FROM incidents ORDER BY priority_score DESC, reported_at, id LIMIT 1000")
+            open(ids_path, "w").write(ids + "\n")
+            row["list_c32"] = run_wrk(srv.base, {"BENCH_MODE": "path", "BENCH_TOKEN": off,
+                                                 "BENCH_PATH": "/api/v1/incidents?limit=50"}, 32, s)
+            row["detail_c32"] = run_wrk(srv.base, {"BENCH_MODE": "get", "BENCH_TOKEN": off, "BENCH_IDS": ids_path}, 32, s)
+        row["memory"] = srv.memory()
+        srv.stop()
+        row["notify"] = notify_run(creds_path, db=db)
+        rows[n] = row
+        log(f"  {n:>7,}: " + "; ".join(f"{k} {v['req_s']:.0f}/s p99 {v['p99_ms']:.1f} ms" for k, v in row.items()
+                                       if isinstance(v, dict) and "req_s" in v)
+            + f"; notify p99 {row['notify']['p99_ms'] or 0:.0f} ms")
+    report["scale"] = rows
+    report["sender"] = sender
+    fresh, largest = rows[sizes[0]]["file_c8"]["req_s"], rows[sizes[-1]]["file_c8"]["req_s"]
+    rate = {(r["transport"], r["waiting"]): r["per_second"] or 0 for r in sender}
+    report["targets"] = {
+        f"filing at {sizes[-1]:,} within 20 % of a fresh database": largest >= 0.8 * fresh,
+    }
+    for t in ("smtp", "file"):
+        small, large = (rate.get((t, w), 0) for w in sorted({r["waiting"] for r in sender if r["transport"] == t}))
+        report["targets"][f"sender ({t}) at the large backlog within 20 % of the small"] = large >= 0.8 * small
+    errors = sum(v["errors"] for row in rows.values() for v in row.values() if isinstance(v, dict) and "errors" in v)
+    report["targets"]["every request 2xx"] = errors == 0
+    report["targets"] = {k: ("met" if v else "MISSED") for k, v in report["targets"].items()}
+
+
+def render_scale(r):
+    lines = [
+        f"hikeshi at scale ({r['mode']}, {r['finished']}; {r['machine']['cpu']}, {r['machine']['cores']} cores, "
+        f"{r['machine']['postgres']}; {r['config']['seconds']}-second wrk runs)",
+        "",
+        "| incidents | filing req/s (8) | p99 ms | list req/s (32) | p99 ms | detail req/s (32) | p99 ms "
+        "| notify p50 ms | p99 ms | RSS MB |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for n, row in r["scale"].items():
+        cell = lambda k: (f"{row[k]['req_s']:,.0f} | {row[k]['p99_ms']:.1f}" if k in row else "– | –")
+        nt = row["notify"]
+        lines.append(f"| {int(n):,} | {cell('file_c8')} | {cell('list_c32')} | {cell('detail_c32')} | "
+                     f"{nt['p50_ms'] or 0:.0f} | {nt['p99_ms'] or 0:.0f} | {row['memory']['rss_mb']} |")
+    lines += ["", "| sender | waiting | e-mails/s (first measured) | peak RSS MB |", "| --- | ---: | ---: | ---: |"]
+    for x in r["sender"]:
+        lines.append(f"| {x['transport']} | {x['waiting']:,} | {x['per_second']} ({x['measured']:,}) | {x['rss_peak_mb']} |")
+    lines += ["", "Targets: " + "; ".join(f"{k}: {v}" for k, v in r["targets"].items()), ""]
+    return "\n".join(lines)
+
+
+def main_scale():
+    os.makedirs(RESULTS, exist_ok=True)
+    report = {"mode": "scale-tiny" if TINY else "scale", "config": CFG,
+              "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine()}
+    if not TINY and "--no-wait" not in sys.argv:
+        report["machine"]["quiet_when_measuring"] = wait_for_quiet()
+    scale_run(report)
+    report["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    name = "scale-tiny" if TINY else "scale"
+    with open(os.path.join(OUT, f"{name}.json"), "w") as f:
+        json.dump(report, f, indent=2, ensure_ascii=False)
+    table = render_scale(report)
+    with open(os.path.join(OUT, f"{name}.md"), "w") as f:
+        f.write(table)
+    print(table)
+    if "MISSED" in report["targets"].get("every request 2xx", ""):
+        raise SystemExit("some requests failed")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -734,7 +881,7 @@ def machine():
 
 if __name__ == "__main__":
     try:
-        main()
+        main_scale() if "--scale" in sys.argv else main()
     finally:
         for p in PROCS:
             if p.poll() is None:

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# The benchmark suite (issue 8): bench/run.sh [--tiny] [--no-wait]
+# The benchmark suite (issue 8): bench/run.sh [--tiny] [--scale] [--no-wait]
 #   --tiny     smoke run: 200 incidents (2,000 for the "big" statistics), 3-second runs, one round
+#   --scale    (issue 21) filing, list, detail and time to notify at 0, 1,000, 10,000 and 100,000
+#              incidents, and the outbox sender's rate with 1,000 and 40,000 e-mails waiting (SMTP and
+#              file transports); with --tiny: 0, 200 and 2,000 incidents. Writes results/scale.{json,md}
 #   --no-wait  do not wait for the machine to be quiet (full runs wait up to 40 minutes, before
 #              building and again before measuring)
 #   --reuse-seed  (development) measure again on the databases of the previous run
@@ -13,9 +16,10 @@ tiny=false wait=true
 for a in "$@"; do
   case "$a" in
     --tiny) tiny=true ;;
+    --scale) ;;
     --no-wait) wait=false ;;
     --reuse-seed) ;;
-    *) echo "usage: bench/run.sh [--tiny] [--no-wait] [--reuse-seed]" >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [--tiny] [--scale] [--no-wait] [--reuse-seed]" >&2; exit 2 ;;
   esac
 done
 
@@ -52,5 +56,5 @@ mkdir -p bench/results
 args=()
 $tiny && args+=(--tiny)
 $wait || args+=(--no-wait)
-for a in "$@"; do [ "$a" = --reuse-seed ] && args+=(--reuse-seed); done
+for a in "$@"; do case "$a" in --reuse-seed|--scale) args+=("$a") ;; esac; done
 exec /usr/bin/python3 bench/bench.py "${args[@]}"
