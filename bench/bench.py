@@ -154,8 +154,6 @@ class Server:
             HIKESHI_AUTH__ACCESS_TOKEN_SECONDS="3600",
             HIKESHI_WORKER__ENABLED="true" if worker else "false",
             HIKESHI_MAIL_URL=mail_url or f"file://{RESULTS}/outbox-{name}",
-            # As deploy/ runs it: glibc returns argon2's large buffers to the system.
-            MALLOC_MMAP_THRESHOLD_="131072",
         )
         self.logfile = open(os.path.join(RESULTS, f"server-{name}.log"), "w")
         self.proc = subprocess.Popen([HIKESHI, "serve"], env=env, stdout=self.logfile, stderr=self.logfile)
@@ -517,20 +515,23 @@ def notify_run(creds_path, db=None):
             "server_memory": mem}
 
 
-def outbox_sent(db, keep=0):
-    """Records every waiting notification as sent except the `keep` due first (a backlog of that size)."""
+def outbox_sent(db):
+    """Records every waiting notification as sent: an empty outbox."""
     psql(db, "UPDATE notifications SET status = 'sent', sent_at = now() AT TIME ZONE 'utc', locked_until = NULL "
-             "WHERE status IN ('pending', 'failed') AND id NOT IN (SELECT id FROM notifications "
-             f"WHERE status IN ('pending', 'failed') ORDER BY next_attempt_at, id LIMIT {keep})")
-    return int(psql(db, "SELECT count(*) FROM notifications WHERE status IN ('pending', 'failed')"))
+             "WHERE status IN ('pending', 'failed')")
 
 
 def sender_run(db, pending, transport, first):
     """The outbox sender's rate with `pending` messages waiting: the time a worker takes to deliver
     the `first` messages (from the first to the last recorded as sent), through a real SMTP server
-    (aiosmtpd) or the file transport."""
-    waiting = outbox_sent(db, keep=pending)
-    mark = psql(db, "SELECT max(sent_at) FROM notifications")
+    (aiosmtpd) or the file transport. The backlog is the database's first `pending` notifications,
+    due now (sent before or not)."""
+    outbox_sent(db)
+    psql(db, "UPDATE notifications SET status = 'pending', sent_at = NULL, attempts = 0, locked_until = NULL, "
+             "next_attempt_at = now() AT TIME ZONE 'utc' "
+             f"WHERE id IN (SELECT id FROM notifications ORDER BY id LIMIT {pending})")
+    waiting = int(psql(db, "SELECT count(*) FROM notifications WHERE status IN ('pending', 'failed')"))
+    mark = psql(db, "SELECT now() AT TIME ZONE 'utc'")
     sink = None
     if transport == "smtp":
         sink, port = smtp_sink(os.path.join(RESULTS, "sender-accepted.log"))
@@ -567,9 +568,15 @@ def scale_run(report):
     for n in sizes:
         db = f"hikeshi_scale_{n}"
         creds_path = os.path.join(RESULTS, f"credentials-scale-{n}.json")
-        log(f"seeding PostgreSQL with {n:,} incidents")
-        seeded = seed(fresh_db(db), n, creds=creds_path)
-        psql(db, "VACUUM ANALYZE")
+        reuse = "--reuse-seed" in sys.argv and os.path.exists(creds_path) and \
+            psql("postgres", f"SELECT count(*) FROM pg_database WHERE datname = '{db}'") == "1"
+        if reuse:  # development only: the database of the last run, grown by its filings
+            log(f"reusing {db}")
+            seeded = {}
+        else:
+            log(f"seeding PostgreSQL with {n:,} incidents")
+            seeded = seed(fresh_db(db), n, creds=creds_path)
+            psql(db, "VACUUM ANALYZE")
         creds = json.load(open(creds_path))
         if n == sizes[-1]:
             for transport in ("smtp", "file"):
@@ -581,6 +588,8 @@ def scale_run(report):
         srv = Server(f"scale-{n}", f"{PG}/{db}")
         rep, off = srv.login(creds["reporter"]), srv.login(creds["officer"])
         stamp = f"scale{n}-{time.time_ns()}"
+        # A warm-up (the pool's connections, their prepared statements), not counted.
+        run_wrk(srv.base, {"BENCH_MODE": "file", "BENCH_TOKEN": rep, "BENCH_PREFIX": stamp + "-warm"}, 8, 3)
         row = {"seed_per_second": seeded.get("per_second"),
                "file_c8": run_wrk(srv.base, {"BENCH_MODE": "file", "BENCH_TOKEN": rep, "BENCH_PREFIX": stamp}, 8, s)}
         if n:

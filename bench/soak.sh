@@ -18,10 +18,9 @@ SMTP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 /usr/bin/python3 "$ROOT/bench/smtp_sink.py" "$SMTP" "$W/sink.log" & SINK=$!
 sleep 1
-# The environment deploy/ runs it with (MALLOC_MMAP_THRESHOLD_: see deploy/systemd/hikeshi.service).
 env HIKESHI_DATABASE_URL=postgres://postgres@127.0.0.1/$DB HIKESHI_BIND=127.0.0.1:$PORT HIKESHI_PUBLIC_URL=http://127.0.0.1:$PORT \
   HIKESHI_MAIL_URL=smtp://127.0.0.1:$SMTP HIKESHI_RATE_LIMIT_PER_MINUTE=0 HIKESHI_LOG_FORMAT=json RUST_LOG=warn \
-  HIKESHI_AUDIT_KEY=soak-audit-key-0123456789abcdefghijklmnop MALLOC_MMAP_THRESHOLD_=131072 \
+  HIKESHI_AUDIT_KEY=soak-audit-key-0123456789abcdefghijklmnop \
   ${WRAP:-} "$BIN" serve --demo > "$W/out.log" 2> "$W/err.log" & SRV=$!
 for _ in $(seq 60); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.5; done
 PID=$(ss -ltnp "sport = :$PORT" | grep -o "pid=[0-9]*" | head -1 | cut -d= -f2)
@@ -31,8 +30,9 @@ TOKEN=$(curl -s "http://127.0.0.1:$PORT/api/v1/auth/login" -H 'content-type: app
 rss() { awk '/VmRSS/{print int($2/1024)}' "/proc/$PID/status"; }
 waiting() { psql -h 127.0.0.1 -U postgres -d $DB -qAtc "select count(*) from notifications where status in ('pending','failed')"; }
 echo "t rss_mb sent pending"
-( t=0; while :; do
-    echo "$t $(rss) $(wc -l < "$W/sink.log") $(waiting)" | tee -a "$W/series"; sleep 5; t=$((t + 5)); done ) & MON=$!
+start=$SECONDS
+( while :; do
+    echo "$((SECONDS - start)) $(rss) $(wc -l < "$W/sink.log") $(waiting)" | tee -a "$W/series"; sleep 5; done ) & MON=$!
 BENCH_MODE=file BENCH_TOKEN=$TOKEN BENCH_PREFIX=soak wrk -t2 -c8 -d${DUR}s --timeout 30s -s "$ROOT/bench/wrk.lua" \
   "http://127.0.0.1:$PORT/api/v1/incidents" > "$W/wrk.txt" 2>&1
 # The drain: until nothing waits (or DRAIN seconds), memory still sampled.

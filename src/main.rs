@@ -10,6 +10,9 @@ use hikeshi::config::Settings;
 use hikeshi::domain::{OrgKind, Role};
 use hikeshi::{db, demo, startup, telemetry};
 
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser)]
 #[command(name = "hikeshi", version, about = "Hospital cyber-incident reporting and first response (火消し)")]
 struct Cli {
