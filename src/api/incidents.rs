@@ -691,6 +691,7 @@ pub async fn list(
         hospital_id: q.hospital_id,
         drill: q.drill,
         active: q.active,
+        reported: None,
     };
     let mut rows = with_conn(&state, move |conn| {
         let scope = scope_of(conn, &user)?;

@@ -280,6 +280,8 @@ pub struct Filters {
     pub drill: Option<bool>,
     /// true: care not yet fully back ([`ACTIVE`]); false: recovered, closed or withdrawn.
     pub active: Option<bool>,
+    /// Reported at or after the first time and before the second (the CSV export's period).
+    pub reported: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
 /// Incidents whose care is not yet fully back, as the partial index `incidents_active_queue` is
@@ -307,6 +309,9 @@ pub(super) fn page_query(scope: &Scope, f: &Filters, order: Order, after: Option
     }
     if let Some(d) = f.drill {
         q = q.filter(incidents::drill.eq(d));
+    }
+    if let Some((from, before)) = f.reported {
+        q = q.filter(incidents::reported_at.ge(ts(from))).filter(incidents::reported_at.lt(ts(before)));
     }
     match f.active {
         Some(true) => q = q.filter(StaticCondition::new(ACTIVE)),
