@@ -389,3 +389,40 @@ db_test!(an_export_for_the_police_verifies_on_its_own_and_a_changed_copy_does_no
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.contains("BROKEN") && stdout.contains(&format!("incident:{id}")), "{stdout}");
 });
+
+/// Reads append to the read log only, never to a hash chain: while a writer holds every chain head,
+/// many reads of one incident by several users all finish, and a change (which must extend the
+/// chain) waits for the writer (PostgreSQL: SQLite has one writer at a time by design).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_do_not_wait_for_a_writer_holding_the_chains() {
+    use diesel::connection::SimpleConnection;
+    let Some(app) = crate::helpers::spawn_app(crate::helpers::Backend::Postgres).await else { return };
+    let id = some_activity(&app).await;
+    let officer = app.login(OFFICER).await;
+    let reporter = app.login(TOKYO_REPORTER).await;
+    let mut writer = app.conn();
+    writer.batch_execute("BEGIN; LOCK TABLE audit_heads IN EXCLUSIVE MODE").unwrap();
+    let path = format!("/incidents/{id}");
+    let reads = (0..16).map(|i| {
+        let token = if i % 2 == 0 { &officer } else { &reporter };
+        app.get(&path, token)
+    });
+    let all = tokio::time::timeout(std::time::Duration::from_secs(10), futures_util::future::join_all(reads)).await;
+    let statuses: Vec<u16> = all.expect("reads waited for the writer").iter().map(|r| r.status().as_u16()).collect();
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    // A change extends the incident's chain: it waits until the writer is done.
+    let update = app
+        .client
+        .post(app.api(&format!("/incidents/{id}/updates")))
+        .bearer_auth(&reporter)
+        .json(&json!({"kind": "note", "body": "まだ停止中"}))
+        .send();
+    let mut update = Box::pin(update);
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(1500), &mut update).await.is_err(),
+        "a change did not wait for the chain"
+    );
+    writer.batch_execute("ROLLBACK").unwrap();
+    let res = update.await.unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+}

@@ -17,6 +17,20 @@ db_test!(a_known_path_asked_with_another_method_is_a_405_listing_the_allowed_one
 });
 
 #[tokio::test]
+async fn an_invented_method_is_refused_and_adds_no_metrics_series() {
+    let app = spawn_app_with(Backend::Sqlite, |_| {}).await.unwrap();
+    for i in 0..20 {
+        let method = reqwest::Method::from_bytes(format!("INVENTED{i}").as_bytes()).unwrap();
+        let res = app.client.request(method, app.api("/incidents")).send().await.unwrap();
+        assert_problem(res, 405).await;
+    }
+    app.client.get(app.url("/healthz")).send().await.unwrap();
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(!metrics.contains("INVENTED"), "each invented method would be a series of its own");
+    assert!(metrics.contains("method=\"GET\""), "the known methods are still counted");
+}
+
+#[tokio::test]
 async fn api_responses_forbid_rendering_and_framing() {
     let app = spawn_app_with(Backend::Sqlite, |_| {}).await.unwrap();
     let res = app.client.get(app.api("/me")).send().await.unwrap();
