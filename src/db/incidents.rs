@@ -33,6 +33,8 @@ struct IncidentRow {
     severity_overridden: bool,
     priority_score: i32,
     priority_factors: String,
+    /// When the waiting-time factor of an untriaged incident next changes (housekeeping reads the due).
+    priority_due_at: NaiveDateTime,
     routing: String,
     overdue_obligations: i32,
     detected_at: NaiveDateTime,
@@ -114,6 +116,9 @@ fn to_row(i: &Incident) -> IncidentRow {
         severity_overridden: i.severity_overridden,
         priority_score: i.priority.score,
         priority_factors: to_json(&i.priority.factors),
+        // The factor counts full hours since filing: a filing's priority (hour 0) is next due an
+        // hour after it; a change to an older incident is due at once (recomputed on the next pass).
+        priority_due_at: ts(i.reported_at + chrono::Duration::hours(1)),
         routing: to_json(&i.routing),
         overdue_obligations: i.overdue_obligations,
         detected_at: ts(f.detected_at),

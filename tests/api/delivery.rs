@@ -519,7 +519,9 @@ db_test!(waiting_untriaged_incidents_gain_priority_page_by_page, |app| async mov
         use hikeshi::db::schema::incidents as i;
         let then = (Utc::now() - chrono::Duration::minutes(185)).naive_utc();
         let mut conn = app.conn();
-        diesel::update(i::table).set(i::reported_at.eq(then)).execute(&mut conn).unwrap();
+        // As they would have been written then: their factor next due an hour after filing.
+        let due = then + chrono::Duration::hours(1);
+        diesel::update(i::table).set((i::reported_at.eq(then), i::priority_due_at.eq(due))).execute(&mut conn).unwrap();
     }
     let (state, url) = (app.state.clone(), app.database_url.clone());
     let (changed, again, next_hour) = tokio::task::spawn_blocking(move || {
@@ -538,6 +540,18 @@ db_test!(waiting_untriaged_incidents_gain_priority_page_by_page, |app| async mov
     .await
     .unwrap();
     assert_eq!((changed, again, next_hour), (5, 0, 5));
+    // A new filing is not due before its first hour has passed.
+    file(&app, &token, &ransomware_filing(4)).await;
+    let (state, url) = (app.state.clone(), app.database_url.clone());
+    let fresh = tokio::task::spawn_blocking(move || {
+        let mut conn = hikeshi::db::AnyConnection::connect(&url).unwrap();
+        let now = Utc::now() + chrono::Duration::minutes(5);
+        let due = hikeshi::db::incidents::untriaged_due(&mut conn, now + chrono::Duration::minutes(30), None, 100);
+        (hikeshi::notify::worker::refresh_untriaged(&mut conn, &state.settings, now, 100).unwrap(), due.unwrap().len())
+    })
+    .await
+    .unwrap();
+    assert_eq!(fresh, (0, 0), "a filing's priority was computed when it was filed");
     for id in ids {
         let (_, _, v) = parts(app.get(&format!("/incidents/{id}"), &token).await).await;
         let factors = v["priority"]["factors"].to_string();
