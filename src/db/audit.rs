@@ -453,10 +453,64 @@ pub fn last_checkpoint_at(conn: &mut AnyConnection) -> DbResult<Option<DateTime<
     Ok(at.map(utc))
 }
 
+/// Chain heads per checkpoint row at most: bounds what one checkpoint holds in memory (about 110 bytes
+/// a head) however many chains changed since the last one (a campaign: thousands in five minutes).
+pub const CHECKPOINT_HEADS: i64 = 1000;
+
 /// Makes a checkpoint (call inside a write transaction): the heads of the chains that changed since
 /// the previous one, marked in the same statement, and the counts of entries and reads; keyed with
-/// the ambient key. None when another instance made the same checkpoint at the same moment.
-pub fn checkpoint(conn: &mut AnyConnection) -> DbResult<Option<CheckpointRow>> {
+/// the ambient key. The heads go `CHECKPOINT_HEADS` to a row, in chain order, each row linked to the
+/// one before it; the first row is made even when nothing changed. Empty when another instance made
+/// the same checkpoint at the same moment.
+pub fn checkpoint(conn: &mut AnyConnection) -> DbResult<Vec<CheckpointRow>> {
+    checkpoint_paged(conn, CHECKPOINT_HEADS)
+}
+
+/// [`checkpoint`] with `per_row` heads per row at most.
+pub fn checkpoint_paged(conn: &mut AnyConnection, per_row: i64) -> DbResult<Vec<CheckpointRow>> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let prev: Option<(i64, String)> = audit_checkpoints::table
+        .select((audit_checkpoints::seq, audit_checkpoints::mac))
+        .order(audit_checkpoints::seq.desc())
+        .first(conn)
+        .optional()?;
+    let (mut prev_seq, mut prev_mac) = prev.unwrap_or((0, super::audit::GENESIS.to_owned()));
+    let entries: Count =
+        diesel::sql_query("SELECT CAST(COALESCE(SUM(seq), 0) AS BIGINT) AS n FROM audit_heads").get_result(conn)?;
+    let reads: i64 = audit_reads::table.count().get_result(conn)?;
+    let mut made = Vec::new();
+    let mut after = String::new(); // chains are ids: every one sorts after ""
+    loop {
+        let Some((row, last_chain)) = checkpoint_row(conn, prev_seq, &prev_mac, entries.n, reads, &after, per_row)?
+        else {
+            return Ok(made); // another instance took this sequence number
+        };
+        prev_seq = row.seq;
+        prev_mac = row.mac.clone();
+        made.push(row);
+        match last_chain {
+            Some(last) => after = last,
+            None => return Ok(made),
+        }
+    }
+}
+
+/// One checkpoint row: up to `per_row` changed heads after the chain `after`, marked checkpointed.
+/// None when the sequence number was taken by another instance; else the row and, when the row is
+/// full (more heads may follow), the last chain it holds.
+fn checkpoint_row(
+    conn: &mut AnyConnection,
+    prev_seq: i64,
+    prev_mac: &str,
+    entries: i64,
+    reads: i64,
+    after: &str,
+    per_row: i64,
+) -> DbResult<Option<(CheckpointRow, Option<String>)>> {
     #[derive(QueryableByName)]
     struct Changed {
         #[diesel(sql_type = diesel::sql_types::Text)]
@@ -466,35 +520,23 @@ pub fn checkpoint(conn: &mut AnyConnection) -> DbResult<Option<CheckpointRow>> {
         #[diesel(sql_type = diesel::sql_types::Text)]
         hash: String,
     }
-    let prev: Option<(i64, String)> = audit_checkpoints::table
-        .select((audit_checkpoints::seq, audit_checkpoints::mac))
-        .order(audit_checkpoints::seq.desc())
-        .first(conn)
-        .optional()?;
-    let (prev_seq, prev_mac) = prev.unwrap_or((0, super::audit::GENESIS.to_owned()));
-    let mut changed: Vec<Changed> = diesel::sql_query(
-        "UPDATE audit_heads SET checkpointed_seq = seq WHERE seq > checkpointed_seq RETURNING chain, seq, hash",
-    )
+    let mut changed: Vec<Changed> = diesel::sql_query(format!(
+        "UPDATE audit_heads SET checkpointed_seq = seq WHERE chain IN (SELECT chain FROM audit_heads \
+         WHERE seq > checkpointed_seq AND chain > $1 ORDER BY chain LIMIT {per_row}) RETURNING chain, seq, hash"
+    ))
+    .bind::<diesel::sql_types::Text, _>(after)
     .load(conn)?;
     changed.sort_by(|a, b| a.chain.cmp(&b.chain));
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let entries: Count =
-        diesel::sql_query("SELECT CAST(COALESCE(SUM(seq), 0) AS BIGINT) AS n FROM audit_heads").get_result(conn)?;
-    let reads: i64 = audit_reads::table.count().get_result(conn)?;
     let heads: Vec<(&str, i64, &str)> = changed.iter().map(|c| (c.chain.as_str(), c.seq, c.hash.as_str())).collect();
     let key = ambient_key();
     let mut row = CheckpointRow {
         seq: prev_seq + 1,
         at: ts(super::now()),
-        entries: entries.n,
+        entries,
         reads,
         heads: super::to_json(&heads),
         keyed: key.is_some(),
-        prev_mac,
+        prev_mac: prev_mac.to_owned(),
         mac: String::new(),
     };
     row.mac = checkpoint_mac(&row, key.as_deref());
@@ -512,5 +554,7 @@ pub fn checkpoint(conn: &mut AnyConnection) -> DbResult<Option<CheckpointRow>> {
     .bind::<Text, _>(&row.prev_mac)
     .bind::<Text, _>(&row.mac)
     .execute(conn)?;
-    Ok((inserted == 1).then_some(row))
+    let full = changed.len() as i64 == per_row;
+    let last_chain = if full { changed.pop().map(|c| c.chain) } else { None };
+    Ok((inserted == 1).then_some((row, last_chain)))
 }
