@@ -387,8 +387,7 @@ fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::{TcpListener, TcpStream};
-    use std::process::{Child, Command, Stdio};
+    use std::net::TcpListener;
 
     const FROM: &str = "hikeshi@localhost";
 
@@ -518,68 +517,6 @@ mod tests {
 
     fn free_port() -> u16 {
         TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-    }
-
-    /// Kills the SMTP sink when the test ends, even on panic.
-    struct Sink(Child);
-    impl Drop for Sink {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-
-    const PYTHON: &str = "/usr/bin/python3";
-
-    fn aiosmtpd_available() -> bool {
-        Command::new(PYTHON)
-            .args(["-c", "import aiosmtpd"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    }
-
-    #[tokio::test]
-    async fn smtp_delivers_to_a_real_server() {
-        if !aiosmtpd_available() {
-            // CI installs it (.ci/run); on CI a missing server is a failure, never a silent skip.
-            assert!(std::env::var("CI").is_err(), "python3-aiosmtpd is required on CI");
-            eprintln!("SKIPPED: apt-get install python3-aiosmtpd to run this test");
-            return;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let maildir = dir.path().join("maildir");
-        let port = free_port();
-        let _sink = Sink(
-            Command::new(PYTHON)
-                .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-s", "20000"])
-                .args(["-c", "aiosmtpd.handlers.Mailbox"])
-                .arg(&maildir)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
-        );
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(std::time::Instant::now() < deadline, "aiosmtpd did not start");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let m = Mailer::from_url(&format!("smtp://127.0.0.1:{port}"), FROM).unwrap();
-        m.send(&email("0193-smtp@hikeshi")).await.unwrap();
-        let arrived: Vec<_> = std::fs::read_dir(maildir.join("new")).unwrap().map(|e| e.unwrap().path()).collect();
-        assert_eq!(arrived.len(), 1, "{arrived:?}");
-        let msg = std::fs::read_to_string(&arrived[0]).unwrap();
-        assert!(msg.contains("Message-ID: <0193-smtp@hikeshi>"), "{msg}");
-        assert!(msg.contains("To: ppc@example.test, police@example.test"), "{msg}");
-        assert!(msg.contains("multipart/alternative"), "{msg}");
-
-        // Over the sink's SIZE limit (-s 20000): the server answers 552, which must be permanent.
-        let mut big = email("0193-big@hikeshi");
-        big.text = "x".repeat(40_000);
-        let e = m.send(&big).await.unwrap_err();
-        assert!(matches!(e, SendError::Rejected(_)) && e.is_permanent(), "{e:?}");
     }
 
     #[tokio::test]

@@ -1,4 +1,4 @@
-//! Notification delivery through a real SMTP server (aiosmtpd): one e-mail per routed contact,
+//! Notification delivery through a real SMTP server (helpers::SmtpSink): one e-mail per routed contact,
 //! retries while the server is down, dead letters and resends, two workers on one PostgreSQL,
 //! and the deadline reminders and overdue notices of housekeeping.
 
@@ -104,7 +104,7 @@ async fn wait_reports(app: &TestApp, token: &str, id: &str, status: &str, timeou
 }
 
 backend_test!(filing_a_ransomware_incident_emails_every_routed_contact_exactly_once_over_smtp, |backend| async move {
-    let Some(sink) = SmtpSink::start_new().await else { return };
+    let sink = SmtpSink::start_new().await;
     let Some(app) = spawn_app_with(backend, smtp_settings(&sink)).await else { return };
     let token = app.login(TOKYO_REPORTER).await;
     let (id, reference) = file(&app, &token, &ransomware_filing(1)).await;
@@ -154,7 +154,7 @@ backend_test!(filing_a_ransomware_incident_emails_every_routed_contact_exactly_o
 });
 
 backend_test!(mail_queued_while_the_smtp_server_is_down_arrives_exactly_once_when_it_returns, |backend| async move {
-    let Some(mut sink) = SmtpSink::start_new().await else { return };
+    let mut sink = SmtpSink::start_new().await;
     sink.stop();
     let Some(app) = spawn_app_with(backend, smtp_settings(&sink)).await else { return };
     let token = app.login(TOKYO_REPORTER).await;
@@ -188,7 +188,7 @@ backend_test!(mail_queued_while_the_smtp_server_is_down_arrives_exactly_once_whe
 backend_test!(
     notifications_that_exhaust_their_attempts_are_dead_alert_the_officers_and_can_be_resent,
     |backend| async move {
-        let Some(mut sink) = SmtpSink::start_new().await else { return };
+        let mut sink = SmtpSink::start_new().await;
         sink.stop();
         let configure = smtp_settings(&sink);
         let Some(app) = spawn_app_with(backend, |s| {
@@ -267,7 +267,7 @@ async fn two_workers_on_one_postgresql_database_deliver_every_notification_exact
     if crate::helpers::pg_admin_url().is_none() {
         return;
     }
-    let Some(sink) = SmtpSink::start_new().await else { return };
+    let sink = SmtpSink::start_new().await;
     let Some(first) = spawn_app_with(Backend::Postgres, smtp_settings(&sink)).await else { return };
     let second = spawn_app_on_same_database(&first, smtp_settings(&sink)).await;
     let apps = [&first, &second];
@@ -382,7 +382,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 async fn measure(backend: Backend) {
-    let Some(sink) = SmtpSink::start_new().await else { return };
+    let sink = SmtpSink::start_new().await;
     let url = sink.url();
     // Default worker timings: the filing wakes the worker, the poll interval does not matter.
     let Some(app) = spawn_app_with(backend, |s| s.mail_url = Secret::new(url)).await else { return };
@@ -558,3 +558,29 @@ db_test!(waiting_untriaged_incidents_gain_priority_page_by_page, |app| async mov
         assert!(factors.contains("untriaged_hours:4"), "{id}: {factors}");
     }
 });
+
+/// The mailer alone against the sink: a message arrives whole; one over the server's size limit is
+/// refused with 552, which the mailer must treat as permanent.
+#[tokio::test]
+async fn the_mailer_delivers_to_a_real_server_and_a_refusal_is_permanent() {
+    use hikeshi::notify::mailer::{Mailer, OutgoingEmail, SendError};
+    let sink = SmtpSink::with_max_size(20_000).await;
+    let email = |id: &str, text: String| OutgoingEmail {
+        message_id: id.to_owned(),
+        to: vec!["ppc@example.test".to_owned(), "police@example.test".to_owned()],
+        subject: "[訓練/DRILL] HK-2026-000123 ランサムウェア被害の報告".to_owned(),
+        text,
+        html: "<p>本文です。</p>".to_owned(),
+    };
+    let m = Mailer::from_url(&sink.url(), "hikeshi@localhost").unwrap();
+    m.send(&email("0193-smtp@hikeshi", "本文です。\nBody.".into())).await.unwrap();
+    let arrived = sink.messages();
+    assert_eq!(arrived.len(), 1, "{arrived:?}");
+    assert_eq!(arrived[0].message_id, "0193-smtp@hikeshi");
+    assert_eq!(arrived[0].to, ["ppc@example.test", "police@example.test"]);
+    assert!(arrived[0].raw.contains("multipart/alternative"), "{}", arrived[0].raw);
+
+    let e = m.send(&email("0193-big@hikeshi", "x".repeat(40_000))).await.unwrap_err();
+    assert!(matches!(e, SendError::Rejected(_)) && e.is_permanent(), "{e:?}");
+    assert_eq!(sink.messages().len(), 1);
+}

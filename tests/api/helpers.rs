@@ -480,43 +480,33 @@ pub struct SinkMessage {
     pub raw: String,
 }
 
-/// A real SMTP server (Debian's aiosmtpd) on 127.0.0.1 storing every message in a Maildir before it
-/// answers 250. `stop` kills it; `start` brings it back on the same port with the same Maildir.
+/// A real SMTP server on 127.0.0.1: the SMTP protocol of the `mailin` crate over TCP, storing every
+/// message in a Maildir (written, then renamed into `new/`) before it answers 250. Needs nothing but
+/// Rust. `stop` closes the port and every connection; `start` brings it back on the same port with
+/// the same Maildir.
 pub struct SmtpSink {
     pub port: u16,
     dir: tempfile::TempDir,
-    child: Option<std::process::Child>,
+    /// The largest message accepted (larger ones are refused with 552 at the end of DATA).
+    max_size: usize,
+    server: Option<(tokio::sync::oneshot::Sender<()>, std::thread::JoinHandle<()>)>,
 }
 
-const SINK_PYTHON: &str = "/usr/bin/python3";
-
 impl SmtpSink {
-    /// Whether aiosmtpd can run here.
-    pub fn available() -> bool {
-        std::process::Command::new(SINK_PYTHON)
-            .args(["-c", "import aiosmtpd"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
+    /// A running sink on a free port.
+    pub async fn start_new() -> SmtpSink {
+        Self::with_max_size(10 * 1024 * 1024).await
     }
 
-    /// A running sink on a free port; `None` (said once per test) when aiosmtpd is missing, a panic
-    /// when it is missing on CI.
-    pub async fn start_new() -> Option<SmtpSink> {
-        if !Self::available() {
-            assert!(
-                !std::env::var("CI").is_ok_and(|v| v == "true" || v == "1"),
-                "python3-aiosmtpd is required on CI (apt-get install -y python3-aiosmtpd)"
-            );
-            use std::io::Write;
-            let _ = writeln!(std::io::stderr(), "SKIPPED: apt-get install -y python3-aiosmtpd to run SMTP tests");
-            return None;
+    /// A running sink refusing messages over `max_size` bytes.
+    pub async fn with_max_size(max_size: usize) -> SmtpSink {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        for sub in ["tmp", "new", "cur"] {
+            std::fs::create_dir_all(dir.path().join("maildir").join(sub)).expect("the Maildir");
         }
-        let mut sink =
-            SmtpSink { port: free_port(), dir: tempfile::tempdir().expect("a temporary directory"), child: None };
+        let mut sink = SmtpSink { port: free_port(), dir, max_size, server: None };
         sink.start().await;
-        Some(sink)
+        sink
     }
 
     /// `smtp://127.0.0.1:PORT`
@@ -528,65 +518,63 @@ impl SmtpSink {
         self.dir.path().join("maildir")
     }
 
-    /// Starts the server (again) on its port; returns once it accepts connections.
+    /// Starts the server (again) on its port; returns once it accepts connections. It runs on a
+    /// thread and runtime of its own, so a test that blocks its own thread cannot stall it.
     pub async fn start(&mut self) {
-        assert!(self.child.is_none(), "the sink is already running");
+        assert!(self.server.is_none(), "the sink is already running");
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-        loop {
-            let mut child = std::process::Command::new(SINK_PYTHON)
-                .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{}", self.port)])
-                .args(["-c", "aiosmtpd.handlers.Mailbox"])
-                .arg(self.maildir())
-                .stdin(std::process::Stdio::null())
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .expect("start aiosmtpd");
-            loop {
-                if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                    if let Ok(None) = child.try_wait() {
-                        self.child = Some(child);
-                        return;
-                    }
+        let listener = loop {
+            match std::net::TcpListener::bind(("127.0.0.1", self.port)) {
+                Ok(l) => break l,
+                // The port may still be held for a moment after a stop: try again.
+                Err(e) => {
+                    assert!(std::time::Instant::now() < deadline, "port {} stays taken: {e}", self.port);
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 }
-                if let Ok(Some(status)) = child.try_wait() {
-                    // The port may still be held for a moment after a kill: try again.
-                    assert!(
-                        std::time::Instant::now() < deadline,
-                        "aiosmtpd on port {} keeps exiting ({status})",
-                        self.port
-                    );
-                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-                    break;
-                }
-                assert!(std::time::Instant::now() < deadline, "aiosmtpd did not start on port {}", self.port);
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
-        }
+        };
+        listener.set_nonblocking(true).expect("a non-blocking listener");
+        let (maildir, max_size) = (self.maildir(), self.max_size);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
+                let mut sessions = tokio::task::JoinSet::new();
+                let accept = async {
+                    while let Ok((stream, peer)) = listener.accept().await {
+                        sessions.spawn(smtp_session(stream, peer.ip(), maildir.clone(), max_size));
+                    }
+                };
+                tokio::select! {
+                    _ = accept => {}
+                    _ = stopped => {}
+                }
+            });
+            // Dropping the runtime closes the listener and every session's connection.
+        });
+        self.server = Some((stop, thread));
     }
 
-    /// Kills the server (connections are refused until `start`).
+    /// Closes the port and every open connection (connections are refused until `start`).
     pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
+        if let Some((stop, thread)) = self.server.take() {
+            let _ = stop.send(());
+            let _ = thread.join();
         }
     }
 
     /// Every message received so far (across restarts), oldest file first.
     pub fn messages(&self) -> Vec<SinkMessage> {
-        let mut files: Vec<(std::time::SystemTime, PathBuf)> = Vec::new();
+        let mut files: Vec<PathBuf> = Vec::new();
         for sub in ["new", "cur"] {
             let Ok(entries) = std::fs::read_dir(self.maildir().join(sub)) else { continue };
-            for e in entries.flatten() {
-                let modified = e.metadata().and_then(|m| m.modified()).unwrap_or(std::time::UNIX_EPOCH);
-                files.push((modified, e.path()));
-            }
+            files.extend(entries.flatten().map(|e| e.path()));
         }
-        files.sort();
+        files.sort(); // names start with the arrival number
         files
             .into_iter()
-            .filter_map(|(_, p)| std::fs::read(&p).ok())
+            .filter_map(|p| std::fs::read(&p).ok())
             .map(|bytes| parse_message(&String::from_utf8_lossy(&bytes)))
             .collect()
     }
@@ -595,6 +583,84 @@ impl SmtpSink {
 impl Drop for SmtpSink {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// One SMTP conversation: lines in, the `mailin` session's responses out.
+async fn smtp_session(stream: tokio::net::TcpStream, peer: std::net::IpAddr, maildir: PathBuf, max_size: usize) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    let (read, mut write) = stream.into_split();
+    let mut lines = tokio::io::BufReader::new(read);
+    let builder = mailin::SessionBuilder::new("hikeshi-test-sink");
+    let mut session = builder.build(peer, Maildrop::new(maildir.clone(), max_size));
+    let Ok(greeting) = session.greeting().buffer() else { return };
+    if write.write_all(&greeting).await.is_err() {
+        return;
+    }
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match lines.read_until(b'\n', &mut line).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let response = session.process(&line);
+        if line == b".\r\n" && response.is_error {
+            // The reply to the end of DATA ends the transaction even when it refuses the message
+            // (RFC 5321 4.1.1.4), but mailin stays in DATA then: go on with a session past EHLO.
+            session = builder.build(peer, Maildrop::new(maildir.clone(), max_size));
+            let _ = session.process(b"EHLO hikeshi-test-sink\r\n");
+        }
+        if response.action == mailin::Action::NoReply {
+            continue;
+        }
+        let Ok(bytes) = response.buffer() else { return };
+        if write.write_all(&bytes).await.is_err() || response.action == mailin::Action::Close {
+            return;
+        }
+    }
+}
+
+/// Where one session's messages go: a Maildir, each message written to `tmp/` then renamed into
+/// `new/` before the 250 (as a mail server's delivery does).
+struct Maildrop {
+    dir: PathBuf,
+    max_size: usize,
+    message: Vec<u8>,
+}
+
+static ARRIVALS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+impl Maildrop {
+    fn new(dir: PathBuf, max_size: usize) -> Self {
+        Maildrop { dir, max_size, message: Vec::new() }
+    }
+}
+
+impl mailin::Handler for Maildrop {
+    fn data_start(&mut self, _domain: &str, _from: &str, _is8bit: bool, _to: &[String]) -> mailin::Response {
+        self.message.clear();
+        mailin::response::OK
+    }
+
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.message.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn data_end(&mut self) -> mailin::Response {
+        if self.message.len() > self.max_size {
+            return mailin::Response::custom(552, "message exceeds the size limit".into());
+        }
+        let n = ARRIVALS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let name = format!("{:012}.{}.hikeshi-test", n, std::process::id());
+        let tmp = self.dir.join("tmp").join(&name);
+        let stored =
+            std::fs::write(&tmp, &self.message).and_then(|()| std::fs::rename(&tmp, self.dir.join("new").join(&name)));
+        match stored {
+            Ok(()) => mailin::response::OK,
+            Err(_) => mailin::Response::custom(451, "could not store the message".into()),
+        }
     }
 }
 
