@@ -47,6 +47,9 @@ pub enum ApiError {
     MethodNotAllowed { allow: &'static str },
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Another request holds this Idempotency-Key (it committed first): replay its answer.
+    #[error("idempotency key in use")]
+    IdempotencyKeyInUse,
     #[error("illegal transition: {detail}")]
     IllegalTransition { detail: String, allowed: Vec<String> },
     #[error("precondition required")]
@@ -81,7 +84,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => {
                 ("method-not-allowed", "このメソッドは使えません / Method not allowed")
             }
-            ApiError::Conflict(_) => ("conflict", "競合しています / Conflict"),
+            ApiError::Conflict(_) | ApiError::IdempotencyKeyInUse => ("conflict", "競合しています / Conflict"),
             ApiError::IllegalTransition { .. } => {
                 ("illegal-transition", "この状態には移行できません / Transition not allowed")
             }
@@ -111,6 +114,7 @@ impl ApiError {
             | ApiError::UnsupportedMediaType(d) => d.clone(),
             ApiError::IllegalTransition { detail, .. } => detail.clone(),
             ApiError::OtpRequired => "this account uses two-factor authentication: send `otp`".into(),
+            ApiError::IdempotencyKeyInUse => "another request with this Idempotency-Key is under way: retry".into(),
             ApiError::NotFound => "the resource does not exist or is not visible to you".into(),
             ApiError::MethodNotAllowed { allow } => format!("this path answers {allow}"),
             ApiError::PreconditionRequired => "send If-Match with the ETag of the version you changed".into(),
@@ -153,7 +157,9 @@ impl ResponseError for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict(_) | ApiError::IllegalTransition { .. } => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::IdempotencyKeyInUse | ApiError::IllegalTransition { .. } => {
+                StatusCode::CONFLICT
+            }
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

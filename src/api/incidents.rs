@@ -175,7 +175,12 @@ pub fn refresh_derived(i: &mut Incident, hospital: &Organization, settings: &Set
 }
 
 fn view(conn: &mut AnyConnection, i: &Incident, hospital: &Organization) -> ApiResult<IncidentView> {
-    Ok(IncidentView {
+    Ok(view_with(i, hospital, db::obligations::for_incident(conn, &i.id)?))
+}
+
+/// The view of an incident whose obligations the caller holds.
+fn view_with(i: &Incident, hospital: &Organization, obligations: Vec<Obligation>) -> IncidentView {
+    IncidentView {
         id: i.id.clone(),
         reference: i.reference.clone(),
         hospital: HospitalRef::of(hospital, i.prefecture),
@@ -186,7 +191,7 @@ fn view(conn: &mut AnyConnection, i: &Incident, hospital: &Organization) -> ApiR
         priority: i.priority.clone(),
         routing: i.routing.clone(),
         rules_version: i.rules_version.clone(),
-        obligations: db::obligations::for_incident(conn, &i.id)?,
+        obligations,
         milestones: i.milestones.clone(),
         overdue_obligations: i.overdue_obligations,
         version: i.version,
@@ -198,7 +203,7 @@ fn view(conn: &mut AnyConnection, i: &Incident, hospital: &Organization) -> ApiR
         on_site_at: i.on_site_at,
         closed_at: i.closed_at,
         updated_at: i.updated_at,
-    })
+    }
 }
 
 /// The view as JSON, through the need-to-know policy of the caller's scope.
@@ -220,10 +225,6 @@ fn audit_incident(
     super::audit_by(conn, user, action, ("incident", incident_id), Some(incident_id), details)
 }
 
-fn author_name(conn: &mut AnyConnection, user: &AuthUser) -> ApiResult<String> {
-    Ok(db::users::get(conn, &user.id)?.map(|u| u.name).unwrap_or_else(|| user.role.to_string()))
-}
-
 /// Adds a timeline entry written by the signed-in user.
 pub(crate) fn timeline(
     conn: &mut AnyConnection,
@@ -233,8 +234,7 @@ pub(crate) fn timeline(
     body: Option<&str>,
     data: Value,
 ) -> ApiResult<TimelineEntry> {
-    let name = author_name(conn, user)?;
-    Ok(db::updates::add(conn, incident_id, kind, body, data, Some((&user.id, &name)))?)
+    Ok(db::updates::add(conn, incident_id, kind, body, data, Some((&user.id, &user.name)))?)
 }
 
 /// Who filed an incident, as the timeline and the audit trail name them.
@@ -247,16 +247,16 @@ pub struct Filer<'a> {
 
 /// Stores a new incident (routed by [`refresh_derived`]) with its obligations, its outbox rows, its
 /// timeline entry and its audit entry, in the caller's transaction: the one filing path of the
-/// handler and the benchmark seeder.
+/// handler and the benchmark seeder. Returns the obligations created.
 pub fn record_filing(
     conn: &mut AnyConnection,
     settings: &Settings,
     by: &Filer<'_>,
     incident: &Incident,
     hospital: &Organization,
-) -> ApiResult<()> {
+) -> ApiResult<Vec<Obligation>> {
     db::incidents::insert(conn, incident)?;
-    outbox::apply_routing(conn, settings, incident, hospital, "initial")?;
+    let obligations = outbox::apply_first_routing(conn, settings, incident, hospital)?;
     let proxy = by.role == Role::DutyOfficer;
     db::updates::add(
         conn,
@@ -268,7 +268,7 @@ pub fn record_filing(
                            "authorities": incident.routing.iter().map(|r| r.authority).collect::<Vec<_>>()}),
         Some((by.id, by.name)),
     )?;
-    db::audit::append(
+    db::audit::append_first(
         conn,
         &db::audit::AuditEvent {
             actor_id: Some(by.id),
@@ -281,12 +281,7 @@ pub fn record_filing(
             details: serde_json::json!({"reference": incident.reference, "hospital_id": incident.hospital_id, "proxy": proxy}),
         },
     )?;
-    Ok(())
-}
-
-enum Filed {
-    Created { id: String, body: String },
-    Replay { status: u16, id: String, body: String },
+    Ok(obligations)
 }
 
 fn idempotency_key(req: &HttpRequest) -> ApiResult<Option<String>> {
@@ -569,17 +564,9 @@ pub async fn file(
     let u = user.clone();
     let k = key.clone();
     let h = request_hash.clone();
+    // The key was looked up above; a request racing this one with the same key loses at the
+    // insert below (the key's primary key) and replays the winner's answer.
     let result = in_tx(&state, move |conn| {
-        if let Some(k) = &k {
-            if let Some(r) = db::idempotency::get(conn, &u.id, k)? {
-                return Ok(Filed::Replay {
-                    status: r.response_status as u16,
-                    id: r.resource_id,
-                    body: r.response_body,
-                })
-                .and_then(|f| if r.request_hash == h { Ok(f) } else { Err(idempotency_mismatch()) });
-            }
-        }
         let hospital = db::orgs::get(conn, &hospital_id)?
             .filter(|o| o.kind == OrgKind::Hospital)
             .ok_or_else(|| ApiError::validation("hospital_id", "no such hospital"))?;
@@ -589,41 +576,37 @@ pub async fn file(
         let at = FiledAt { hospital_id: &hospital.id, prefecture, beds: hospital.beds };
         let mut incident = Incident::filed(db::new_id(), reference, at, facts, now, reported_via, &u.id);
         refresh_derived(&mut incident, &hospital, &st.settings, now);
-        let name = author_name(conn, &u)?;
-        let actor = Filer { id: &u.id, name: &name, role: u.role, request_id: u.request_id.as_deref() };
-        record_filing(conn, &st.settings, &actor, &incident, &hospital)?;
-        let v = view(conn, &incident, &hospital)?;
+        let actor = Filer { id: &u.id, name: &u.name, role: u.role, request_id: u.request_id.as_deref() };
+        let obligations = record_filing(conn, &st.settings, &actor, &incident, &hospital)?;
+        let v = view_with(&incident, &hospital, obligations);
         let body = serde_json::to_string(&v).map_err(anyhow::Error::from)?;
         if let Some(k) = &k {
-            db::idempotency::insert(conn, &u.id, k, &h, 201, &body, &incident.id)?;
+            if !db::idempotency::insert(conn, &u.id, k, &h, 201, &body, &incident.id)? {
+                return Err(ApiError::IdempotencyKeyInUse); // rolls this filing back
+            }
         }
-        Ok(Filed::Created { id: incident.id, body })
+        Ok((incident.id, body))
     })
     .await;
-    let filed = match result {
-        Ok(f) => f,
-        // Two requests with one key raced on PostgreSQL: the loser replays the winner's answer.
-        Err(ApiError::Conflict(m)) if key.is_some() && m.contains("idempotency") => {
-            let (uid, k) = (user.id.clone(), key.clone().unwrap_or_default());
+    let (id, body) = match (result, key) {
+        (Ok(filed), _) => filed,
+        // Two requests with one key raced: the loser replays the winner's answer.
+        (Err(ApiError::IdempotencyKeyInUse), Some(k)) => {
+            let uid = user.id.clone();
             let r = with_conn(&state, move |c| Ok(db::idempotency::get(c, &uid, &k)?))
                 .await?
-                .ok_or(ApiError::Conflict(m))?;
+                .ok_or(ApiError::IdempotencyKeyInUse)?;
             return replay(r, &request_hash);
         }
-        Err(e) => return Err(e),
+        (Err(e), _) => return Err(e),
     };
-    match filed {
-        Filed::Created { id, body } => {
-            state.metrics.incidents_filed.inc();
-            state.outbox_wake.notify_one();
-            Ok(HttpResponse::Created()
-                .insert_header(("Location", format!("/api/v1/incidents/{id}")))
-                .insert_header(("ETag", etag(1)))
-                .content_type("application/json")
-                .body(body))
-        }
-        Filed::Replay { status, id, body } => Ok(replayed(status, &id, body)),
-    }
+    state.metrics.incidents_filed.inc();
+    state.outbox_wake.notify_one();
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/incidents/{id}")))
+        .insert_header(("ETag", etag(1)))
+        .content_type("application/json")
+        .body(body))
 }
 
 fn idempotency_mismatch() -> ApiError {
@@ -913,8 +896,7 @@ pub async fn update(
             return Err(ApiError::PreconditionFailed);
         }
         let queued = outbox::apply_routing(conn, &st.settings, &i, &h, "initial")?;
-        let name = author_name(conn, &user)?;
-        follow_deadlines(conn, Some((&user.id, &name)), &i, &st.settings, &changed, deadline_reason.as_deref())?;
+        follow_deadlines(conn, Some((&user.id, &user.name)), &i, &st.settings, &changed, deadline_reason.as_deref())?;
         let new_routes: Vec<_> = i.routing.iter().map(|r| r.authority).filter(|a| !old_routes.contains(a)).collect();
         audit_incident(
             conn,
@@ -957,9 +939,8 @@ pub(crate) fn reroute_hospital(
     hospital: &Organization,
     changed: &[String],
 ) -> ApiResult<usize> {
-    let name = author_name(conn, user)?;
     let fields: Vec<String> = changed.iter().map(|f| format!("hospital.{f}")).collect();
-    reroute(conn, Some((&user.id, &name)), settings, hospital, &fields, false)
+    reroute(conn, Some((&user.id, &user.name)), settings, hospital, &fields, false)
 }
 
 /// Routes every open incident that was routed with an older rule set again with the current one

@@ -23,6 +23,8 @@ pub struct AuthUser {
     pub family_id: String,
     /// The request id, recorded in the audit trail.
     pub request_id: Option<String>,
+    /// The user's name as stored when the request began (timeline entries name their author).
+    pub name: String,
 }
 
 /// A signed-in user who may still have to enrol two-factor authentication: accepted only by the
@@ -47,18 +49,23 @@ fn token_of(req: &HttpRequest) -> Result<(web::Data<AppState>, AuthUser, bool), 
         .ok_or_else(|| ApiError::Unauthorized("the Authorization scheme must be Bearer".into()))?;
     let claims = state.keys.verify(token.trim()).map_err(ApiError::Unauthorized)?;
     let request_id = req.extensions().get::<tracing_actix_web::RequestId>().map(|r| r.to_string());
-    let user = AuthUser { id: claims.sub, org_id: claims.org, role: claims.role, family_id: claims.fam, request_id };
+    let user = AuthUser {
+        id: claims.sub,
+        org_id: claims.org,
+        role: claims.role,
+        family_id: claims.fam,
+        request_id,
+        name: String::new(),
+    };
     Ok((state, user, claims.enrol))
 }
 
 /// The verified caller whose session is still live.
 async fn authenticate(req: HttpRequest) -> Result<(AuthUser, bool), ApiError> {
-    let (state, user, enrol) = token_of(&req)?;
+    let (state, mut user, enrol) = token_of(&req)?;
     let (family, id) = (user.family_id.clone(), user.id.clone());
-    let live = crate::api::with_conn(&state, move |conn| Ok(db::users::session_live(conn, &family, &id)?)).await?;
-    if !live {
-        return Err(ApiError::Unauthorized("this session has ended: sign in again".into()));
-    }
+    let live = crate::api::with_conn(&state, move |conn| Ok(db::users::live_session_name(conn, &family, &id)?)).await?;
+    user.name = live.ok_or_else(|| ApiError::Unauthorized("this session has ended: sign in again".into()))?;
     Ok((user, enrol))
 }
 

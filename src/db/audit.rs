@@ -191,19 +191,42 @@ pub fn append(conn: &mut AnyConnection, ev: &AuditEvent<'_>) -> DbResult<()> {
     }
     use diesel::sql_types::Text;
     let chain = chain_for(ev);
-    let key = ambient_key();
-    diesel::sql_query("INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (chain) DO NOTHING")
-        .bind::<Text, _>(&chain)
-        .bind::<Text, _>(GENESIS)
+    // Creates the chain's head or moves it one on; either way the row stays locked until commit and
+    // `hash` is still the predecessor's (the genesis value for a new chain).
+    let head: Head = diesel::sql_query(
+        "INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, 1, $2) \
+         ON CONFLICT (chain) DO UPDATE SET seq = audit_heads.seq + 1 RETURNING seq, hash",
+    )
+    .bind::<Text, _>(&chain)
+    .bind::<Text, _>(GENESIS)
+    .get_result(conn)?;
+    let row = entry(ev, chain, head.seq, head.hash);
+    diesel::update(audit_heads::table.filter(audit_heads::chain.eq(&row.chain)))
+        .set(audit_heads::hash.eq(&row.hash))
         .execute(conn)?;
-    // The UPDATE takes the chain's row lock until commit; `hash` is still the predecessor's here.
-    let head: Head = diesel::sql_query("UPDATE audit_heads SET seq = seq + 1 WHERE chain = $1 RETURNING seq, hash")
-        .bind::<Text, _>(&chain)
-        .get_result(conn)?;
+    diesel::insert_into(audit_log::table).values(&row).execute(conn)?;
+    Ok(())
+}
+
+/// Appends the first entry of a chain that cannot exist yet (a new incident's, in the transaction
+/// that files it): the head is written with its hash at once. Fails (unique violation) if the
+/// chain exists after all, so it can never fork a chain.
+pub fn append_first(conn: &mut AnyConnection, ev: &AuditEvent<'_>) -> DbResult<()> {
+    let row = entry(ev, chain_for(ev), 1, GENESIS.to_owned());
+    diesel::insert_into(audit_heads::table)
+        .values((audit_heads::chain.eq(&row.chain), audit_heads::seq.eq(1_i64), audit_heads::hash.eq(&row.hash)))
+        .execute(conn)?;
+    diesel::insert_into(audit_log::table).values(&row).execute(conn)?;
+    Ok(())
+}
+
+/// The entry `seq` of `chain` after `prev_hash`, hashed (keyed with the ambient key when set).
+fn entry(ev: &AuditEvent<'_>, chain: String, seq: i64, prev_hash: String) -> AuditRow {
+    let key = ambient_key();
     let mut row = AuditRow {
         id: super::new_id(),
-        chain: chain.clone(),
-        seq: head.seq,
+        chain,
+        seq,
         at: ts(super::now()),
         actor_id: ev.actor_id.map(Into::into),
         actor_label: ev.actor_label.into(),
@@ -213,16 +236,12 @@ pub fn append(conn: &mut AnyConnection, ev: &AuditEvent<'_>) -> DbResult<()> {
         incident_id: ev.incident_id.map(Into::into),
         request_id: ev.request_id.map(Into::into),
         details: super::to_json(&ev.details),
-        prev_hash: head.hash,
+        prev_hash,
         hash: String::new(),
         keyed: key.is_some(),
     };
     row.hash = entry_hash(&row, key.as_deref());
-    diesel::update(audit_heads::table.filter(audit_heads::chain.eq(&chain)))
-        .set(audit_heads::hash.eq(&row.hash))
-        .execute(conn)?;
-    diesel::insert_into(audit_log::table).values(&row).execute(conn)?;
-    Ok(())
+    row
 }
 
 /// A page of entries, oldest first, filtered by incident or actor, after the entry id `after`.

@@ -168,20 +168,50 @@ pub fn select_for(
     drill: bool,
     day: NaiveDate,
 ) -> DbResult<Vec<Contact>> {
+    Ok(select_for_each(conn, &[authority], at, drill, day)?.pop().unwrap_or_default())
+}
+
+/// [`select_for`] of several authorities in one statement, in their order.
+pub fn select_for_each(
+    conn: &mut AnyConnection,
+    authorities: &[Authority],
+    at: ContactsFor<'_>,
+    drill: bool,
+    day: NaiveDate,
+) -> DbResult<Vec<Vec<Contact>>> {
     let ContactsFor { prefecture, municipality, hospital_id } = at;
-    let all: Vec<Contact> = contacts::table
-        .filter(contacts::authority.eq(authority.as_str()))
+    if authorities.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Only rows that can apply: the hospital's own, its prefecture's and the national ones.
+    let candidates: Vec<Contact> = contacts::table
+        .filter(contacts::authority.eq_any(authorities.iter().map(|a| a.as_str())))
         .filter(contacts::drill.eq(drill))
+        .filter(
+            contacts::hospital_id.eq(hospital_id).or(contacts::hospital_id
+                .is_null()
+                .and(contacts::prefecture.is_null().or(contacts::prefecture.eq(prefecture.code())))),
+        )
         .select(ContactRow::as_select())
         .order(contacts::id.asc())
         .load(conn)?
         .into_iter()
         .map(Contact::from_row)
         .collect::<DbResult<Vec<_>>>()?;
-    let live: Vec<Contact> = all.into_iter().filter(|c| c.effective_on(day)).collect();
+    Ok(authorities
+        .iter()
+        .map(|&a| {
+            let live = candidates.iter().filter(|c| c.authority == a && c.effective_on(day)).cloned().collect();
+            choose(live, hospital_id, prefecture, municipality)
+        })
+        .collect())
+}
+
+/// Of an authority's live contacts, those that reach this hospital, most specific first.
+fn choose(live: Vec<Contact>, hospital_id: &str, prefecture: Prefecture, municipality: Option<&str>) -> Vec<Contact> {
     let own: Vec<Contact> = live.iter().filter(|c| c.hospital_id.as_deref() == Some(hospital_id)).cloned().collect();
     if !own.is_empty() {
-        return Ok(own);
+        return own;
     }
     let general = live.into_iter().filter(|c| c.hospital_id.is_none());
     let (local, national): (Vec<Contact>, Vec<Contact>) = general.partition(|c| c.prefecture.is_some());
@@ -189,13 +219,13 @@ pub fn select_for(
     // The municipality's own contacts first; the prefecture's (no municipality) otherwise.
     let (city, wide): (Vec<Contact>, Vec<Contact>) = local.into_iter().partition(|c| c.municipality.is_some());
     let city: Vec<Contact> = city.into_iter().filter(|c| c.municipality.as_deref() == municipality).collect();
-    Ok(if !city.is_empty() {
+    if !city.is_empty() {
         city
     } else if !wide.is_empty() {
         wide
     } else {
         national
-    })
+    }
 }
 
 /// The hospital a contact is looked up for.

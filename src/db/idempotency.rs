@@ -35,17 +35,20 @@ pub fn insert(
     status: u16,
     body: &str,
     resource_id: &str,
-) -> DbResult<()> {
-    diesel::insert_into(idempotency_keys::table)
-        .values(IdempotencyRecord {
-            user_id: user_id.into(),
-            idem_key: key.into(),
-            request_hash: request_hash.into(),
-            response_status: i32::from(status),
-            response_body: body.into(),
-            resource_id: resource_id.into(),
-            created_at: ts(super::now()),
-        })
-        .execute(conn)?;
-    Ok(())
+) -> DbResult<bool> {
+    let record = IdempotencyRecord {
+        user_id: user_id.into(),
+        idem_key: key.into(),
+        request_hash: request_hash.into(),
+        response_status: i32::from(status),
+        response_body: body.into(),
+        resource_id: resource_id.into(),
+        created_at: ts(super::now()),
+    };
+    let n = crate::with_inner!(conn, |c| diesel::insert_into(idempotency_keys::table)
+        .values(&record)
+        .on_conflict((idempotency_keys::user_id, idempotency_keys::idem_key))
+        .do_nothing()
+        .execute(c))?;
+    Ok(n == 1)
 }

@@ -141,8 +141,8 @@ fn to_row(i: &Incident) -> IncidentRow {
     }
 }
 
-/// The next human reference `HK-<year>-<6 digits>`. Runs in its own short transaction, before the
-/// filing's, so the counter row is locked for microseconds rather than for a whole filing (a
+/// The next human reference `HK-<year>-<6 digits>`. One upsert in its own implicit transaction,
+/// before the filing's, so the counter row is locked for microseconds rather than for a whole filing (a
 /// failed filing leaves a gap, which is harmless).
 pub fn next_reference(conn: &mut AnyConnection, at: DateTime<Utc>) -> DbResult<String> {
     let year = at.with_timezone(&chrono_tz::Asia::Tokyo).year();
@@ -151,18 +151,12 @@ pub fn next_reference(conn: &mut AnyConnection, at: DateTime<Utc>) -> DbResult<S
         #[diesel(sql_type = diesel::sql_types::Integer)]
         last_value: i32,
     }
-    let n: Next = conn.write_transaction(|conn| {
-        diesel::sql_query(
-            "INSERT INTO reference_counters (year, last_value) VALUES ($1, 0) ON CONFLICT (year) DO NOTHING",
-        )
-        .bind::<diesel::sql_types::Integer, _>(year)
-        .execute(conn)?;
-        diesel::sql_query(
-            "UPDATE reference_counters SET last_value = last_value + 1 WHERE year = $1 RETURNING last_value",
-        )
-        .bind::<diesel::sql_types::Integer, _>(year)
-        .get_result(conn)
-    })?;
+    let n: Next = diesel::sql_query(
+        "INSERT INTO reference_counters (year, last_value) VALUES ($1, 1) \
+         ON CONFLICT (year) DO UPDATE SET last_value = reference_counters.last_value + 1 RETURNING last_value",
+    )
+    .bind::<diesel::sql_types::Integer, _>(year)
+    .get_result(conn)?;
     let _ = reference_counters::table; // the table this module owns
     Ok(format!("HK-{year}-{:06}", n.last_value))
 }
@@ -182,17 +176,26 @@ pub fn update(conn: &mut AnyConnection, i: &Incident) -> DbResult<bool> {
 }
 
 /// Replaces the authorities an incident is routed to (liaisons' visibility follows these).
-pub fn set_routes(conn: &mut AnyConnection, incident_id: &str, routes: &[Route]) -> DbResult<()> {
-    diesel::delete(incident_routes::table.filter(incident_routes::incident_id.eq(incident_id))).execute(conn)?;
-    for r in routes {
-        diesel::insert_into(incident_routes::table)
-            .values((
+/// Replaces an incident's routes; `fresh`: the incident has none yet (it is being filed), so
+/// nothing is deleted. One multi-row insert.
+pub fn set_routes(conn: &mut AnyConnection, incident_id: &str, routes: &[Route], fresh: bool) -> DbResult<()> {
+    if !fresh {
+        diesel::delete(incident_routes::table.filter(incident_routes::incident_id.eq(incident_id))).execute(conn)?;
+    }
+    if routes.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = routes
+        .iter()
+        .map(|r| {
+            (
                 incident_routes::incident_id.eq(incident_id),
                 incident_routes::authority.eq(r.authority.as_str()),
                 incident_routes::requirement.eq(r.requirement.as_str()),
-            ))
-            .execute(conn)?;
-    }
+            )
+        })
+        .collect();
+    crate::with_inner!(conn, |c| diesel::insert_into(incident_routes::table).values(&rows).execute(c))?;
     Ok(())
 }
 

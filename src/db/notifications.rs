@@ -14,6 +14,7 @@ use crate::domain::{Authority, Locale, NotificationStatus};
 
 #[derive(Queryable, Selectable, Insertable, Debug, Clone)]
 #[diesel(table_name = notifications)]
+#[diesel(treat_none_as_default_value = false)] // None is NULL: rows insert many to a statement on SQLite too
 struct NotificationRow {
     id: String,
     incident_id: Option<String>,
@@ -111,38 +112,49 @@ fn decode(r: NotificationRow) -> DbResult<Claimed> {
 
 /// Enqueues unless the dedup key exists; true when a row was written.
 pub fn enqueue(conn: &mut AnyConnection, n: NewNotification, mail_domain: &str) -> DbResult<bool> {
-    let exists: i64 =
-        notifications::table.filter(notifications::dedup_key.eq(&n.dedup_key)).count().get_result(conn)?;
-    if exists > 0 {
-        return Ok(false);
+    Ok(enqueue_many(conn, vec![n], mail_domain)? == 1)
+}
+
+/// Enqueues each message whose dedup key does not exist yet, in one statement; returns how many
+/// were written. On PostgreSQL a trigger (migration 000012) sends `NOTIFY` with the insert.
+pub fn enqueue_many(conn: &mut AnyConnection, messages: Vec<NewNotification>, mail_domain: &str) -> DbResult<usize> {
+    if messages.is_empty() {
+        return Ok(0);
     }
     let now = ts(super::now());
-    let id = super::new_id();
-    let row = NotificationRow {
-        message_id: format!("{id}@{mail_domain}"),
-        id,
-        incident_id: n.incident_id,
-        kind: n.kind,
-        authority: n.authority.map(|a| a.as_str().into()),
-        contact_id: n.contact_id,
-        dedup_key: n.dedup_key,
-        recipients: to_json(&n.recipients),
-        locale: n.locale.as_str().into(),
-        subject: n.subject,
-        body_text: n.body_text,
-        body_html: n.body_html,
-        status: NotificationStatus::Pending.as_str().into(),
-        attempts: 0,
-        next_attempt_at: now,
-        locked_until: None,
-        last_error: None,
-        sent_at: None,
-        created_at: now,
-        updated_at: now,
-    };
-    diesel::insert_into(notifications::table).values(&row).execute(conn)?;
-    announce(conn)?;
-    Ok(true)
+    let rows: Vec<NotificationRow> = messages
+        .into_iter()
+        .map(|n| {
+            let id = super::new_id();
+            NotificationRow {
+                message_id: format!("{id}@{mail_domain}"),
+                id,
+                incident_id: n.incident_id,
+                kind: n.kind,
+                authority: n.authority.map(|a| a.as_str().into()),
+                contact_id: n.contact_id,
+                dedup_key: n.dedup_key,
+                recipients: to_json(&n.recipients),
+                locale: n.locale.as_str().into(),
+                subject: n.subject,
+                body_text: n.body_text,
+                body_html: n.body_html,
+                status: NotificationStatus::Pending.as_str().into(),
+                attempts: 0,
+                next_attempt_at: now,
+                locked_until: None,
+                last_error: None,
+                sent_at: None,
+                created_at: now,
+                updated_at: now,
+            }
+        })
+        .collect();
+    Ok(crate::with_inner!(conn, |c| diesel::insert_into(notifications::table)
+        .values(&rows)
+        .on_conflict(notifications::dedup_key)
+        .do_nothing()
+        .execute(c))?)
 }
 
 /// The PostgreSQL channel that tells outbox listeners of every instance that rows are due
@@ -150,7 +162,8 @@ pub fn enqueue(conn: &mut AnyConnection, n: NewNotification, mail_domain: &str) 
 pub const CHANNEL: &str = "hikeshi_outbox";
 
 /// `NOTIFY`, delivered at commit (and not at all on rollback); several in one transaction reach a
-/// listener as one. Nothing on SQLite, which has one process per database.
+/// listener as one. Inserts announce themselves (a trigger); this is for rows queued again.
+/// Nothing on SQLite, which has one process per database.
 fn announce(conn: &mut AnyConnection) -> DbResult<()> {
     use diesel::connection::SimpleConnection;
     if let AnyConnection::Postgresql(c) = conn {

@@ -13,6 +13,7 @@ use crate::domain::{Authority, ObligationKind};
 
 #[derive(Queryable, Selectable, Insertable, Debug, Clone)]
 #[diesel(table_name = obligations)]
+#[diesel(treat_none_as_default_value = false)] // None is NULL: rows insert many to a statement on SQLite too
 struct ObligationRow {
     id: String,
     incident_id: String,
@@ -80,19 +81,16 @@ impl Obligation {
     }
 }
 
-/// Creates an obligation unless the incident already has one of that kind; true when created.
-pub fn create(conn: &mut AnyConnection, incident_id: &str, p: &Planned) -> DbResult<bool> {
-    let Planned { kind, authority, due_at, legal_due_at, reminder_at } = *p;
-    let exists: i64 = obligations::table
-        .filter(obligations::incident_id.eq(incident_id))
-        .filter(obligations::kind.eq(kind.as_str()))
-        .count()
-        .get_result(conn)?;
-    if exists > 0 {
-        return Ok(false);
+/// Creates the planned obligations the incident does not have yet (one of each kind), in one
+/// statement; returns those created, as stored.
+pub fn create_missing(conn: &mut AnyConnection, incident_id: &str, planned: &[Planned]) -> DbResult<Vec<Obligation>> {
+    if planned.is_empty() {
+        return Ok(Vec::new());
     }
-    diesel::insert_into(obligations::table)
-        .values(ObligationRow {
+    let now = super::now();
+    let rows: Vec<ObligationRow> = planned
+        .iter()
+        .map(|&Planned { kind, authority, due_at, legal_due_at, reminder_at }| ObligationRow {
             id: super::new_id(),
             incident_id: incident_id.into(),
             kind: kind.as_str().into(),
@@ -104,12 +102,18 @@ pub fn create(conn: &mut AnyConnection, incident_id: &str, p: &Planned) -> DbRes
             fulfilled_at: None,
             fulfilled_reference: None,
             fulfilled_by: None,
-            created_at: ts(super::now()),
+            created_at: ts(now),
             version: 1,
             legal_due_at: legal_due_at.map(ts),
         })
-        .execute(conn)?;
-    Ok(true)
+        .collect();
+    let created: Vec<String> = crate::with_inner!(conn, |c| diesel::insert_into(obligations::table)
+        .values(&rows)
+        .on_conflict((obligations::incident_id, obligations::kind))
+        .do_nothing()
+        .returning(obligations::id)
+        .get_results(c))?;
+    rows.into_iter().filter(|r| created.contains(&r.id)).map(|r| Obligation::from_row(r, now)).collect()
 }
 
 /// The fulfilled obligations as the prepared reports cite them.

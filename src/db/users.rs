@@ -264,14 +264,20 @@ pub fn start_session(conn: &mut AnyConnection, family_id: &str, user_id: &str) -
 /// Whether an access token of `user_id` in session `family_id` may still be used: the session
 /// exists, belongs to that user and has not ended.
 pub fn session_live(conn: &mut AnyConnection, family_id: &str, user_id: &str) -> DbResult<bool> {
-    let found: Option<String> = sessions::table
+    Ok(live_session_name(conn, family_id, user_id)?.is_some())
+}
+
+/// The user's name when the session is live: the one look-up every authenticated request makes, so
+/// that writes naming their author (timeline entries) need no second read.
+pub fn live_session_name(conn: &mut AnyConnection, family_id: &str, user_id: &str) -> DbResult<Option<String>> {
+    Ok(sessions::table
+        .inner_join(users::table.on(users::id.eq(sessions::user_id)))
         .filter(sessions::id.eq(family_id))
         .filter(sessions::user_id.eq(user_id))
         .filter(sessions::ended_at.is_null())
-        .select(sessions::id)
+        .select(users::name)
         .first(conn)
-        .optional()?;
-    Ok(found.is_some())
+        .optional()?)
 }
 
 /// Ends every live session of a user (a password change or reset, disabling, a second factor

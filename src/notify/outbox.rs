@@ -99,16 +99,42 @@ pub fn apply_routing(
     hospital: &Organization,
     stage: &str,
 ) -> DbResult<usize> {
-    db::incidents::set_routes(conn, &incident.id, &incident.routing)?;
-    for r in &incident.routing {
-        for p in obligation_times(r, incident.facts.aware_at, settings) {
-            db::obligations::create(conn, &incident.id, &p)?;
-        }
-    }
-    enqueue_reports(conn, settings, incident, hospital, &incident.routing, stage)
+    db::incidents::set_routes(conn, &incident.id, &incident.routing, false)?;
+    db::obligations::create_missing(conn, &incident.id, &planned(incident, settings))?;
+    enqueue_reports(conn, settings, incident, hospital, &incident.routing, stage, Past::Stored)
 }
 
-/// Enqueues the report of each of `routes` to each of its e-mail contacts, once per `stage`.
+/// [`apply_routing`] for an incident being filed in this transaction: nothing of it is stored but
+/// its row, so nothing is read back (no routes to replace, no status report, nothing fulfilled).
+/// Returns the obligations created.
+pub fn apply_first_routing(
+    conn: &mut AnyConnection,
+    settings: &Settings,
+    incident: &Incident,
+    hospital: &Organization,
+) -> DbResult<Vec<Obligation>> {
+    db::incidents::set_routes(conn, &incident.id, &incident.routing, true)?;
+    let created = db::obligations::create_missing(conn, &incident.id, &planned(incident, settings))?;
+    enqueue_reports(conn, settings, incident, hospital, &incident.routing, "initial", Past::None)?;
+    Ok(created)
+}
+
+/// Every route's obligations, with their dates.
+fn planned(incident: &Incident, settings: &Settings) -> Vec<Planned> {
+    plan(&incident.routing, incident.facts.aware_at, &settings.deadlines)
+}
+
+/// What the letters may cite of an incident's past.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Past {
+    /// It is being filed: there is none.
+    None,
+    /// Read it from the database (the newest status report, the obligations fulfilled).
+    Stored,
+}
+
+/// Enqueues the report of each of `routes` to each of its e-mail contacts, once per `stage`: one
+/// read of the contacts, one multi-row insert.
 fn enqueue_reports(
     conn: &mut AnyConnection,
     settings: &Settings,
@@ -116,19 +142,32 @@ fn enqueue_reports(
     hospital: &Organization,
     routes: &[Route],
     stage: &str,
+    past: Past,
 ) -> DbResult<usize> {
-    let status_report = latest_status_report(conn, &incident.id)?;
+    let status_report = match past {
+        Past::None => None,
+        Past::Stored => latest_status_report(conn, &incident.id)?,
+    };
     let mut s = summary(incident, hospital, status_report.clone(), settings);
     if routes.iter().any(|r| r.authority == Authority::Ppc) {
-        let fulfilled = db::obligations::fulfilled(&db::obligations::for_incident(conn, &incident.id)?);
+        let fulfilled = match past {
+            Past::None => Vec::new(),
+            Past::Stored => db::obligations::fulfilled(&db::obligations::for_incident(conn, &incident.id)?),
+        };
         let report =
             crate::domain::reports::ppc_report(&ppc_input(incident, hospital, &fulfilled, status_report.as_ref()));
         s.ppc_items = report.items;
     }
     let domain = mail_domain(settings);
-    let today = jst_date(db::now());
-    let mut enqueued = 0;
-    for r in routes {
+    let at = db::contacts::ContactsFor {
+        prefecture: incident.prefecture,
+        municipality: hospital.municipality.as_deref(),
+        hospital_id: &incident.hospital_id,
+    };
+    let authorities: Vec<Authority> = routes.iter().map(|r| r.authority).collect();
+    let contacts = db::contacts::select_for_each(conn, &authorities, at, incident.facts.drill, jst_date(db::now()))?;
+    let mut messages = Vec::new();
+    for (r, contacts) in routes.iter().zip(contacts) {
         let note = RouteNote {
             requirement: r.requirement,
             reasons: r.reasons.iter().map(|x| (x.ja.clone(), x.en.clone())).collect(),
@@ -137,34 +176,23 @@ fn enqueue_reports(
                 .map(|p| (p.kind, p.due_at))
                 .collect(),
         };
-        let at = db::contacts::ContactsFor {
-            prefecture: incident.prefecture,
-            municipality: hospital.municipality.as_deref(),
-            hospital_id: &incident.hospital_id,
-        };
-        let contacts = db::contacts::select_for(conn, r.authority, at, incident.facts.drill, today)?;
-        for c in contacts.iter().filter(|c| c.channel == Channel::Email) {
+        for c in contacts.into_iter().filter(|c| c.channel == Channel::Email) {
             let m = templates::render(&letters::authority_report(r.authority, c.locale, &s, &note, stage));
-            let queued = notifications::enqueue(
-                conn,
-                NewNotification {
-                    incident_id: Some(incident.id.clone()),
-                    kind: "authority_report".into(),
-                    authority: Some(r.authority),
-                    contact_id: Some(c.id.clone()),
-                    dedup_key: format!("route:{}:{}:{}:{stage}", incident.id, r.authority, c.id),
-                    recipients: vec![c.address.clone()],
-                    locale: c.locale,
-                    subject: m.subject,
-                    body_text: m.text,
-                    body_html: m.html,
-                },
-                &domain,
-            )?;
-            enqueued += usize::from(queued);
+            messages.push(NewNotification {
+                incident_id: Some(incident.id.clone()),
+                kind: "authority_report".into(),
+                authority: Some(r.authority),
+                dedup_key: format!("route:{}:{}:{}:{stage}", incident.id, r.authority, c.id),
+                contact_id: Some(c.id),
+                recipients: vec![c.address],
+                locale: c.locale,
+                subject: m.subject,
+                body_text: m.text,
+                body_html: m.html,
+            });
         }
     }
-    Ok(enqueued)
+    notifications::enqueue_many(conn, messages, &domain)
 }
 
 /// The newest status report on the timeline, for the templates.
@@ -186,7 +214,7 @@ pub fn status_report_to_mhlw(
     update_id: &str,
 ) -> DbResult<usize> {
     let mhlw: Vec<Route> = incident.routing.iter().filter(|r| r.authority == Authority::Mhlw).cloned().collect();
-    enqueue_reports(conn, settings, incident, hospital, &mhlw, &format!("status_report:{update_id}"))
+    enqueue_reports(conn, settings, incident, hospital, &mhlw, &format!("status_report:{update_id}"), Past::Stored)
 }
 
 /// Addresses that reach a hospital about an incident: its reporters and the incident's contact e-mail.

@@ -1,0 +1,2 @@
+DROP TRIGGER notifications_announce ON notifications;
+DROP FUNCTION hikeshi_outbox_announce();
