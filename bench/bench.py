@@ -733,7 +733,15 @@ def main():
 
     # The anchor: the minimal transaction a filing needs (bench/minimal_filing.sql), at one hospital.
     minimal = os.path.join(BENCH, "minimal_filing.sql")
-    hospital = (("hospital", psql(db, "SELECT id FROM organizations WHERE kind = 'hospital' ORDER BY id LIMIT 1")),)
+    reporter, hospital_id = psql(
+        db, "SELECT u.id, u.org_id FROM users u JOIN organizations o ON o.id = u.org_id "
+        "WHERE o.kind = 'hospital' AND u.role = 'reporter' ORDER BY u.id LIMIT 1").split("|")
+    docs = psql(db, "SELECT facts || E'\\x1f' || priority_factors || E'\\x1f' || routing || E'\\x1f' || prefecture "
+                "|| E'\\x1f' || rules_version FROM incidents "
+                f"WHERE hospital_id = '{hospital_id}' ORDER BY id LIMIT 1").split("\x1f")
+    hospital = (("hospital", hospital_id), ("reporter", reporter),
+                ("facts", docs[0]), ("factors", docs[1]), ("routing", docs[2]), ("prefecture", docs[3]),
+                ("rules", docs[4]))
     plan = [
         ("file_minimal", 8, lambda c: run_pgbench(db, minimal, c, s, hospital)),
         ("file_pgbench", 8, lambda c: run_pgbench(db, filing_sql, c, s)),
