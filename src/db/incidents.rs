@@ -141,24 +141,77 @@ fn to_row(i: &Incident) -> IncidentRow {
     }
 }
 
-/// The next human reference `HK-<year>-<6 digits>`. One upsert in its own implicit transaction,
-/// before the filing's, so the counter row is locked for microseconds rather than for a whole filing (a
-/// failed filing leaves a gap, which is harmless).
+/// The next human reference `HK-<year>-<6 digits>`, taken before the filing's transaction (a failed
+/// filing leaves a gap, which is harmless). On PostgreSQL from a sequence per year, which locks
+/// nothing and commits nothing: a counter row would be one row every filing waits for, and its own
+/// commit (a WAL flush) per filing. On SQLite, which has one writer anyway, a counter row per year.
 pub fn next_reference(conn: &mut AnyConnection, at: DateTime<Utc>) -> DbResult<String> {
     let year = at.with_timezone(&chrono_tz::Asia::Tokyo).year();
-    #[derive(QueryableByName)]
-    struct Next {
-        #[diesel(sql_type = diesel::sql_types::Integer)]
-        last_value: i32,
+    let n = match conn {
+        AnyConnection::Postgresql(_) => match reference_from_sequence(conn, year)? {
+            Some(n) => n,
+            None => {
+                create_reference_sequence(conn, year)?;
+                reference_from_sequence(conn, year)?
+                    .ok_or_else(|| anyhow::anyhow!("the reference sequence of {year} could not be created"))?
+            }
+        },
+        AnyConnection::Sqlite(_) => reference_from_counter(conn, year)?,
+    };
+    Ok(format!("HK-{year}-{n:06}"))
+}
+
+#[derive(QueryableByName)]
+struct Next {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    n: Option<i64>,
+}
+
+/// The sequence of a year's references (PostgreSQL).
+fn reference_sequence(year: i32) -> String {
+    format!("incident_reference_{year}")
+}
+
+/// The next value of the year's sequence; None when it does not exist yet (`nextval(NULL)` is NULL).
+fn reference_from_sequence(conn: &mut AnyConnection, year: i32) -> DbResult<Option<i64>> {
+    let next: Next = diesel::sql_query("SELECT nextval(to_regclass($1)) AS n")
+        .bind::<diesel::sql_types::Text, _>(reference_sequence(year))
+        .get_result(conn)?;
+    Ok(next.n)
+}
+
+/// Creates the year's sequence, starting after the year's counter row (references taken before
+/// sequences were used). Another instance creating it at the same moment is no error.
+fn create_reference_sequence(conn: &mut AnyConnection, year: i32) -> DbResult<()> {
+    let taken: Option<i32> = reference_counters::table
+        .filter(reference_counters::year.eq(year))
+        .select(reference_counters::last_value)
+        .first(conn)
+        .optional()?;
+    let start = i64::from(taken.unwrap_or(0)) + 1;
+    // Both values are integers of our own making: nothing from a request reaches this text.
+    let created = diesel::sql_query(format!(
+        "CREATE SEQUENCE IF NOT EXISTS {} START WITH {start} MINVALUE 1",
+        reference_sequence(year)
+    ))
+    .execute(conn);
+    match created {
+        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) | Ok(_) => {
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
     }
-    let n: Next = diesel::sql_query(
+}
+
+/// The next value of the year's counter row (SQLite): one upsert.
+fn reference_from_counter(conn: &mut AnyConnection, year: i32) -> DbResult<i64> {
+    let next: Next = diesel::sql_query(
         "INSERT INTO reference_counters (year, last_value) VALUES ($1, 1) \
-         ON CONFLICT (year) DO UPDATE SET last_value = reference_counters.last_value + 1 RETURNING last_value",
+         ON CONFLICT (year) DO UPDATE SET last_value = reference_counters.last_value + 1 RETURNING last_value AS n",
     )
     .bind::<diesel::sql_types::Integer, _>(year)
     .get_result(conn)?;
-    let _ = reference_counters::table; // the table this module owns
-    Ok(format!("HK-{year}-{:06}", n.last_value))
+    next.n.ok_or_else(|| anyhow::anyhow!("the reference counter returned nothing").into())
 }
 
 pub fn insert(conn: &mut AnyConnection, i: &Incident) -> DbResult<()> {

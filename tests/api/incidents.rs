@@ -438,6 +438,29 @@ db_test!(twenty_concurrent_filings_get_twenty_distinct_references, |app| async m
     assert_eq!(incident_count(&app), 20);
 });
 
+db_test!(references_number_on_from_the_years_counter_and_in_filing_order, |app| async move {
+    // A deployment upgraded mid-year has references of this year from the counter row already.
+    let year = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Tokyo).format("%Y").to_string();
+    diesel::sql_query(format!("INSERT INTO reference_counters (year, last_value) VALUES ({year}, 41)"))
+        .execute(&mut app.conn())
+        .expect("a counter row");
+    let reporter = app.login(TOKYO_REPORTER).await;
+    let mut references = Vec::new();
+    for n in 0..3 {
+        let res = app
+            .client
+            .post(app.api("/incidents"))
+            .bearer_auth(&reporter)
+            .json(&quiet_filing(&format!("連番 {n}")))
+            .send()
+            .await
+            .expect("POST request");
+        assert_eq!(res.status(), 201);
+        references.push(res.json::<Value>().await.unwrap()["reference"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(references, [42, 43, 44].map(|n| format!("HK-{year}-{n:06}")));
+});
+
 // 6. Tenancy
 
 db_test!(outsiders_get_404_on_every_incident_endpoint_and_change_nothing, |app| async move {
