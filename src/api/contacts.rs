@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{decode_cursor, etag, if_match, in_tx, page_limit, paginate, with_conn, Page};
+use super::{decode_cursor, etag, if_match, in_tx, page_limit, paginate, update_if_match, with_conn, Page};
 use crate::auth::policy::{require, Action};
 use crate::auth::AuthUser;
 use crate::db::contacts::{Contact, ContactFilter};
@@ -237,16 +237,14 @@ pub async fn update(
     let id = id.into_inner();
     let body = body.into_inner();
     let c = in_tx(&state, move |conn| {
-        let current = db::contacts::get(conn, &id)?.ok_or(ApiError::NotFound)?;
-        if current.version != version {
-            return Err(ApiError::PreconditionFailed);
-        }
-        let mut next = parse_contact(&body, current, false).map_err(ApiError::Validation)?;
-        next.version += 1;
-        next.updated_at = db::now();
-        if !db::contacts::update(conn, &next)? {
-            return Err(ApiError::PreconditionFailed);
-        }
+        let current = db::contacts::get(conn, &id)?;
+        let (_, next) = update_if_match(
+            conn,
+            version,
+            current,
+            |_, c| parse_contact(&body, c, false).map_err(ApiError::Validation),
+            db::contacts::update,
+        )?;
         audit_contact(conn, &user, &next, "contact.update")?;
         Ok(next)
     })

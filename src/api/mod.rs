@@ -172,6 +172,51 @@ pub fn if_match(req: &actix_web::HttpRequest) -> ApiResult<i32> {
     v.trim().trim_start_matches("W/").trim_matches('"').parse().map_err(|_| ApiError::PreconditionFailed)
 }
 
+/// A stored row that changes only under an optimistic lock.
+pub trait Versioned: Clone {
+    fn version(&self) -> i32;
+    /// Moves the version on, changed at `at`.
+    fn advance(&mut self, at: chrono::DateTime<chrono::Utc>);
+}
+
+macro_rules! versioned {
+    ($($t:ty),*) => {$(
+        impl Versioned for $t {
+            fn version(&self) -> i32 {
+                self.version
+            }
+            fn advance(&mut self, at: chrono::DateTime<chrono::Utc>) {
+                self.version += 1;
+                self.updated_at = at;
+            }
+        }
+    )*};
+}
+versioned!(crate::db::contacts::Contact, crate::db::orgs::Organization, crate::db::users::User);
+
+/// The one `If-Match` update of a `PATCH`, inside its transaction: the row (404 when `current` is
+/// None) must be at the version the client read (412); `change` makes the next value from it (and
+/// may refuse with 422); the version moves on; `store` writes it unless another writer came first
+/// (412). Returns the row as it was and as it is now.
+pub fn update_if_match<T: Versioned>(
+    conn: &mut AnyConnection,
+    if_match: i32,
+    current: Option<T>,
+    change: impl FnOnce(&mut AnyConnection, T) -> ApiResult<T>,
+    store: impl FnOnce(&mut AnyConnection, &T) -> crate::db::DbResult<bool>,
+) -> ApiResult<(T, T)> {
+    let before = current.ok_or(ApiError::NotFound)?;
+    if before.version() != if_match {
+        return Err(ApiError::PreconditionFailed);
+    }
+    let mut next = change(conn, before.clone())?;
+    next.advance(crate::db::now());
+    if !store(conn, &next)? {
+        return Err(ApiError::PreconditionFailed);
+    }
+    Ok((before, next))
+}
+
 /// The `ETag` value for a version.
 pub fn etag(version: i32) -> String {
     format!("\"{version}\"")

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{decode_cursor, etag, if_match, in_tx, page_limit, paginate, with_conn, Page};
+use super::{decode_cursor, etag, if_match, in_tx, page_limit, paginate, update_if_match, with_conn, Page};
 use crate::auth::policy::{require, Action};
 use crate::auth::AuthUser;
 use crate::db::orgs::Organization;
@@ -236,16 +236,14 @@ pub async fn update(
     let body = body.into_inner();
     let st = state.clone();
     let org = in_tx(&state, move |conn| {
-        let current = db::orgs::get(conn, &id)?.ok_or(ApiError::NotFound)?;
-        if current.version != version {
-            return Err(ApiError::PreconditionFailed);
-        }
-        let mut next = parse_org(&body, current.clone(), false).map_err(ApiError::Validation)?;
-        next.version += 1;
-        next.updated_at = db::now();
-        if !db::orgs::update(conn, &next)? {
-            return Err(ApiError::PreconditionFailed);
-        }
+        let current = db::orgs::get(conn, &id)?;
+        let (current, next) = update_if_match(
+            conn,
+            version,
+            current,
+            |_, o| parse_org(&body, o, false).map_err(ApiError::Validation),
+            db::orgs::update,
+        )?;
         audit_org(conn, &user, &next, "organization.update")?;
         // Routing depends on these: the hospital's open incidents follow (DOMAIN.md 2.4).
         let mut changed = Vec::new();

@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{decode_cursor, etag, if_match, in_tx, page_limit, paginate, with_conn, Page};
+use super::{decode_cursor, etag, if_match, in_tx, page_limit, paginate, update_if_match, with_conn, Page};
 use crate::auth::policy::{require, Action};
 use crate::auth::{passwords, AuthUser};
 use crate::db::users::User;
@@ -185,37 +185,33 @@ pub async fn update(
         None => None,
     };
     let updated = in_tx(&state, move |conn| {
-        let mut u = db::users::get(conn, &id)?.ok_or(ApiError::NotFound)?;
-        if u.version != version {
-            return Err(ApiError::PreconditionFailed);
-        }
-        if let Some(n) = p.name {
-            u.name = n.trim().to_owned();
-        }
-        if let Some(a) = p.active {
-            u.active = a;
-        }
-        if p.unlock == Some(true) {
-            db::sign_in::clear(conn, &u.email)?;
-        }
-        if p.reset_totp == Some(true) {
-            u.totp_secret = None;
-            u.totp_pending_secret = None;
-            u.totp_last_step = None;
-        }
-        if let Some(a) = p.availability {
-            u.availability = Some(a);
-        }
         let password_changed = new_hash.is_some();
-        if let Some(h) = new_hash {
-            u.password_hash = h;
-        }
-        u.version += 1;
-        u.updated_at = db::now();
-        u.totp_enabled = u.totp_secret.is_some();
-        if !db::users::update_versioned(conn, &u)? {
-            return Err(ApiError::PreconditionFailed);
-        }
+        let current = db::users::get(conn, &id)?;
+        let change = |conn: &mut AnyConnection, mut u: db::users::User| {
+            if let Some(n) = p.name {
+                u.name = n.trim().to_owned();
+            }
+            if let Some(a) = p.active {
+                u.active = a;
+            }
+            if p.unlock == Some(true) {
+                db::sign_in::clear(conn, &u.email)?;
+            }
+            if p.reset_totp == Some(true) {
+                u.totp_secret = None;
+                u.totp_pending_secret = None;
+                u.totp_last_step = None;
+            }
+            if let Some(a) = p.availability {
+                u.availability = Some(a);
+            }
+            if let Some(h) = new_hash {
+                u.password_hash = h;
+            }
+            u.totp_enabled = u.totp_secret.is_some();
+            Ok(u)
+        };
+        let (_, u) = update_if_match(conn, version, current, change, db::users::update_versioned)?;
         // A new password, a disabled account or a removed second factor ends every session of the
         // account at once: whoever held the old credentials is out on their next request.
         let reason = if !u.active {

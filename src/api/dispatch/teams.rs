@@ -107,21 +107,17 @@ pub async fn update_team(
         return Err(ApiError::Validation(errors));
     }
     let team = in_tx(&state, move |conn| {
-        let mut o = db::orgs::get(conn, &id)?.filter(|o| o.kind == OrgKind::ResponderTeam).ok_or(ApiError::NotFound)?;
-        if o.version != version {
-            return Err(ApiError::PreconditionFailed);
-        }
-        if let Some(s) = skills {
-            o.skills = s;
-        }
-        if let Some(c) = coverage {
-            o.coverage = c;
-        }
-        o.version += 1;
-        o.updated_at = db::now();
-        if !db::orgs::update(conn, &o)? {
-            return Err(ApiError::PreconditionFailed);
-        }
+        let current = db::orgs::get(conn, &id)?.filter(|o| o.kind == OrgKind::ResponderTeam);
+        let change = |_: &mut AnyConnection, mut o: Organization| {
+            if let Some(s) = skills {
+                o.skills = s;
+            }
+            if let Some(c) = coverage {
+                o.coverage = c;
+            }
+            Ok(o)
+        };
+        let (_, o) = crate::api::update_if_match(conn, version, current, change, db::orgs::update)?;
         crate::api::audit_by(
             conn,
             &user,
