@@ -125,4 +125,50 @@ mod tests {
         let drill = render(&support_decision(Locale::Ja, "HK-2026-000123", true, "", "https://h/x", true));
         assert!(drill.text.starts_with("*** 【訓練】"), "{}", drill.text);
     }
+
+    /// Every e-mail hikeshi sends, each in both languages (a drill once), as its recipient reads it:
+    /// subject, plain text and HTML in one snapshot file per e-mail (`src/notify/snapshots/`). The
+    /// example data is fixed (reference, dates, URL), so nothing needs redacting. A change of wording
+    /// shows as a diff in review: `cargo insta review`, or `INSTA_UPDATE=always cargo test` to accept.
+    #[test]
+    fn every_email_as_its_recipient_reads_it() {
+        use crate::domain::letters::example::t;
+        use crate::domain::letters::{
+            dead_letter_alert, dispatch_assigned, dispatch_status_notice, obligation_reminder, sign_in_throttled,
+        };
+        use crate::domain::{DispatchStatus, ObligationKind, SupportMode};
+        let (s, url, due, r) = (summary(), "https://hikeshi.example/incidents/1", t(5, 0), "HK-2026-000123");
+        let mut mails: Vec<(String, Letter)> = Vec::new();
+        for l in [Locale::Ja, Locale::En] {
+            for a in Authority::ALL {
+                mails.push((format!("authority_report-{a}-{l}"), authority_report(*a, l, &s, &route(), "initial")));
+                mails.push((format!("authority_update-{a}-{l}"), authority_report(*a, l, &s, &route(), "update")));
+            }
+            let k = ObligationKind::PpcFinal;
+            mails.push((format!("reminder-{l}"), obligation_reminder(l, r, "病院", k, due, url, false, false)));
+            mails.push((format!("overdue-{l}"), obligation_reminder(l, r, "病院", k, due, url, false, true)));
+            let p = s.prefecture;
+            mails.push((
+                format!("dispatch_assigned-{l}"),
+                dispatch_assigned(l, r, "H", p, SupportMode::OnSite, url, false),
+            ));
+            let st = DispatchStatus::OnSite;
+            mails.push((format!("dispatch_status-{l}"), dispatch_status_notice(l, r, "T", st, due, url, false)));
+            mails.push((format!("support_approved-{l}"), support_decision(l, r, true, "", url, false)));
+            mails.push((format!("support_declined-{l}"), support_decision(l, r, false, "人員不足", url, false)));
+        }
+        mails.push(("dead_letter_alert".into(), dead_letter_alert(r, Authority::Mhlw, "a@b", 5, "550", url, false)));
+        mails.push(("sign_in_throttled".into(), sign_in_throttled("203.0.113.7", 10, 64, due, url)));
+        let mut drill = s.clone();
+        drill.facts.drill = true;
+        mails.push((
+            "drill-authority_report-mhlw-ja".into(),
+            authority_report(Authority::Mhlw, Locale::Ja, &drill, &route(), "initial"),
+        ));
+        for (name, letter) in mails {
+            let m = render(&letter);
+            let shown = format!("Subject: {}\n\n--- text/plain\n{}\n--- text/html\n{}\n", m.subject, m.text, m.html);
+            insta::assert_snapshot!(name, shown);
+        }
+    }
 }
