@@ -26,13 +26,9 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let pool = state.pool.clone();
     let url = state.settings.database_url.expose().to_owned();
     let result = web::block(move || {
-        // SQLite: a fresh read-write open that must not create the file, so a deleted or
-        // unreadable database is noticed even while pooled handles still point at it.
-        if crate::db::DbKind::from_url(&url) == crate::db::DbKind::Sqlite {
-            let path = crate::db::conn::sqlite_path(&url);
-            if !std::path::Path::new(path).exists() {
-                return Readiness { database: false, migrations: false };
-            }
+        // A deleted SQLite file is noticed even while pooled handles still point at it.
+        if crate::db::conn::database_file_missing(&url) {
+            return Readiness { database: false, migrations: false };
         }
         match pool.get() {
             Ok(mut conn) => {

@@ -49,6 +49,18 @@ impl DbKind {
     }
 }
 
+/// Whether the engine tells other processes of new outbox rows (PostgreSQL's LISTEN/NOTIFY); SQLite
+/// has one process per database, whose sender is woken in-process.
+pub fn announces_changes(url: &str) -> bool {
+    DbKind::from_url(url) == DbKind::Postgres
+}
+
+/// True when the URL names a SQLite file that no longer exists (deleted or moved away while pooled
+/// handles still point at it); never for a server database, which the pool itself checks.
+pub fn database_file_missing(url: &str) -> bool {
+    DbKind::from_url(url) == DbKind::Sqlite && !std::path::Path::new(sqlite_path(url)).exists()
+}
+
 /// The file path of a `sqlite://path` URL (or a bare path).
 pub fn sqlite_path(url: &str) -> &str {
     url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url)

@@ -1,20 +1,21 @@
 //! The triage queue page written as JSON while its rows are read.
 //!
-//! `GET /incidents` is the officers' most frequent read and its page is tens of kilobytes: read
-//! into owned rows and then serialised, each of its ~1,200 values is moved through two structs. Here
-//! each row's values are read (text as one short-lived `String`, decoded safely by diesel) and
-//! written straight into the item's JSON, the same document `IncidentSummary`
-//! serialises to (the test `the_written_queue_page_is_the_typed_one` compares the two on both
-//! engines). [`super::incidents::list_items`] stays the typed reading of the same rows.
+//! `GET /incidents` is the officers' most frequent read and its page is tens of kilobytes. Each row
+//! is read as text (decoded by diesel), its enumerations checked, and serialised by serde from a
+//! struct that borrows that text, the stored JSON documents passing through as `RawValue` instead
+//! of being decoded into owned structures and encoded again. It is the same document
+//! `IncidentSummary` serialises to (the test `the_written_queue_page_is_the_typed_one` compares the
+//! two on both engines); [`super::incidents::list_items`] stays the typed reading of the same rows.
 
 use std::sync::OnceLock;
 
-use chrono::{Datelike, NaiveDateTime, Timelike};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::deserialize::{self, FromSqlRow};
 use diesel::prelude::*;
 use diesel::query_builder::{QueryBuilder, QueryFragment};
 use diesel::row::Row;
 use diesel::sql_types::{Bool, Integer, Nullable, Text, Timestamp};
+use serde::Serialize;
 use serde_json::value::RawValue;
 
 use super::conn::MultiBackend;
@@ -129,118 +130,69 @@ mod col {
     pub const COUNT: usize = 23;
 }
 
-/// Calls `f` with the text of column `i` (None if NULL).
-fn with_text<'r, R, T>(
-    row: &R,
-    i: usize,
-    f: impl FnOnce(Option<&str>) -> deserialize::Result<T>,
-) -> deserialize::Result<T>
-where
-    R: Row<'r, MultiBackend>,
-{
-    let value = row.get_value::<Nullable<Text>, Option<String>, usize>(i)?;
-    f(value.as_deref())
+/// The text of column `i` (None if NULL).
+fn text<'r>(row: &impl Row<'r, MultiBackend>, i: usize) -> deserialize::Result<Option<String>> {
+    row.get_value::<Nullable<Text>, Option<String>, usize>(i)
 }
 
 fn required<'a>(s: Option<&'a str>, what: &str) -> deserialize::Result<&'a str> {
     s.ok_or_else(|| format!("{what} is NULL").into())
 }
 
-/// The JSON being written.
-struct Out(Vec<u8>);
+/// A stored enumeration value, checked to be one.
+fn word<T>(s: Option<&str>, what: &str, parse: fn(&str) -> Option<T>) -> deserialize::Result<T> {
+    let s = required(s, what)?;
+    parse(s).ok_or_else(|| format!("corrupt enum column {what}: {s:?}").into())
+}
 
-impl Out {
-    fn raw(&mut self, s: &str) {
-        self.0.extend_from_slice(s.as_bytes());
-    }
+/// A stored JSON document, checked to be one and passed through as it is.
+fn json<'a>(s: Option<&'a str>, what: &str) -> deserialize::Result<&'a RawValue> {
+    serde_json::from_str(required(s, what)?).map_err(|e| format!("corrupt JSON column {what}: {e}").into())
+}
 
-    fn string(&mut self, s: &str) {
-        // Writing into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut self.0, s);
-    }
+/// `[]`, for a hospital whose row is missing.
+fn empty_list() -> &'static RawValue {
+    static EMPTY: OnceLock<Box<RawValue>> = OnceLock::new();
+    EMPTY.get_or_init(|| RawValue::from_string("[]".to_owned()).expect("[] is JSON"))
+}
 
-    /// A text column that cannot be NULL.
-    fn text(&mut self, s: Option<&str>, what: &str) -> deserialize::Result<()> {
-        self.string(required(s, what)?);
-        Ok(())
-    }
+/// One item as `IncidentSummary` serialises it, borrowing the row's text: the stored JSON documents
+/// pass through as they are (`RawValue`), nothing is decoded into owned structures first.
+#[derive(Serialize)]
+struct Item<'a> {
+    id: &'a str,
+    reference: &'a str,
+    title: &'a str,
+    category: Category,
+    status: IncidentStatus,
+    severity: Severity,
+    priority: ItemPriority<'a>,
+    hospital: ItemHospital<'a>,
+    care_impact: CareImpact,
+    drill: bool,
+    overdue_obligations: i32,
+    delivery_failed: bool,
+    reported_at: DateTime<Utc>,
+    version: i32,
+    updated_at: DateTime<Utc>,
+}
 
-    /// A nullable text column.
-    fn opt_text(&mut self, s: Option<&str>) {
-        match s {
-            Some(s) => self.string(s),
-            None => self.raw("null"),
-        }
-    }
+#[derive(Serialize)]
+struct ItemPriority<'a> {
+    score: i32,
+    factors: &'a RawValue,
+}
 
-    fn int(&mut self, n: i32) {
-        let _ = serde_json::to_writer(&mut self.0, &n);
-    }
-
-    fn opt_int(&mut self, n: Option<i32>) {
-        match n {
-            Some(n) => self.int(n),
-            None => self.raw("null"),
-        }
-    }
-
-    fn bool(&mut self, b: bool) {
-        self.raw(if b { "true" } else { "false" });
-    }
-
-    /// A UTC time as chrono serialises a `DateTime<Utc>` (RFC 3339, `Z`, fractional seconds in
-    /// 3, 6 or 9 digits as needed), so that lists and details spell times alike; written by hand
-    /// because chrono's formatting machinery was a tenth of the page's JSON time.
-    fn time(&mut self, t: NaiveDateTime) {
-        let year = t.year();
-        if !(0..=9999).contains(&year) || t.nanosecond() >= 1_000_000_000 {
-            // Signed years and leap seconds: chrono's own spelling.
-            let _ = serde_json::to_writer(&mut self.0, &utc(t));
-            return;
-        }
-        let mut b = *b"\"0000-00-00T00:00:00.000000000";
-        let mut put = |at: usize, n: u32, digits: usize| {
-            let mut n = n;
-            for i in (0..digits).rev() {
-                b[at + i] = b'0' + (n % 10) as u8;
-                n /= 10;
-            }
-        };
-        put(1, year as u32, 4);
-        put(6, t.month(), 2);
-        put(9, t.day(), 2);
-        put(12, t.hour(), 2);
-        put(15, t.minute(), 2);
-        put(18, t.second(), 2);
-        let nanos = t.nanosecond();
-        put(21, nanos, 9);
-        let len = match nanos {
-            0 => 20,
-            n if n % 1_000_000 == 0 => 24,
-            n if n % 1_000 == 0 => 27,
-            _ => 30,
-        };
-        self.0.extend_from_slice(&b[..len]);
-        self.0.extend_from_slice(b"Z\"");
-    }
-
-    /// A stored enumeration value, checked to be one.
-    fn word(&mut self, s: Option<&str>, what: &str, valid: fn(&str) -> bool) -> deserialize::Result<()> {
-        let s = required(s, what)?;
-        if !valid(s) {
-            return Err(format!("corrupt enum column {what}: {s:?}").into());
-        }
-        self.string(s);
-        Ok(())
-    }
-
-    /// A stored JSON document, checked to be one and passed through.
-    fn json(&mut self, s: Option<&str>, what: &str) -> deserialize::Result<()> {
-        let raw: &RawValue =
-            serde_json::from_str(required(s, what)?).map_err(|e| format!("corrupt JSON column {what}: {e}"))?;
-        self.raw(raw.get());
-        Ok(())
-    }
+#[derive(Serialize)]
+struct ItemHospital<'a> {
+    id: &'a str,
+    name: &'a str,
+    prefecture: &'a str,
+    prefecture_name: &'static str,
+    beds: Option<i32>,
+    regional_roles: &'a RawValue,
+    legal_status: Option<LegalStatus>,
+    code: Option<&'a str>,
 }
 
 /// The SQL types of [`list`]'s select.
@@ -268,109 +220,67 @@ impl FromSqlRow<QueueRow, MultiBackend> for QueueItem {
             return Err(format!("a queue row has {} columns, not {}", row.field_count(), col::COUNT).into());
         }
         let int = |i| row.get_value::<Integer, i32, usize>(i);
-        let opt_int = |i| row.get_value::<Nullable<Integer>, Option<i32>, usize>(i);
-        let time = |i| row.get_value::<Timestamp, NaiveDateTime, usize>(i);
-        let mut o = Out(Vec::with_capacity(ITEM_SIZE_HINT));
-
-        o.raw("{\"id\":");
-        let id = with_text(row, col::ID, |s| Ok(required(s, "id")?.to_owned()))?;
-        o.string(&id);
-        o.raw(",\"reference\":");
-        with_text(row, col::REFERENCE, |s| o.text(s, "reference"))?;
-        o.raw(",\"title\":");
-        with_text(row, col::TITLE, |s| o.text(s, "title"))?;
-        o.raw(",\"category\":");
-        with_text(row, col::CATEGORY, |s| o.word(s, "category", |s| Category::parse(s).is_some()))?;
-        o.raw(",\"status\":");
-        with_text(row, col::STATUS, |s| o.word(s, "status", |s| IncidentStatus::parse(s).is_some()))?;
-        o.raw(",\"severity\":");
-        with_text(row, col::SEVERITY, |s| o.word(s, "severity", |s| Severity::parse(s).is_some()))?;
-        let score = int(col::SCORE)?;
-        o.raw(",\"priority\":{\"score\":");
-        o.int(score);
-        o.raw(",\"factors\":");
-        with_text(row, col::FACTORS, |s| o.json(s, "priority_factors"))?;
-
-        o.raw("},\"hospital\":{\"id\":");
-        with_text(row, col::HOSPITAL_ID, |s| o.text(s, "hospital_id"))?;
+        let time = |i| row.get_value::<Timestamp, NaiveDateTime, usize>(i).map(utc);
+        let [id, reference, title, category, status, severity, factors, hospital_id, prefecture] = [
+            col::ID,
+            col::REFERENCE,
+            col::TITLE,
+            col::CATEGORY,
+            col::STATUS,
+            col::SEVERITY,
+            col::FACTORS,
+            col::HOSPITAL_ID,
+            col::PREFECTURE,
+        ]
+        .map(|i| text(row, i));
+        let [name, roles, legal_status, org_code, care_impact] =
+            [col::HOSPITAL_NAME, col::ROLES, col::LEGAL_STATUS, col::CODE, col::CARE_IMPACT].map(|i| text(row, i));
+        let (id, reference, title, factors, hospital_id, prefecture) =
+            (id?, reference?, title?, factors?, hospital_id?, prefecture?);
+        let (name, roles, legal_status, org_code) = (name?, roles?, legal_status?, org_code?);
         // A missing hospital row still shows the incident, with what the incident knows.
-        let found = with_text(row, col::HOSPITAL_NAME, |name| {
-            o.raw(",\"name\":");
-            o.string(name.unwrap_or(""));
-            Ok(name.is_some())
-        })?;
-        let prefecture = with_text(row, col::PREFECTURE, |s| {
-            let s = required(s, "prefecture")?;
-            let p = Prefecture::parse(s).ok_or_else(|| format!("corrupt prefecture {s:?}"))?;
-            // The stored code is the wire spelling once it parses.
-            o.raw(",\"prefecture\":");
-            o.string(s);
-            Ok(p)
-        })?;
-        o.raw(",\"prefecture_name\":");
-        o.string(prefecture.name_ja());
-        o.raw(",\"beds\":");
-        o.opt_int(opt_int(if found { col::HOSPITAL_BEDS } else { col::INCIDENT_BEDS })?);
-        o.raw(",\"regional_roles\":");
-        if found {
-            with_text(row, col::ROLES, |s| o.json(s, "regional_roles"))?;
-        } else {
-            o.raw("[]");
-        }
-        o.raw(",\"legal_status\":");
-        with_text(row, col::LEGAL_STATUS, |s| match s.filter(|_| found) {
-            Some(s) => o.word(Some(s), "legal_status", |s| LegalStatus::parse(s).is_some()),
-            None => {
-                o.raw("null");
-                Ok(())
-            }
-        })?;
-        o.raw(",\"code\":");
-        with_text(row, col::CODE, |s| {
-            o.opt_text(s.filter(|_| found));
-            Ok(())
-        })?;
-
-        o.raw("},\"care_impact\":");
-        with_text(row, col::CARE_IMPACT, |s| o.word(s, "care_impact", |s| CareImpact::parse(s).is_some()))?;
-        o.raw(",\"drill\":");
-        o.bool(row.get_value::<Bool, bool, usize>(col::DRILL)?);
-        o.raw(",\"overdue_obligations\":");
-        o.int(int(col::OVERDUE)?);
-        o.raw(",\"delivery_failed\":");
-        o.bool(row.get_value::<Bool, bool, usize>(col::DEAD)?);
+        let found = name.is_some();
+        let pref_code = required(prefecture.as_deref(), "prefecture")?;
+        let pref = Prefecture::parse(pref_code).ok_or_else(|| format!("corrupt prefecture {pref_code:?}"))?;
+        let id_str = required(id.as_deref(), "id")?;
+        let score = int(col::SCORE)?;
         let reported_at = time(col::REPORTED_AT)?;
-        o.raw(",\"reported_at\":");
-        o.time(reported_at);
-        o.raw(",\"version\":");
-        o.int(int(col::VERSION)?);
-        o.raw(",\"updated_at\":");
-        o.time(time(col::UPDATED_AT)?);
-        o.raw("}");
-        Ok(QueueItem { json: o.0, cursor: Cursor { score, reported_at: utc(reported_at), id } })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use chrono::{NaiveDate, NaiveDateTime};
-
-    #[test]
-    fn times_are_spelled_as_chrono_spells_them() {
-        let day = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
-        let mut times: Vec<NaiveDateTime> = [0, 1_000_000, 123_000_000, 1_000, 784_680_000, 1, 999_999_999]
-            .iter()
-            .map(|n| day.and_hms_nano_opt(9, 5, 7, *n).unwrap())
-            .collect();
-        times.push(NaiveDate::from_ymd_opt(1, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap());
-        times.push(NaiveDate::from_ymd_opt(9999, 12, 31).unwrap().and_hms_micro_opt(23, 59, 59, 999_999).unwrap());
-        times.push(NaiveDate::from_ymd_opt(-1, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap());
-        times.push(NaiveDate::from_ymd_opt(10000, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap());
-        times.push(day.and_hms_milli_opt(23, 59, 59, 1_500).unwrap());
-        for t in times {
-            let mut out = super::Out(vec![]);
-            out.time(t);
-            assert_eq!(String::from_utf8(out.0).unwrap(), serde_json::to_string(&t.and_utc()).unwrap(), "{t:?}");
-        }
+        let item = Item {
+            id: id_str,
+            reference: required(reference.as_deref(), "reference")?,
+            title: required(title.as_deref(), "title")?,
+            category: word(category?.as_deref(), "category", Category::parse)?,
+            status: word(status?.as_deref(), "status", IncidentStatus::parse)?,
+            severity: word(severity?.as_deref(), "severity", Severity::parse)?,
+            priority: ItemPriority { score, factors: json(factors.as_deref(), "priority_factors")? },
+            hospital: ItemHospital {
+                id: required(hospital_id.as_deref(), "hospital_id")?,
+                name: name.as_deref().unwrap_or(""),
+                // The stored code is the wire spelling once it parses.
+                prefecture: pref_code,
+                prefecture_name: pref.name_ja(),
+                beds: row.get_value::<Nullable<Integer>, Option<i32>, usize>(if found {
+                    col::HOSPITAL_BEDS
+                } else {
+                    col::INCIDENT_BEDS
+                })?,
+                regional_roles: if found { json(roles.as_deref(), "regional_roles")? } else { empty_list() },
+                legal_status: match legal_status.as_deref().filter(|_| found) {
+                    Some(s) => Some(word(Some(s), "legal_status", LegalStatus::parse)?),
+                    None => None,
+                },
+                code: org_code.as_deref().filter(|_| found),
+            },
+            care_impact: word(care_impact?.as_deref(), "care_impact", CareImpact::parse)?,
+            drill: row.get_value::<Bool, bool, usize>(col::DRILL)?,
+            overdue_obligations: int(col::OVERDUE)?,
+            delivery_failed: row.get_value::<Bool, bool, usize>(col::DEAD)?,
+            reported_at,
+            version: int(col::VERSION)?,
+            updated_at: time(col::UPDATED_AT)?,
+        };
+        let mut json = Vec::with_capacity(ITEM_SIZE_HINT);
+        serde_json::to_writer(&mut json, &item).map_err(|e| format!("a queue item: {e}"))?;
+        Ok(QueueItem { json, cursor: Cursor { score, reported_at, id: id_str.to_owned() } })
     }
 }

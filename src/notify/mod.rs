@@ -16,7 +16,7 @@ use crate::state::AppState;
 pub fn spawn_workers(state: web::Data<AppState>, stop: watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
     let mut tasks = vec![tokio::spawn(worker::housekeeping_loop(state.clone(), stop.clone()))];
     let url = state.settings.database_url.expose().to_owned();
-    if crate::db::DbKind::from_url(&url) == crate::db::DbKind::Postgres {
+    if crate::db::conn::announces_changes(&url) {
         let (wake, stop) = (state.outbox_wake.clone(), stop.clone());
         tasks.push(tokio::task::spawn_blocking(move || listen::listen(&url, wake, stop)));
     }
