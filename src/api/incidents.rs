@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{decode_cursor, etag, if_match, in_tx, page_limit, paginate, with_conn, Page};
+use super::{decode_cursor, etag, if_match, in_tx, page_limit, paginate, update_if_match, with_conn, Page};
 use crate::auth::policy::{incident_scope, require, Action};
 use crate::auth::{AuthUser, Scope};
 use crate::config::Settings;

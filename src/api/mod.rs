@@ -192,7 +192,12 @@ macro_rules! versioned {
         }
     )*};
 }
-versioned!(crate::db::contacts::Contact, crate::db::orgs::Organization, crate::db::users::User);
+versioned!(
+    crate::db::contacts::Contact,
+    crate::db::orgs::Organization,
+    crate::db::users::User,
+    crate::domain::incident::Incident
+);
 
 /// The one `If-Match` update of a `PATCH`, inside its transaction: the row (404 when `current` is
 /// None) must be at the version the client read (412); `change` makes the next value from it (and

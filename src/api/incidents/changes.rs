@@ -42,7 +42,7 @@ pub async fn update(
     let version = if_match(&req);
     let st = state.clone();
     let (v, scope) = in_tx(&state, move |conn| {
-        let (mut i, h, scope) = load(conn, &user, &id)?;
+        let (current, h, scope) = load(conn, &user, &id)?;
         let wants_triage = TRIAGE_KEYS.iter().any(|k| body.contains_key(*k));
         let wants_facts = body.keys().any(|k| !TRIAGE_KEYS.contains(&k.as_str()));
         if wants_facts {
@@ -54,84 +54,96 @@ pub async fn update(
         if !wants_facts && !wants_triage {
             return Err(ApiError::validation("body", "names no field to change"));
         }
-        if version? != i.version {
-            return Err(ApiError::PreconditionFailed);
-        }
-        let now = db::now();
-        let mut facts_map = body.clone();
-        facts_map.retain(|k, _| !TRIAGE_KEYS.contains(&k.as_str()));
-        let mut errors = Vec::new();
-        let new_facts = if wants_facts {
-            match i.facts.patched(&facts_map, now, &[]) {
-                Ok(f) => Some(f),
-                Err(e) => {
-                    errors.extend(e);
+        let (mut changed, mut severity, mut reason, mut deadline_reason) = (Vec::new(), None, None, None);
+        let mut old_routes = Vec::new();
+        let (_, i) = update_if_match(
+            conn,
+            version?,
+            Some(current),
+            |conn, mut i| {
+                let now = db::now();
+                let mut facts_map = body.clone();
+                facts_map.retain(|k, _| !TRIAGE_KEYS.contains(&k.as_str()));
+                let mut errors = Vec::new();
+                let new_facts = if wants_facts {
+                    match i.facts.patched(&facts_map, now, &[]) {
+                        Ok(f) => Some(f),
+                        Err(e) => {
+                            errors.extend(e);
+                            None
+                        }
+                    }
+                } else {
                     None
+                };
+                let mut triage = Map::new();
+                for k in TRIAGE_KEYS {
+                    if let Some(v) = body.get(*k) {
+                        triage.insert((*k).to_owned(), v.clone());
+                    }
                 }
-            }
-        } else {
-            None
-        };
-        let mut triage = Map::new();
-        for k in TRIAGE_KEYS {
-            if let Some(v) = body.get(*k) {
-                triage.insert((*k).to_owned(), v.clone());
-            }
-        }
-        let wants_severity = triage.contains_key("severity") || triage.contains_key("severity_reason");
-        let mut r = Reader::new(&triage, "", &mut errors);
-        let severity = r.enumeration::<Severity>("severity", wants_severity);
-        let reason = r.string("severity_reason", wants_severity, 1, 500);
-        let deadline_reason = r.string("deadline_reason", false, 1, 500);
-        r.finish();
-        if let Some(f) = &new_facts {
-            errors.extend(officer_only_facts(&user, Some(&i.facts), f));
-        }
-        if !errors.is_empty() {
-            return Err(ApiError::Validation(errors));
-        }
-        let before = serde_json::to_value(&i.facts).unwrap_or(Value::Null);
-        let old_severity = i.severity;
-        let old_routes: Vec<_> = i.routing.iter().map(|r| r.authority).collect();
-        if let Some(f) = new_facts {
-            i.facts = f;
-        }
-        if let (Some(s), Some(reason)) = (severity, reason.as_deref()) {
-            i.severity = s;
-            i.severity_overridden = true;
-            timeline(
-                conn,
-                &user,
-                &i.id,
-                UpdateKind::SeverityChange,
-                None,
-                serde_json::json!({"from": old_severity, "to": s, "reason": reason, "override": true}),
-            )?;
-        }
-        refresh_derived(&mut i, &h, &st.settings, now);
-        if i.severity != old_severity && severity.is_none() {
-            timeline(
-                conn,
-                &user,
-                &i.id,
-                UpdateKind::SeverityChange,
-                None,
-                serde_json::json!({"from": old_severity, "to": i.severity, "override": false}),
-            )?;
-        }
-        let after = serde_json::to_value(&i.facts).unwrap_or(Value::Null);
-        let changed: Vec<String> = after
-            .as_object()
-            .map(|a| a.iter().filter(|(k, v)| before.get(k.as_str()) != Some(v)).map(|(k, _)| k.clone()).collect())
-            .unwrap_or_default();
-        if !changed.is_empty() {
-            timeline(conn, &user, &i.id, UpdateKind::FactsChanged, None, serde_json::json!({"fields": changed}))?;
-        }
-        i.version += 1;
-        i.updated_at = now;
-        if !db::incidents::update(conn, &i)? {
-            return Err(ApiError::PreconditionFailed);
-        }
+                let wants_severity = triage.contains_key("severity") || triage.contains_key("severity_reason");
+                let mut r = Reader::new(&triage, "", &mut errors);
+                severity = r.enumeration::<Severity>("severity", wants_severity);
+                reason = r.string("severity_reason", wants_severity, 1, 500);
+                deadline_reason = r.string("deadline_reason", false, 1, 500);
+                r.finish();
+                if let Some(f) = &new_facts {
+                    errors.extend(officer_only_facts(&user, Some(&i.facts), f));
+                }
+                if !errors.is_empty() {
+                    return Err(ApiError::Validation(errors));
+                }
+                let before = serde_json::to_value(&i.facts).unwrap_or(Value::Null);
+                let old_severity = i.severity;
+                old_routes = i.routing.iter().map(|r| r.authority).collect();
+                if let Some(f) = new_facts {
+                    i.facts = f;
+                }
+                if let (Some(s), Some(reason)) = (severity, reason.as_deref()) {
+                    i.severity = s;
+                    i.severity_overridden = true;
+                    timeline(
+                        conn,
+                        &user,
+                        &i.id,
+                        UpdateKind::SeverityChange,
+                        None,
+                        serde_json::json!({"from": old_severity, "to": s, "reason": reason, "override": true}),
+                    )?;
+                }
+                refresh_derived(&mut i, &h, &st.settings, now);
+                if i.severity != old_severity && severity.is_none() {
+                    timeline(
+                        conn,
+                        &user,
+                        &i.id,
+                        UpdateKind::SeverityChange,
+                        None,
+                        serde_json::json!({"from": old_severity, "to": i.severity, "override": false}),
+                    )?;
+                }
+                let after = serde_json::to_value(&i.facts).unwrap_or(Value::Null);
+                changed = after
+                    .as_object()
+                    .map(|a| {
+                        a.iter().filter(|(k, v)| before.get(k.as_str()) != Some(v)).map(|(k, _)| k.clone()).collect()
+                    })
+                    .unwrap_or_default();
+                if !changed.is_empty() {
+                    timeline(
+                        conn,
+                        &user,
+                        &i.id,
+                        UpdateKind::FactsChanged,
+                        None,
+                        serde_json::json!({"fields": changed}),
+                    )?;
+                }
+                Ok(i)
+            },
+            |conn, i| db::incidents::update(conn, i),
+        )?;
         let queued = outbox::apply_routing(conn, &st.settings, &i, &h, "initial")?;
         follow_deadlines(conn, Some((&user.id, &user.name)), &i, &st.settings, &changed, deadline_reason.as_deref())?;
         let new_routes: Vec<_> = i.routing.iter().map(|r| r.authority).filter(|a| !old_routes.contains(a)).collect();
