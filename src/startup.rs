@@ -32,6 +32,11 @@ pub fn prepare_database(settings: &Settings) -> anyhow::Result<Pool> {
     for m in applied {
         tracing::info!(migration = %m, "applied migration");
     }
+    let renamed = db::incidents::upgrade_stored_iocs(&mut conn)
+        .map_err(|e| anyhow::anyhow!("renaming stored indicators failed: {e}"))?;
+    if renamed > 0 {
+        tracing::info!(incidents = renamed, "stored indicators renamed to STIX 2.1 types");
+    }
     Ok(pool)
 }
 

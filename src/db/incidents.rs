@@ -704,3 +704,57 @@ mod tests {
         assert!(super::NOTIFICATION_DEAD.ends_with(&format!("= '{dead}'")), "{}", super::NOTIFICATION_DEAD);
     }
 }
+
+/// The `settings` key recording that stored indicators use the STIX 2.1 names.
+const IOC_VOCABULARY_KEY: &str = "ioc_vocabulary";
+const IOC_VOCABULARY: &str = "stix-2.1";
+
+/// Rewrites indicators stored before the STIX 2.1 vocabulary (`ip`, `hash`, `domain`, ...) under
+/// their STIX names and canonical values, merging duplicates, once per database (`settings`
+/// remembers it). Reading already understands both vocabularies (`domain::incident::Ioc`), so this
+/// only makes the stored text what queries and exports expect. Each rewritten incident gets an
+/// audit entry naming the change; its version does not move (the reported facts are the same) and a
+/// row changed meanwhile by a user is left to its own write. Returns how many incidents changed.
+pub fn upgrade_stored_iocs(conn: &mut AnyConnection) -> DbResult<usize> {
+    if super::settings::get(conn, IOC_VOCABULARY_KEY)?.as_deref() == Some(IOC_VOCABULARY) {
+        return Ok(0);
+    }
+    let rows: Vec<(String, i32, String)> = incidents::table
+        .filter(incidents::facts.like("%\"iocs\":[{%"))
+        .select((incidents::id, incidents::version, incidents::facts))
+        .load(conn)?;
+    let mut changed = 0;
+    for (id, version, stored) in rows {
+        let facts: crate::domain::incident::IncidentFacts = from_json(&stored)?;
+        let mut facts = facts;
+        facts.iocs = crate::domain::incident::merge_duplicates(std::mem::take(&mut facts.iocs));
+        let rewritten = to_json(&facts);
+        if rewritten == stored {
+            continue;
+        }
+        conn.transaction(|conn| -> DbResult<()> {
+            let n = diesel::update(incidents::table.filter(incidents::id.eq(&id)).filter(incidents::version.eq(version)))
+                .set(incidents::facts.eq(&rewritten))
+                .execute(conn)?;
+            if n == 1 {
+                super::audit::append(
+                    conn,
+                    &super::audit::AuditEvent {
+                        actor_id: None,
+                        actor_label: "system",
+                        action: "incident.iocs_renamed",
+                        target_type: "incident",
+                        target_id: &id,
+                        incident_id: Some(&id),
+                        request_id: None,
+                        details: serde_json::json!({"vocabulary": IOC_VOCABULARY, "before": from_json::<serde_json::Value>(&stored)?.get("iocs")}),
+                    },
+                )?;
+                changed += 1;
+            }
+            Ok(())
+        })?;
+    }
+    super::settings::put(conn, IOC_VOCABULARY_KEY, IOC_VOCABULARY)?;
+    Ok(changed)
+}

@@ -17,10 +17,7 @@ use super::{
     ReportedVia, Severity,
 };
 
-crate::text_enum! {
-    /// Kind of an indicator of compromise.
-    pub enum IocType { Ip = "ip", Domain = "domain", Url = "url", Hash = "hash", Email = "email", File = "file", Other = "other" }
-}
+pub use super::ioc::IocType;
 
 /// Numbers of persons affected, per kind (PPC report item 3), as far as known.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -174,13 +171,78 @@ pub struct RansomwareFacts {
     pub kinds: Vec<RansomwareKind>,
 }
 
-/// An indicator of compromise.
+/// An indicator of compromise: a STIX 2.1 cyber-observable type and its canonical value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(from = "StoredIoc")]
 pub struct Ioc {
     #[serde(rename = "type")]
     pub ioc_type: IocType,
     #[schema(min_length = 1, max_length = 2000)]
     pub value: String,
+    /// Where it was seen or what it is, as the reporter put it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 500)]
+    pub note: Option<String>,
+}
+
+/// An indicator as stored, in either vocabulary: facts written before the STIX names (`ip`, `hash`,
+/// `domain`, ...) read as the STIX type they name; a stored value that is not valid for its type is
+/// kept, as `other`, with a note saying what it was filed as: nothing accepted is lost.
+#[derive(Deserialize)]
+struct StoredIoc {
+    #[serde(rename = "type")]
+    ioc_type: String,
+    value: String,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+impl From<StoredIoc> for Ioc {
+    fn from(s: StoredIoc) -> Self {
+        match super::ioc::normalize(&s.ioc_type, &s.value) {
+            Ok((ioc_type, value)) => Ioc { ioc_type, value, note: s.note },
+            Err(_) => {
+                let was = format!("filed as {}", s.ioc_type);
+                let note = Some(s.note.map_or(was.clone(), |n| format!("{n} ({was})")));
+                Ioc { ioc_type: IocType::Other, value: s.value, note }
+            }
+        }
+    }
+}
+
+/// Reads `iocs[i]`: the type resolved to its STIX name, the value checked and made canonical.
+fn read_ioc(i: &mut Reader<'_>) -> Option<Ioc> {
+    let given = i.string("type", true, 1, 100);
+    let value = i.string("value", true, 1, 2000);
+    let note = i.string("note", false, 0, 500).filter(|n| !n.is_empty());
+    match super::ioc::normalize(&given?, &value?) {
+        Ok((ioc_type, value)) => Some(Ioc { ioc_type, value, note }),
+        Err(None) => {
+            i.error("type", super::ioc::unknown_type_message());
+            None
+        }
+        Err(Some(m)) => {
+            i.error("value", m);
+            None
+        }
+    }
+}
+
+/// One entry per indicator: a repeated type and value keeps its first position, and the first note
+/// given for it.
+pub fn merge_duplicates(iocs: Vec<Ioc>) -> Vec<Ioc> {
+    let mut out: Vec<Ioc> = Vec::with_capacity(iocs.len());
+    for ioc in iocs {
+        match out.iter_mut().find(|o| o.ioc_type == ioc.ioc_type && o.value == ioc.value) {
+            Some(first) => {
+                if first.note.is_none() {
+                    first.note = ioc.note;
+                }
+            }
+            None => out.push(ioc),
+        }
+    }
+    out
 }
 
 /// Who to call back: a phone, because the hospital's e-mail may be down.
@@ -304,11 +366,7 @@ impl IncidentFacts {
             family: w.string("family", false, 0, 100),
             kinds: w.enumerations("kinds", 3),
         });
-        let iocs = r.objects("iocs", 200, |i| {
-            let ioc_type = i.enumeration::<IocType>("type", true);
-            let value = i.string("value", true, 1, 2000);
-            Some(Ioc { ioc_type: ioc_type?, value: value? })
-        });
+        let iocs = merge_duplicates(r.objects("iocs", 200, read_ioc));
         let offline_backup = r.enumeration("offline_backup", false).unwrap_or(OfflineBackup::Unknown);
         let bcp_activated = r.boolean("bcp_activated", false);
         let support_requested = r.boolean("support_requested", false);

@@ -213,6 +213,18 @@ fn one_line(s: &str) -> String {
 }
 
 /// Makes indicators unclickable in mail clients (`hxxp://evil[.]example`); the analyst reverses it.
+/// One indicator as a letter shows it: its name in the reader's language, its STIX type, the value
+/// (defanged where a mail client would make it a link) and the reporter's note.
+fn ioc_line(l: Locale, i: &crate::domain::incident::Ioc) -> String {
+    use crate::domain::ioc::IocType;
+    let value = match i.ioc_type {
+        IocType::Ipv4 | IocType::Ipv6 | IocType::DomainName | IocType::Url | IocType::EmailAddr => defang(&i.value),
+        _ => i.value.clone(),
+    };
+    let note = i.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+    format!("{} [{}]: {value}{note}", i.ioc_type.label(l), i.ioc_type.as_str())
+}
+
 fn defang(v: &str) -> String {
     let v = v.replace('.', "[.]");
     if let Some(rest) = v.strip_prefix("http") {
@@ -622,7 +634,7 @@ fn police_sections(d: &mut Doc, l: Locale, s: &IncidentSummary) {
             "誤クリック防止のため無害化して表記しています（[.] は . 、hxxp は http）。",
             "Defanged to prevent accidental clicks ([.] is . and hxxp is http).",
         ));
-        d.list(s.facts.iocs.iter().map(|i| format!("{}: {}", i.ioc_type.as_str(), defang(&i.value))));
+        d.list(s.facts.iocs.iter().map(|i| ioc_line(l, i)));
     }
 
     d.heading(tr(
@@ -693,12 +705,7 @@ fn ipa_sections(d: &mut Doc, l: Locale, s: &IncidentSummary) {
     if !s.facts.iocs.is_empty() {
         d.field(
             tr(l, "IoC（無害化表記）", "IoCs (defanged)"),
-            &s.facts
-                .iocs
-                .iter()
-                .map(|i| format!("{}: {}", i.ioc_type.as_str(), defang(&i.value)))
-                .collect::<Vec<_>>()
-                .join("\n"),
+            &s.facts.iocs.iter().map(|i| ioc_line(l, i)).collect::<Vec<_>>().join("\n"),
         );
     }
 }

@@ -6,6 +6,7 @@ pub mod deadlines;
 pub mod enums;
 pub mod health_authority;
 pub mod incident;
+pub mod ioc;
 pub mod letters;
 pub mod lifecycle;
 pub mod obligations;

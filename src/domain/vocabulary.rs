@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::ioc::IocType;
 use super::{
     AffectedSystem, AttackVector, Authority, Availability, CareImpact, Category, Channel, DataMedium, DiscoveredBy,
     DispatchStatus, EntryTechnique, IncidentStatus, LegalStatus, Locale, Milestone, NotificationStatus, ObligationKind,
@@ -75,6 +76,23 @@ labels!(AttackVector {
     Usb => ("USB等の外部記録媒体", "USB or other removable media"),
     Insider => ("内部関係者", "Insider"),
     Unknown => ("不明（調査中）", "Unknown (under investigation)"),
+    Other => ("その他", "Other"),
+});
+
+labels!(IocType {
+    Ipv4 => ("IPv4アドレス", "IPv4 address"),
+    Ipv6 => ("IPv6アドレス", "IPv6 address"),
+    DomainName => ("ドメイン名", "Domain name"),
+    Url => ("URL", "URL"),
+    EmailAddr => ("メールアドレス", "E-mail address"),
+    MacAddr => ("MACアドレス", "MAC address"),
+    AutonomousSystem => ("AS番号", "Autonomous system number"),
+    FileSha256 => ("ファイルのSHA-256ハッシュ", "File SHA-256 hash"),
+    FileSha1 => ("ファイルのSHA-1ハッシュ", "File SHA-1 hash"),
+    FileMd5 => ("ファイルのMD5ハッシュ", "File MD5 hash"),
+    FileName => ("ファイル名", "File name"),
+    WindowsRegistryKey => ("Windowsレジストリキー", "Windows registry key"),
+    X509Certificate => ("X.509証明書（フィンガープリント）", "X.509 certificate (fingerprint)"),
     Other => ("その他", "Other"),
 });
 
@@ -342,6 +360,7 @@ pub fn vocabulary() -> BTreeMap<&'static str, Vec<Term>> {
     v.insert("dispatch_status", terms(DispatchStatus::ALL, DispatchStatus::as_str));
     v.insert("incident_status", terms(IncidentStatus::ALL, IncidentStatus::as_str));
     v.insert("ransomware_kind", terms(RansomwareKind::ALL, RansomwareKind::as_str));
+    v.insert("ioc_type", terms(IocType::ALL, IocType::as_str));
     v.insert("support_mode", terms(SupportMode::ALL, SupportMode::as_str));
     v.insert("requirement", terms(Requirement::ALL, Requirement::as_str));
     v.insert("legal_status", terms(LegalStatus::ALL, LegalStatus::as_str));

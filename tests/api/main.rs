@@ -18,4 +18,5 @@ mod scaleout;
 mod scenarios;
 mod schema;
 mod session;
+mod sharing;
 mod stats;

@@ -165,10 +165,18 @@ pub struct RansomwareInput {
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)] // documents the body; it is read field by field
 pub struct IocInput {
+    /// A STIX 2.1 cyber-observable type (`ipv4-addr`, `file:sha256`, ...), or a common alias (`ip`,
+    /// `ipv4`, `ip-dst`, `domain`, `hostname`, `sha256`, `md5`, `email`, `filename`, `regkey`, `AS`,
+    /// ...): stored under the STIX name.
     #[serde(rename = "type")]
-    pub ioc_type: crate::domain::incident::IocType,
-    #[schema(min_length = 1, max_length = 2000, pattern = "@line")]
+    #[schema(min_length = 1, max_length = 100, pattern = "@line", example = "ipv4-addr")]
+    pub ioc_type: String,
+    /// Checked against the type and stored in one spelling (lower-case hashes and domains,
+    /// compressed IPv6); defanged values (`hxxp://evil[.]example`) are refanged.
+    #[schema(min_length = 1, max_length = 2000, pattern = "@line", example = "203.0.113.7")]
     pub value: String,
+    #[schema(max_length = 500, pattern = "@text")]
+    pub note: Option<String>,
 }
 
 /// Who to call back: a phone, because the hospital's e-mail may be down.
@@ -231,6 +239,7 @@ pub struct IncidentInput {
     /// Default false.
     pub ransom_demand: Option<bool>,
     pub ransomware: Option<RansomwareInput>,
+    /// A repeated type and value is stored once.
     #[schema(max_items = 200)]
     pub iocs: Option<Vec<IocInput>>,
     /// Default `unknown`.

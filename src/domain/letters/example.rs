@@ -27,8 +27,8 @@ pub fn summary() -> IncidentSummary {
         kinds: vec![RansomwareKind::Encryption, RansomwareKind::LeakThreat],
     });
     f.iocs = vec![
-        Ioc { ioc_type: IocType::Ip, value: "203.0.113.7".into() },
-        Ioc { ioc_type: IocType::Url, value: "http://evil.example/x".into() },
+        Ioc { ioc_type: IocType::Ipv4, value: "203.0.113.7".into(), note: None },
+        Ioc { ioc_type: IocType::Url, value: "http://evil.example/x".into(), note: None },
     ];
     f.offline_backup = OfflineBackup::Intact;
     f.bcp_activated = true;
