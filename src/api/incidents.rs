@@ -34,9 +34,11 @@ use crate::state::AppState;
 
 mod changes;
 mod filing;
+mod sharing;
 mod timeline;
 pub use changes::*;
 pub use filing::*;
+pub use sharing::*;
 pub use timeline::*;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -45,6 +47,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/incidents/{id}", web::get().to(get))
         .route("/incidents/{id}", web::patch().to(update))
         .route("/incidents/{id}/transitions", web::post().to(transition))
+        .route("/incidents/{id}/stix", web::get().to(stix))
+        .route("/incidents/{id}/misp", web::get().to(misp))
         .route("/incidents/{id}/updates", web::get().to(list_updates))
         .route("/incidents/{id}/updates", web::post().to(add_update))
         .route("/incidents/{id}/milestones/{name}", web::put().to(set_milestone))
@@ -98,6 +102,8 @@ pub struct IncidentView {
     pub severity: Severity,
     /// True when an officer set the severity (with a reason).
     pub severity_overridden: bool,
+    /// The TLP 2.0 marking of the STIX and MISP exports (default `amber+strict`); officers change it.
+    pub tlp: crate::domain::Tlp,
     /// Queue priority with each contributing factor.
     pub priority: Priority,
     /// Authorities this incident is routed to, why (with sources), and the obligations each creates.
@@ -195,6 +201,7 @@ fn view_with(i: &Incident, hospital: &Organization, obligations: Vec<Obligation>
         status: i.status,
         severity: i.severity,
         severity_overridden: i.severity_overridden,
+        tlp: i.tlp,
         priority: i.priority.clone(),
         routing: i.routing.clone(),
         rules_version: i.rules_version.clone(),
@@ -379,4 +386,4 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<Strin
 }
 
 /// Keys of a PATCH that belong to triage rather than facts.
-const TRIAGE_KEYS: &[&str] = &["severity", "severity_reason", "deadline_reason"];
+const TRIAGE_KEYS: &[&str] = &["severity", "severity_reason", "deadline_reason", "tlp"];

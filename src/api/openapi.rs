@@ -217,6 +217,7 @@ impl Modify for Patterns {
         organizations::list, organizations::create, organizations::get, organizations::update,
         users::list, users::create, users::update, users::get_policy, users::put_policy,
         incidents::file, incidents::list, incidents::get, incidents::update, incidents::transition,
+        incidents::stix, incidents::misp,
         incidents::list_updates, incidents::add_update, incidents::set_milestone,
         incidents::list_obligations, incidents::fulfil_obligation, incidents::list_notifications, incidents::resend_notification,
         reports::ppc, reports::nco, reports::nco_ddos_report, routing::preview, routing::rules, routing::vocabulary,

@@ -108,16 +108,26 @@ impl Scope {
     pub fn sight(&self) -> Sight {
         match self {
             Scope::All | Scope::Hospital(_) => Sight::FULL,
-            Scope::Team(_) => Sight { addresses: false, notifications: NotificationSight::None, ..Sight::FULL },
+            Scope::Team(_) => Sight {
+                addresses: false,
+                notifications: NotificationSight::None,
+                reporter_in_exports: false,
+                ..Sight::FULL
+            },
             Scope::Authority { authority, .. } => Sight {
                 contact: false,
                 people: false,
                 addresses: false,
                 notifications: NotificationSight::OwnAuthority(*authority),
+                reporter_in_exports: false,
             },
-            Scope::Nothing => {
-                Sight { contact: false, people: false, addresses: false, notifications: NotificationSight::None }
-            }
+            Scope::Nothing => Sight {
+                contact: false,
+                people: false,
+                addresses: false,
+                notifications: NotificationSight::None,
+                reporter_in_exports: false,
+            },
         }
     }
 }
@@ -126,12 +136,15 @@ impl Scope {
 /// detail, the timeline, notifications, support requests, prepared reports). Facts about the
 /// incident itself are shared with everyone who may see the incident; these are not:
 ///
-/// | scope | contact | people | addresses | notifications |
-/// | --- | --- | --- | --- | --- |
-/// | officers, admins | yes | yes | yes | all |
-/// | the hospital's reporters | yes | yes | yes | all |
-/// | a dispatched responder team | yes (to reach the hospital) | yes | no | none |
-/// | an authority's liaison | no | no | no | its own authority's |
+/// | scope | contact | people | addresses | notifications | reporter named in exports |
+/// | --- | --- | --- | --- | --- | --- |
+/// | officers, admins | yes | yes | yes | all | yes |
+/// | the hospital's reporters | yes | yes | yes | all | yes (their own) |
+/// | a dispatched responder team | yes (to reach the hospital) | yes | no | none | no |
+/// | an authority's liaison | no | no | no | its own authority's | no |
+///
+/// Exports (STIX, MISP) are made to be passed on: unless named, the reporting hospital is a pseudonym
+/// and the export carries none of the hospital's free text.
 ///
 /// The CSV export (officers and admins only) carries no contact or person columns at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,11 +157,18 @@ pub struct Sight {
     pub addresses: bool,
     /// Which notifications of the incident are listed.
     pub notifications: NotificationSight,
+    /// The reporting hospital named (not pseudonymised) in STIX and MISP exports.
+    pub reporter_in_exports: bool,
 }
 
 impl Sight {
-    pub const FULL: Sight =
-        Sight { contact: true, people: true, addresses: true, notifications: NotificationSight::All };
+    pub const FULL: Sight = Sight {
+        contact: true,
+        people: true,
+        addresses: true,
+        notifications: NotificationSight::All,
+        reporter_in_exports: true,
+    };
 }
 
 /// Which notifications of an incident a caller sees.

@@ -31,6 +31,7 @@ struct IncidentRow {
     status: String,
     severity: String,
     severity_overridden: bool,
+    tlp: String,
     priority_score: i32,
     priority_factors: String,
     /// When the waiting-time factor of an untriaged incident next changes (housekeeping reads the due).
@@ -67,6 +68,7 @@ fn from_row(r: IncidentRow) -> DbResult<Incident> {
         facts: from_json(&r.facts)?,
         status: parse_enum(&r.status)?,
         severity: parse_enum(&r.severity)?,
+        tlp: parse_enum(&r.tlp)?,
         priority: Priority { score: r.priority_score, factors: from_json(&r.priority_factors)? },
         routing: from_json(&r.routing)?,
         reported_via: parse_enum(&r.reported_via)?,
@@ -114,6 +116,7 @@ fn to_row(i: &Incident) -> IncidentRow {
         status: i.status.as_str().into(),
         severity: i.severity.as_str().into(),
         severity_overridden: i.severity_overridden,
+        tlp: i.tlp.as_str().into(),
         priority_score: i.priority.score,
         priority_factors: to_json(&i.priority.factors),
         // The factor counts full hours since filing: a filing's priority (hour 0) is next due an
@@ -685,26 +688,6 @@ pub fn set_overdue(conn: &mut AnyConnection, id: &str, n: i32, p: &Priority, now
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use crate::domain::IncidentStatus;
-
-    #[test]
-    fn the_active_conditions_name_the_statuses_before_recovery() {
-        let active =
-            [IncidentStatus::Reported, IncidentStatus::Triaged, IncidentStatus::Responding, IncidentStatus::Recovering];
-        let list = active.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ");
-        assert!(super::ACTIVE.ends_with(&format!(" IN ({list})")), "{}", super::ACTIVE);
-        assert!(super::NOT_ACTIVE.ends_with(&format!(" NOT IN ({list})")), "{}", super::NOT_ACTIVE);
-    }
-
-    #[test]
-    fn the_dead_condition_names_the_dead_status() {
-        let dead = crate::domain::NotificationStatus::Dead.as_str();
-        assert!(super::NOTIFICATION_DEAD.ends_with(&format!("= '{dead}'")), "{}", super::NOTIFICATION_DEAD);
-    }
-}
-
 /// The `settings` key recording that stored indicators use the STIX 2.1 names.
 const IOC_VOCABULARY_KEY: &str = "ioc_vocabulary";
 const IOC_VOCABULARY: &str = "stix-2.1";
@@ -757,4 +740,24 @@ pub fn upgrade_stored_iocs(conn: &mut AnyConnection) -> DbResult<usize> {
     }
     super::settings::put(conn, IOC_VOCABULARY_KEY, IOC_VOCABULARY)?;
     Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::IncidentStatus;
+
+    #[test]
+    fn the_active_conditions_name_the_statuses_before_recovery() {
+        let active =
+            [IncidentStatus::Reported, IncidentStatus::Triaged, IncidentStatus::Responding, IncidentStatus::Recovering];
+        let list = active.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ");
+        assert!(super::ACTIVE.ends_with(&format!(" IN ({list})")), "{}", super::ACTIVE);
+        assert!(super::NOT_ACTIVE.ends_with(&format!(" NOT IN ({list})")), "{}", super::NOT_ACTIVE);
+    }
+
+    #[test]
+    fn the_dead_condition_names_the_dead_status() {
+        let dead = crate::domain::NotificationStatus::Dead.as_str();
+        assert!(super::NOTIFICATION_DEAD.ends_with(&format!("= '{dead}'")), "{}", super::NOTIFICATION_DEAD);
+    }
 }

@@ -112,6 +112,7 @@ diesel::table! {
         status -> Text,
         severity -> Text,
         severity_overridden -> Bool,
+        tlp -> Text,
         priority_score -> Integer,
         priority_factors -> Text,
         priority_due_at -> Timestamp,

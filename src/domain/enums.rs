@@ -69,6 +69,11 @@ text_enum! {
 }
 
 text_enum! {
+    /// The Traffic Light Protocol 2.0 marking of what is shared about an incident (FIRST TLP 2.0).
+    pub enum Tlp { Clear = "clear", Green = "green", Amber = "amber", AmberStrict = "amber+strict", Red = "red" }
+}
+
+text_enum! {
     /// A hospital's legal status under the APPI (DOMAIN.md 2.3). Only hospitals the State runs itself
     /// are 行政機関等 (Art. 68, threshold 100 persons); every other status follows Art. 26 (1,000).
     pub enum LegalStatus {

@@ -14,7 +14,7 @@ use super::routing::{route, HospitalFacts, Route, RoutingFacts};
 use super::{
     AffectedSystem, AttackVector, CareImpact, Category, DataMedium, DiscoveredBy, EntryTechnique, FieldError,
     IncidentStatus, Milestone, OfflineBackup, PersonalDataStatus, Prefecture, RansomResponse, RansomwareKind,
-    ReportedVia, Severity,
+    ReportedVia, Severity, Tlp,
 };
 
 pub use super::ioc::IocType;
@@ -614,6 +614,8 @@ pub struct Incident {
     pub status: IncidentStatus,
     pub severity: Severity,
     pub severity_overridden: bool,
+    /// The marking of what is shared about the incident (exports); officers set it.
+    pub tlp: Tlp,
     pub priority: Priority,
     pub routing: Vec<Route>,
     /// The rule set version the routing was computed with.
@@ -653,6 +655,7 @@ impl Incident {
             status: IncidentStatus::Reported,
             severity: Severity::Low,
             severity_overridden: false,
+            tlp: Tlp::AmberStrict,
             priority: Priority { score: 0, factors: vec![] },
             routing: vec![],
             rules_version: super::routing::RULES_VERSION.to_owned(),

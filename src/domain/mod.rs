@@ -17,6 +17,7 @@ mod prefecture_data;
 pub mod priority;
 pub mod reports;
 pub mod routing;
+pub mod sharing;
 pub mod vocabulary;
 
 pub use enums::*;

@@ -12,7 +12,7 @@ use super::{
     AffectedSystem, AttackVector, Authority, Availability, CareImpact, Category, Channel, DataMedium, DiscoveredBy,
     DispatchStatus, EntryTechnique, IncidentStatus, LegalStatus, Locale, Milestone, NotificationStatus, ObligationKind,
     OfflineBackup, PersonalDataStatus, RansomResponse, RansomwareKind, RegionalRole, ReportedVia, Requirement, Role,
-    Severity, Skill, SupportMode, UpdateKind,
+    Severity, Skill, SupportMode, Tlp, UpdateKind,
 };
 
 /// Japanese and English display names of an enumeration value.
@@ -214,6 +214,14 @@ labels!(EntryTechnique {
     Other => ("その他", "Other"),
 });
 
+labels!(Tlp {
+    Clear => ("TLP:CLEAR（公開可）", "TLP:CLEAR (no limit)"),
+    Green => ("TLP:GREEN（コミュニティ内）", "TLP:GREEN (the community)"),
+    Amber => ("TLP:AMBER（組織内と顧客）", "TLP:AMBER (the organisation and its clients)"),
+    AmberStrict => ("TLP:AMBER+STRICT（組織内のみ）", "TLP:AMBER+STRICT (the organisation only)"),
+    Red => ("TLP:RED（受領者のみ）", "TLP:RED (the recipients only)"),
+});
+
 labels!(RansomResponse {
     NotPaid => ("支払っていない", "Not paid"),
     Undecided => ("未定", "Undecided"),
@@ -361,6 +369,7 @@ pub fn vocabulary() -> BTreeMap<&'static str, Vec<Term>> {
     v.insert("incident_status", terms(IncidentStatus::ALL, IncidentStatus::as_str));
     v.insert("ransomware_kind", terms(RansomwareKind::ALL, RansomwareKind::as_str));
     v.insert("ioc_type", terms(IocType::ALL, IocType::as_str));
+    v.insert("tlp", terms(Tlp::ALL, Tlp::as_str));
     v.insert("support_mode", terms(SupportMode::ALL, SupportMode::as_str));
     v.insert("requirement", terms(Requirement::ALL, Requirement::as_str));
     v.insert("legal_status", terms(LegalStatus::ALL, LegalStatus::as_str));

@@ -21,6 +21,8 @@ pub struct IncidentPatch {
     /// is held (recorded on the timeline) and earlier dates move at once.
     #[schema(max_length = 500)]
     pub deadline_reason: Option<String>,
+    /// Officers: the TLP 2.0 marking of the STIX and MISP exports.
+    pub tlp: Option<crate::domain::Tlp>,
 }
 
 /// Change facts or triage fields (`If-Match` required). Routing is recomputed: newly required
@@ -55,6 +57,7 @@ pub async fn update(
             return Err(ApiError::validation("body", "names no field to change"));
         }
         let (mut changed, mut severity, mut reason, mut deadline_reason) = (Vec::new(), None, None, None);
+        let mut tlp = None;
         let mut old_routes = Vec::new();
         let (_, i) = update_if_match(
             conn,
@@ -87,6 +90,7 @@ pub async fn update(
                 severity = r.enumeration::<Severity>("severity", wants_severity);
                 reason = r.string("severity_reason", wants_severity, 1, 500);
                 deadline_reason = r.string("deadline_reason", false, 1, 500);
+                tlp = r.enumeration::<crate::domain::Tlp>("tlp", false);
                 r.finish();
                 if let Some(f) = &new_facts {
                     errors.extend(officer_only_facts(&user, Some(&i.facts), f));
@@ -111,6 +115,9 @@ pub async fn update(
                         None,
                         serde_json::json!({"from": old_severity, "to": s, "reason": reason, "override": true}),
                     )?;
+                }
+                if let Some(t) = tlp {
+                    i.tlp = t;
                 }
                 refresh_derived(&mut i, &h, &st.settings, now);
                 if i.severity != old_severity && severity.is_none() {
@@ -142,7 +149,7 @@ pub async fn update(
                 }
                 Ok(i)
             },
-            |conn, i| db::incidents::update(conn, i),
+            db::incidents::update,
         )?;
         let queued = outbox::apply_routing(conn, &st.settings, &i, &h, "initial")?;
         follow_deadlines(conn, Some((&user.id, &user.name)), &i, &st.settings, &changed, deadline_reason.as_deref())?;
@@ -152,7 +159,7 @@ pub async fn update(
             &user,
             &i.id,
             "incident.update",
-            serde_json::json!({"fields": changed, "severity": severity, "severity_reason": reason,
+            serde_json::json!({"fields": changed, "severity": severity, "severity_reason": reason, "tlp": tlp,
                                "new_authorities": new_routes, "notifications_queued": queued}),
         )?;
         Ok((view(conn, &i, &h)?, scope))
