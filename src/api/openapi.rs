@@ -63,7 +63,13 @@ fn standard_description(status: &str) -> &'static str {
         "428" => "If-Match is required",
         "429" => "Too many requests from this client: wait `Retry-After` seconds",
         "503" => "The database is unreachable: retry after `Retry-After` seconds",
-        _ => "",
+        // Every response needs a description (OpenAPI 3.1 §4.8.17): the status's reason phrase.
+        other => other
+            .parse::<u16>()
+            .ok()
+            .and_then(|c| actix_web::http::StatusCode::from_u16(c).ok())
+            .and_then(|c| c.canonical_reason())
+            .unwrap_or("Response"),
     }
 }
 
@@ -276,7 +282,28 @@ pub fn allowed_methods(path: &str) -> Option<&'static str> {
 
 /// The document as YAML (what `openapi.yaml` must contain).
 pub fn yaml() -> String {
-    ApiDoc::openapi().to_yaml().unwrap_or_default()
+    quote_yaml11_words(&ApiDoc::openapi().to_yaml().unwrap_or_default())
+}
+
+/// Strings a YAML 1.1 parser (PyYAML, many generators) reads as a boolean although YAML 1.2, which
+/// the emitter follows, reads them as strings: the enumeration value `off` would become `false`.
+/// (`true`, `false` and `null` mean the same in both, so the emitter already quotes such strings.)
+const YAML11_WORDS: &[&str] = &["y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"];
+
+/// Quotes those words where the emitter left them plain: a sequence item (`- off`) or a mapping
+/// value (`key: off`) ending its line. The test `the_yaml_reads_the_same_once_quoted` checks that
+/// nothing else changed (the document parses to the same value before and after).
+fn quote_yaml11_words(yaml: &str) -> String {
+    let mut out = String::with_capacity(yaml.len() + 64);
+    for line in yaml.lines() {
+        let quoted = YAML11_WORDS.iter().find_map(|w| {
+            let head = line.strip_suffix(w)?;
+            (head.ends_with("- ") || head.ends_with(": ")).then(|| format!("{head}'{w}'"))
+        });
+        out.push_str(quoted.as_deref().unwrap_or(line));
+        out.push('\n');
+    }
+    out
 }
 
 /// `GET /openapi.json`: the document, serialised once per process (not built per worker).
@@ -284,4 +311,19 @@ pub async fn json() -> actix_web::HttpResponse {
     static BODY: std::sync::OnceLock<actix_web::web::Bytes> = std::sync::OnceLock::new();
     let body = BODY.get_or_init(|| serde_json::to_vec(&ApiDoc::openapi()).unwrap_or_default().into());
     actix_web::HttpResponse::Ok().content_type("application/json").body(body.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_yaml_reads_the_same_once_quoted() {
+        let plain = ApiDoc::openapi().to_yaml().expect("YAML");
+        let quoted = yaml();
+        let read = |s: &str| -> serde_json::Value { yaml_serde::from_str(s).expect("parses") };
+        assert_eq!(read(&plain), read(&quoted));
+        assert!(quoted.contains("- 'off'"), "the availability `off` is quoted");
+        assert_eq!(quote_yaml11_words("a: off\n- no\nb: offer\n"), "a: 'off'\n- 'no'\nb: offer\n");
+    }
 }
