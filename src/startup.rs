@@ -170,6 +170,7 @@ impl Application {
                     per_minute > 0,
                     actix_web::middleware::from_fn(api::rate_limit),
                 ))
+                .wrap(actix_web::middleware::from_fn(api::input_bounds))
                 .wrap(
                     DefaultHeaders::new()
                         .add(("X-Content-Type-Options", "nosniff"))

@@ -32,11 +32,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
-    #[schema(example = "reporter@tokyo-general.example")]
+    #[schema(max_length = 254, example = "reporter@tokyo-general.example")]
     pub email: String,
     #[schema(max_length = 1024)]
     pub password: String,
     /// Six-digit code from the authenticator app, when two-factor authentication is enrolled.
+    #[schema(max_length = 16)]
     pub otp: Option<String>,
 }
 
@@ -59,6 +60,7 @@ pub struct TokenResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
+    #[schema(max_length = 512)]
     pub refresh_token: String,
 }
 
@@ -319,7 +321,7 @@ pub struct TotpSetup {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OtpRequest {
-    #[schema(pattern = "^[0-9]{6}$", example = "123456")]
+    #[schema(min_length = 6, max_length = 6, pattern = "^[0-9]{6}$", example = "123456")]
     pub code: String,
 }
 
@@ -384,7 +386,7 @@ pub async fn totp_confirm(
 pub struct TotpRemoval {
     #[schema(max_length = 1024)]
     pub password: String,
-    #[schema(pattern = "^[0-9]{6}$", example = "123456")]
+    #[schema(min_length = 6, max_length = 6, pattern = "^[0-9]{6}$", example = "123456")]
     pub code: String,
 }
 

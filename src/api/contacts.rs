@@ -31,9 +31,10 @@ pub struct ContactInput {
     pub prefecture: Option<Prefecture>,
     /// A contact for one municipality only (JIS X 0402, 5 digits, within `prefecture`), e.g. the
     /// health department of a city that runs its own public health centre.
-    #[schema(pattern = "^[0-9]{5}$", example = "27100")]
+    #[schema(min_length = 5, max_length = 5, pattern = "^[0-9]{5}$", example = "27100")]
     pub municipality: Option<String>,
     /// For vendor contacts: the hospital.
+    #[schema(min_length = 1, max_length = 64)]
     pub hospital_id: Option<String>,
     #[schema(min_length = 1, max_length = 200, pattern = "@name")]
     pub name: Option<String>,

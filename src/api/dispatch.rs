@@ -104,6 +104,8 @@ fn incident_url(state: &AppState, i: &Incident) -> String {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewSupportRequest {
+    /// Each skill once.
+    #[schema(max_items = 6)]
     pub needs: Vec<Skill>,
     pub mode: SupportMode,
     #[schema(max_length = 2000)]
@@ -265,8 +267,10 @@ pub async fn decide_support(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewDispatch {
+    #[schema(min_length = 1, max_length = 64)]
     pub team_id: String,
     /// Responders of that team who go (at least one).
+    #[schema(max_items = 50, value_type = Vec<super::IdRef>)]
     pub responder_ids: Vec<String>,
     pub mode: SupportMode,
 }
@@ -294,6 +298,9 @@ pub async fn dispatch(
             .filter(|o| o.kind == OrgKind::ResponderTeam)
             .ok_or_else(|| ApiError::validation("team_id", "no such responder team"))?;
         let members = db::users::by_org_and_role(conn, Some(&team.id), Role::Responder)?;
+        if b.responder_ids.len() > 50 {
+            return Err(ApiError::validation("responder_ids", "must name at most 50 responders"));
+        }
         let mut ids = b.responder_ids.clone();
         ids.sort();
         ids.dedup();

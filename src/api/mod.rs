@@ -227,6 +227,40 @@ pub fn etag(version: i32) -> String {
     format!("\"{version}\"")
 }
 
+/// The identifier of a stored resource as an input names it (ids are 36 characters; an id of no
+/// resource is refused where it is used).
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[schema(min_length = 1, max_length = 64, example = "01938d6e-9a40-7c3e-8b1e-5f2a0d4c4f7e")]
+pub struct IdRef(pub String);
+
+/// The longest path segment under `/api/` (ids are 36 characters): longer ones name nothing (404).
+pub const MAX_PATH_SEGMENT: usize = 64;
+/// The longest value of a query parameter (cursors are about 80 characters): longer ones are 422.
+pub const MAX_QUERY_VALUE: usize = 512;
+/// The longest `If-Match` or CSRF header the contract admits (longer ones never match: 412, 403).
+pub const MAX_HEADER_PARAMETER: usize = 128;
+
+/// Middleware: bounds every input that is not a body (bodies have their size limit and each field
+/// its own): a path segment under `/api/` longer than [`MAX_PATH_SEGMENT`] is 404, a query value
+/// longer than [`MAX_QUERY_VALUE`] is 422 naming the parameter. `openapi.yaml` states both.
+pub async fn input_bounds(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    if req.path().starts_with("/api/") {
+        if req.path().split('/').any(|s| s.len() > MAX_PATH_SEGMENT) {
+            return Err(ApiError::NotFound.into());
+        }
+        for (name, value) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
+            if value.chars().count() > MAX_QUERY_VALUE {
+                let message = format!("must be at most {MAX_QUERY_VALUE} characters");
+                return Err(ApiError::validation(&name, &message).into());
+            }
+        }
+    }
+    next.call(req).await
+}
+
 /// The per-client request allowance under `/api/v1` (`rate_limit_per_minute`).
 pub struct ApiRateLimit(pub crate::auth::ratelimit::RateLimiter);
 

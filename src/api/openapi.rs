@@ -209,13 +209,49 @@ impl Modify for Patterns {
     }
 }
 
+/// States the length limit of every string parameter that has none of its own: what
+/// `api::input_bounds` enforces for path segments and query values, and what each header's reader
+/// accepts.
+struct ParameterBounds;
+
+impl Modify for ParameterBounds {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use super::{MAX_PATH_SEGMENT, MAX_QUERY_VALUE};
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for op in ops.into_iter().flatten() {
+                for p in op.parameters.iter_mut().flatten() {
+                    let RefOr::T(p) = p else { continue };
+                    let limit = match (&p.parameter_in, p.name.as_str()) {
+                        (ParameterIn::Path, _) => MAX_PATH_SEGMENT,
+                        (ParameterIn::Query, _) => MAX_QUERY_VALUE,
+                        (ParameterIn::Header, "Idempotency-Key") => super::incidents::MAX_IDEMPOTENCY_KEY,
+                        (ParameterIn::Header, _) => super::MAX_HEADER_PARAMETER,
+                        _ => continue,
+                    };
+                    let Some(schema) = p.schema.as_mut() else { continue };
+                    let Ok(mut v) = serde_json::to_value(&*schema) else { continue };
+                    let is_string = v
+                        .get("type")
+                        .is_some_and(|t| t == "string" || t.as_array().is_some_and(|a| a.contains(&"string".into())));
+                    if is_string && v.get("maxLength").is_none() && v.get("enum").is_none() && v.get("format").is_none()
+                    {
+                        v["maxLength"] = limit.into();
+                        *schema = serde_json::from_value(v).expect("a parameter schema round-trips through JSON");
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "hikeshi API", version = "1.0.0",
         description = "Incident reporting and first-response coordination for hospital cyber incidents in Japan. \
             Errors are RFC 9457 problem+json. Unknown JSON fields in request bodies are refused (422), so a \
             misspelt field never silently loses data."),
-    modifiers(&BearerAuth, &RefreshCookie, &UniqueOperationIds, &StandardResponses, &Patterns),
+    modifiers(&BearerAuth, &RefreshCookie, &UniqueOperationIds, &StandardResponses, &Patterns, &ParameterBounds),
     paths(
         health::healthz, health::readyz,
         auth::login, auth::refresh, auth::logout, auth::totp_setup, auth::totp_confirm, auth::totp_disable, auth::me,
@@ -288,7 +324,8 @@ pub fn yaml() -> String {
 /// Strings a YAML 1.1 parser (PyYAML, many generators) reads as a boolean although YAML 1.2, which
 /// the emitter follows, reads them as strings: the enumeration value `off` would become `false`.
 /// (`true`, `false` and `null` mean the same in both, so the emitter already quotes such strings.)
-const YAML11_WORDS: &[&str] = &["y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"];
+const YAML11_WORDS: &[&str] =
+    &["y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"];
 
 /// Quotes those words where the emitter left them plain: a sequence item (`- off`) or a mapping
 /// value (`key: off`) ending its line. The test `the_yaml_reads_the_same_once_quoted` checks that
@@ -316,6 +353,57 @@ pub async fn json() -> actix_web::HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every string a client sends has a length limit and every array a size limit (issue 18):
+    /// request bodies (through their references) and parameters.
+    #[test]
+    fn every_input_string_and_array_is_bounded() {
+        use serde_json::Value;
+        let doc = serde_json::to_value(ApiDoc::openapi()).expect("JSON");
+        let schemas = doc["components"]["schemas"].clone();
+        fn walk(s: &Value, path: &str, schemas: &Value, seen: &mut Vec<String>, gaps: &mut Vec<String>) {
+            if let Some(r) = s.get("$ref").and_then(Value::as_str) {
+                let name = r.rsplit('/').next().unwrap_or_default().to_owned();
+                if !seen.contains(&name) {
+                    seen.push(name.clone());
+                    walk(&schemas[&name], &name, schemas, seen, gaps);
+                }
+                return;
+            }
+            for k in ["oneOf", "anyOf", "allOf"] {
+                for x in s.get(k).and_then(Value::as_array).into_iter().flatten() {
+                    walk(x, path, schemas, seen, gaps);
+                }
+            }
+            let has = |t: &str| s["type"] == t || s["type"].as_array().is_some_and(|a| a.iter().any(|x| x == t));
+            let formatted = matches!(s["format"].as_str(), Some("date-time" | "date" | "uuid"));
+            if has("string") && s.get("enum").is_none() && s.get("maxLength").is_none() && !formatted {
+                gaps.push(format!("{path}: string without maxLength"));
+            }
+            if has("array") {
+                if s.get("maxItems").is_none() {
+                    gaps.push(format!("{path}: array without maxItems"));
+                }
+                walk(&s["items"], &format!("{path}[]"), schemas, seen, gaps);
+            }
+            for (k, x) in s.get("properties").and_then(Value::as_object).into_iter().flatten() {
+                walk(x, &format!("{path}.{k}"), schemas, seen, gaps);
+            }
+        }
+        let mut gaps = Vec::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("item") {
+                let at = format!("{method} {path}");
+                for c in op["requestBody"]["content"].as_object().into_iter().flatten().map(|(_, c)| c) {
+                    walk(&c["schema"], &format!("{at} body"), &schemas, &mut Vec::new(), &mut gaps);
+                }
+                for p in op["parameters"].as_array().into_iter().flatten() {
+                    walk(&p["schema"], &format!("{at} {}", p["name"]), &schemas, &mut Vec::new(), &mut gaps);
+                }
+            }
+        }
+        assert!(gaps.is_empty(), "unbounded inputs:\n{}", gaps.join("\n"));
+    }
 
     #[test]
     fn the_yaml_reads_the_same_once_quoted() {

@@ -34,16 +34,19 @@ pub struct OrganizationInput {
     #[schema(minimum = 0, maximum = 10000)]
     pub beds: Option<i32>,
     /// 医療機関コード: 10 digits.
-    #[schema(pattern = "^[0-9]{10}$")]
+    #[schema(min_length = 10, max_length = 10, pattern = "^[0-9]{10}$")]
     pub code: Option<String>,
+    #[schema(max_items = 5)]
     pub regional_roles: Option<Vec<RegionalRole>>,
     /// Hospitals (DOMAIN.md 2.3). Replaces `legal_form` (refused with 422).
     pub legal_status: Option<LegalStatus>,
     /// JIS X 0402 municipality code, 5 digits, e.g. "27100" (大阪市): selects the health authority.
-    #[schema(pattern = "^[0-9]{5}$", example = "27100")]
+    #[schema(min_length = 5, max_length = 5, pattern = "^[0-9]{5}$", example = "27100")]
     pub municipality: Option<String>,
     pub authority: Option<Authority>,
+    #[schema(max_items = 6)]
     pub skills: Option<Vec<Skill>>,
+    #[schema(max_items = 47)]
     pub coverage: Option<Vec<Prefecture>>,
 }
 

@@ -76,10 +76,12 @@ pub fn create_account(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
+    #[schema(max_length = 254)]
     pub email: String,
     #[schema(min_length = 1, max_length = 100, pattern = "@name")]
     pub name: String,
     pub role: Role,
+    #[schema(min_length = 1, max_length = 64)]
     pub org_id: String,
     /// 8+ characters mixing letters, digits and symbols, or 13+ characters.
     #[schema(min_length = 8, max_length = 128)]
@@ -237,6 +239,7 @@ pub async fn update(
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SecurityPolicy {
+    #[schema(max_items = 5)]
     pub totp_required_roles: Vec<Role>,
 }
 
@@ -261,6 +264,9 @@ pub async fn put_policy(
 ) -> ApiResult<web::Json<SecurityPolicy>> {
     require(&user, Action::ManageSecurityPolicy)?;
     let mut roles = body.into_inner().totp_required_roles;
+    if roles.len() > Role::ALL.len() {
+        return Err(ApiError::validation("totp_required_roles", "lists a role more than once"));
+    }
     roles.sort();
     roles.dedup();
     let saved = roles.clone();

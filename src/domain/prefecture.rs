@@ -91,6 +91,8 @@ impl utoipa::PartialSchema for Prefecture {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
             .pattern(Some("^(0[1-9]|[1-3][0-9]|4[0-7])$"))
+            .min_length(Some(2))
+            .max_length(Some(2))
             .description(Some("JIS X 0401 prefecture code"))
             .examples([serde_json::json!("13")])
             .into()

@@ -79,3 +79,28 @@ async fn each_client_has_its_own_allowance_and_behind_a_proxy_a_spoofed_address_
     assert_eq!(me("203.0.113.10").await.unwrap().status(), 401, "another client is not limited");
     assert_eq!(app.client.get(app.url("/healthz")).send().await.unwrap().status(), 200, "only /api is limited");
 }
+
+db_test!(inputs_beyond_their_stated_limits_are_refused_before_any_work, |app| async move {
+    let token = app.login(crate::incidents::OFFICER).await;
+    // A path segment longer than any id names nothing.
+    let long_id = "a".repeat(hikeshi::api::MAX_PATH_SEGMENT + 1);
+    crate::helpers::assert_problem(app.get(&format!("/incidents/{long_id}"), &token).await, 404).await;
+    // A query value beyond the limit is a 422 naming the parameter.
+    let cursor = "c".repeat(hikeshi::api::MAX_QUERY_VALUE + 1);
+    let (_, problem) =
+        crate::helpers::assert_problem(app.get(&format!("/incidents?cursor={cursor}"), &token).await, 422).await;
+    assert_eq!(problem["errors"][0]["field"], "cursor");
+    // At the limit it is read (and refused for what it says, not for its length).
+    let cursor = "c".repeat(hikeshi::api::MAX_QUERY_VALUE);
+    let (_, problem) =
+        crate::helpers::assert_problem(app.get(&format!("/incidents?cursor={cursor}"), &token).await, 422).await;
+    assert!(!problem["errors"][0]["message"].as_str().unwrap_or_default().contains("at most"));
+    // A security policy naming more roles than exist is refused, and nothing changes.
+    let admin = app.login(crate::incidents::ADMIN).await;
+    let before: serde_json::Value = app.get("/security-policy", &admin).await.json().await.unwrap();
+    let roles: Vec<&str> = std::iter::repeat_n("admin", 6).collect();
+    let res = app.put("/security-policy", &admin, &serde_json::json!({"totp_required_roles": roles})).await;
+    crate::helpers::assert_problem(res, 422).await;
+    let after: serde_json::Value = app.get("/security-policy", &admin).await.json().await.unwrap();
+    assert_eq!(before, after);
+});

@@ -65,8 +65,10 @@ pub async fn list_teams(state: web::Data<AppState>, user: AuthUser) -> ApiResult
 #[derive(Debug, Deserialize, ToSchema)]
 #[allow(dead_code)] // documents the body; it is read field by field
 pub struct TeamPatch {
+    #[schema(max_items = 6)]
     pub skills: Option<Vec<Skill>>,
     /// Prefectures covered.
+    #[schema(max_items = 47)]
     pub prefectures: Option<Vec<Prefecture>>,
 }
 

@@ -49,11 +49,14 @@ pub fn record_filing(
     Ok(obligations)
 }
 
+/// The longest `Idempotency-Key` accepted.
+pub const MAX_IDEMPOTENCY_KEY: usize = 200;
+
 fn idempotency_key(req: &HttpRequest) -> ApiResult<Option<String>> {
     match req.headers().get("Idempotency-Key") {
         None => Ok(None),
         Some(v) => match v.to_str() {
-            Ok(s) if !s.trim().is_empty() && s.len() <= 200 => Ok(Some(s.trim().to_owned())),
+            Ok(s) if !s.trim().is_empty() && s.len() <= MAX_IDEMPOTENCY_KEY => Ok(Some(s.trim().to_owned())),
             _ => Err(ApiError::validation("Idempotency-Key", "must be 1 to 200 visible ASCII characters")),
         },
     }
@@ -132,7 +135,7 @@ pub struct PublicAnnouncementInput {
 
 /// A CVE identifier.
 #[derive(Debug, Deserialize, ToSchema)]
-#[schema(pattern = "^CVE-[0-9]{4}-[0-9]{4,19}$", example = "CVE-2024-3400")]
+#[schema(max_length = 30, pattern = "^CVE-[0-9]{4}-[0-9]{4,19}$", example = "CVE-2024-3400")]
 #[allow(dead_code)] // documents the body
 pub struct CveId(String);
 
@@ -252,6 +255,7 @@ pub struct IncidentInput {
     /// A training exercise (default false): routed only to drill contacts, excluded from statistics.
     pub drill: Option<bool>,
     /// Duty officers (required for them): the hospital filed for. Reporters: absent, null or their own hospital.
+    #[schema(min_length = 1, max_length = 64)]
     pub hospital_id: Option<String>,
     /// Default `web` for reporters, `phone` for officers.
     pub reported_via: Option<ReportedVia>,
