@@ -45,6 +45,7 @@ log "starting $BIN serve --demo on $base"
   exec env HIKESHI_BIND="127.0.0.1:$port" HIKESHI_PUBLIC_URL="$base" \
     HIKESHI_DATABASE_URL="sqlite://$work/hikeshi.db" HIKESHI_MAIL_URL="file://$work/outbox" \
     HIKESHI_AUTH__LOGIN_PER_MINUTE=1000000 HIKESHI_RATE_LIMIT_PER_MINUTE=1000000 \
+    HIKESHI_WORKER__DELIVER_WEBHOOKS=false \
     HIKESHI_AUTH__ACCESS_TOKEN_SECONDS=3600 HIKESHI_LOG_FORMAT=json RUST_LOG=warn \
     "$BIN" serve --demo >"$work/server.out" 2>"$work/server.err"
 ) &

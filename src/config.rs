@@ -121,6 +121,9 @@ pub struct WorkerSettings {
     pub lease_seconds: i64,
     /// Interval of reminders, overdue checks and priority refresh, in seconds.
     pub housekeeping_seconds: u64,
+    /// Post webhook deliveries. `false` (an isolated test run whose subscriptions name made-up
+    /// hosts): each delivery ends `dead` at once, with officers alerted, and nothing leaves the host.
+    pub deliver_webhooks: bool,
 }
 
 impl Default for WorkerSettings {
@@ -133,6 +136,7 @@ impl Default for WorkerSettings {
             backoff_max_seconds: 3600,
             lease_seconds: 60,
             housekeeping_seconds: 30,
+            deliver_webhooks: true,
         }
     }
 }

@@ -146,6 +146,8 @@ impl Application {
             outbox_wake: Arc::new(Notify::new()),
             metrics: metrics.clone(),
             stats_lock: Default::default(),
+            webhooks: Default::default(),
+            http: crate::notify::webhooks::client()?,
         });
         let prometheus = PrometheusMetricsBuilder::new("hikeshi")
             .endpoint("/metrics")

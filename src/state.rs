@@ -27,4 +27,8 @@ pub struct AppState {
     /// One statistics computation at a time in this process: requests that find no fresh
     /// snapshot wait for the one being computed instead of sorting the same rows again.
     pub stats_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Active webhook subscriptions, refreshed every few seconds.
+    pub webhooks: crate::notify::webhooks::Subscriptions,
+    /// The HTTP client of webhook deliveries (connection pool, timeouts).
+    pub http: reqwest::Client,
 }

@@ -329,6 +329,9 @@ pub async fn dispatch(
             updated_at: now,
         };
         db::dispatches::insert(conn, &d)?;
+        let about = json!({"dispatch": {"id": d.id, "team_id": d.team_id, "status": d.status, "mode": d.mode}});
+        let key = format!("{}:{}", d.id, d.status);
+        crate::notify::webhooks::emit(conn, &st, crate::domain::WebhookEvent::DispatchUpdated, &i, &h, about, &key)?;
         timeline(
             conn,
             &user,
@@ -477,6 +480,9 @@ pub async fn dispatch_status(
         let mut i = db::incidents::get_visible(conn, &d.incident_id, &Scope::All)?.ok_or(ApiError::NotFound)?;
         let h = db::orgs::get(conn, &i.hospital_id)?.ok_or(ApiError::NotFound)?;
         let team = db::orgs::get(conn, &d.team_id)?.map(|t| t.name).unwrap_or_default();
+        let about = json!({"dispatch": {"id": d.id, "team_id": d.team_id, "status": d.status, "from": from, "at": at}});
+        let key = format!("{}:{}", d.id, d.status);
+        crate::notify::webhooks::emit(conn, &st, crate::domain::WebhookEvent::DispatchUpdated, &i, &h, about, &key)?;
         timeline(
             conn,
             &user,

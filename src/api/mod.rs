@@ -15,6 +15,7 @@ pub mod routing;
 pub mod session;
 pub mod stats;
 pub mod users;
+pub mod webhooks;
 
 use actix_web::web;
 use base64::Engine;
@@ -196,7 +197,8 @@ versioned!(
     crate::db::contacts::Contact,
     crate::db::orgs::Organization,
     crate::db::users::User,
-    crate::domain::incident::Incident
+    crate::domain::incident::Incident,
+    crate::db::webhooks::Webhook
 );
 
 /// The one `If-Match` update of a `PATCH`, inside its transaction: the row (404 when `current` is
@@ -320,6 +322,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(routing::routes)
             .configure(contacts::routes)
             .configure(dispatch::routes)
-            .configure(audit::routes),
+            .configure(audit::routes)
+            .configure(webhooks::routes),
     );
 }

@@ -11,6 +11,7 @@ use utoipa::{Modify, OpenApi};
 use super::session::RefreshCookie;
 use super::{
     audit, auth, contacts, dispatch, health, incidents, organizations, reports, routing, session, stats, users,
+    webhooks,
 };
 
 struct BearerAuth;
@@ -270,9 +271,10 @@ impl Modify for ParameterBounds {
         stats::stats, stats::export,
         audit::list,
         audit::reads,
+        webhooks::list, webhooks::create, webhooks::update, webhooks::delete,
     ),
     components(schemas(crate::domain::Milestone, crate::db::incidents::Order, reports::ReportFormat)),
-    tags((name = "auth"), (name = "organizations"), (name = "users"), (name = "incidents"), (name = "routing"), (name = "contacts"), (name = "dispatch"), (name = "stats"), (name = "audit"), (name = "operations"))
+    tags((name = "auth"), (name = "organizations"), (name = "users"), (name = "incidents"), (name = "routing"), (name = "contacts"), (name = "dispatch"), (name = "stats"), (name = "audit"), (name = "webhooks"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

@@ -26,6 +26,8 @@ pub enum Action {
     PreviewRouting,
     ReadContacts,
     ManageContacts,
+    /// Webhook subscriptions (they carry incident data out of the service).
+    ManageWebhooks,
     RequestSupport,
     DecideSupport,
     Dispatch,
@@ -55,7 +57,7 @@ pub fn allows(role: Role, action: Action) -> bool {
         ResendNotification => role == DutyOfficer,
         PreviewRouting => matches!(role, Reporter | DutyOfficer),
         ReadContacts => matches!(role, Admin | DutyOfficer),
-        ManageContacts => role == Admin,
+        ManageContacts | ManageWebhooks => role == Admin,
         RequestSupport => matches!(role, Reporter | DutyOfficer),
         DecideSupport | Dispatch | CancelDispatch => role == DutyOfficer,
         MoveDispatch => role == Responder,

@@ -18,6 +18,7 @@ pub mod sign_in;
 pub mod stats;
 pub mod updates;
 pub mod users;
+pub mod webhooks;
 
 use std::time::Duration;
 

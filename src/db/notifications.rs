@@ -82,12 +82,15 @@ pub struct Notification {
 #[derive(Debug, Clone)]
 pub struct Claimed {
     pub n: Notification,
+    /// Its unique key (a webhook delivery's names its subscription).
+    pub dedup_key: String,
     pub body_text: String,
     pub body_html: String,
 }
 
 fn decode(r: NotificationRow) -> DbResult<Claimed> {
     Ok(Claimed {
+        dedup_key: r.dedup_key.clone(),
         n: Notification {
             authority: r.authority.as_deref().map(parse_enum).transpose()?,
             recipients: from_json(&r.recipients)?,
@@ -353,4 +356,23 @@ pub fn next_due(conn: &mut AnyConnection) -> DbResult<Option<DateTime<Utc>>> {
     let t: Option<NaiveDateTime> =
         notifications::table.filter(waiting()).select(diesel::dsl::min(notifications::next_attempt_at)).first(conn)?;
     Ok(t.map(utc))
+}
+
+/// Ends the deliveries still waiting for a removed webhook subscription: `dead`, with the reason,
+/// and no alert (nobody is left to receive them).
+pub fn end_webhook_deliveries(conn: &mut AnyConnection, webhook_id: &str, reason: &str) -> DbResult<usize> {
+    use super::schema::notifications as n;
+    let waiting = [NotificationStatus::Pending.as_str(), NotificationStatus::Failed.as_str()];
+    Ok(diesel::update(
+        n::table
+            .filter(n::kind.eq(crate::notify::webhooks::KIND))
+            .filter(n::dedup_key.like(format!("{}%", crate::notify::webhooks::keys_of(webhook_id))))
+            .filter(n::status.eq_any(waiting)),
+    )
+    .set((
+        n::status.eq(NotificationStatus::Dead.as_str()),
+        n::last_error.eq(reason),
+        n::updated_at.eq(ts(super::now())),
+    ))
+    .execute(conn)?)
 }

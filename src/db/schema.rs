@@ -337,6 +337,22 @@ diesel::joinable!(obligations -> incidents (incident_id));
 diesel::joinable!(dispatches -> incidents (incident_id));
 diesel::joinable!(support_requests -> incidents (incident_id));
 
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        url -> Text,
+        events -> Text,
+        owner_id -> Text,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_until -> Nullable<Timestamp>,
+        active -> Bool,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     settings,
     organizations,
@@ -359,4 +375,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     obligations,
     support_requests,
     dispatches,
+    webhooks,
 );

@@ -69,6 +69,19 @@ text_enum! {
 }
 
 text_enum! {
+    /// What a webhook subscription is told about (DESIGN.md version 2).
+    pub enum WebhookEvent {
+        IncidentFiled = "incident.filed",
+        IncidentUpdated = "incident.updated",
+        ObligationOverdue = "obligation.overdue",
+        NotificationDead = "notification.dead",
+        DispatchUpdated = "dispatch.updated",
+        /// Not yet emitted: campaign detection is not built.
+        CampaignDetected = "campaign.detected",
+    }
+}
+
+text_enum! {
     /// The Traffic Light Protocol 2.0 marking of what is shared about an incident (FIRST TLP 2.0).
     pub enum Tlp { Clear = "clear", Green = "green", Amber = "amber", AmberStrict = "amber+strict", Red = "red" }
 }

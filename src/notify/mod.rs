@@ -5,6 +5,7 @@ pub mod listen;
 pub mod mailer;
 pub mod outbox;
 pub mod templates;
+pub mod webhooks;
 pub mod worker;
 
 use actix_web::web;

@@ -286,15 +286,28 @@ pub fn dead_letter(conn: &mut AnyConnection, settings: &Settings, n: &notificati
         return Ok(false);
     };
     let url = format!("{}/incidents/{}", settings.public_url(), incident.id);
-    let m = templates::render(&letters::dead_letter_alert(
-        &incident.reference,
-        n.authority.unwrap_or(Authority::Mhlw),
-        &n.recipients.join(", "),
-        n.attempts,
-        n.last_error.as_deref().unwrap_or(""),
-        &url,
-        incident.facts.drill,
-    ));
+    let letter = if n.kind == crate::notify::webhooks::KIND {
+        letters::webhook_dead_alert(
+            &incident.reference,
+            &n.subject,
+            &n.recipients.join(", "),
+            n.attempts,
+            n.last_error.as_deref().unwrap_or(""),
+            &url,
+            incident.facts.drill,
+        )
+    } else {
+        letters::dead_letter_alert(
+            &incident.reference,
+            n.authority.unwrap_or(Authority::Mhlw),
+            &n.recipients.join(", "),
+            n.attempts,
+            n.last_error.as_deref().unwrap_or(""),
+            &url,
+            incident.facts.drill,
+        )
+    };
+    let m = templates::render(&letter);
     notifications::enqueue(
         conn,
         NewNotification {

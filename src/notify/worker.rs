@@ -12,7 +12,7 @@ use tokio::sync::watch;
 use crate::db::{self, notifications, AnyConnection};
 use crate::domain::NotificationStatus;
 use crate::notify::mailer::{Mailer, OutgoingEmail, SMTP_CONNECTIONS};
-use crate::notify::outbox;
+use crate::notify::{outbox, webhooks};
 use crate::state::AppState;
 
 async fn blocking<T: Send + 'static>(
@@ -51,6 +51,14 @@ pub async fn drain_once(state: &web::Data<AppState>, mailer: &Mailer) -> anyhow:
     let lease = Duration::seconds(state.settings.worker.lease_seconds);
     let batch = blocking(state, move |c| Ok(notifications::claim_due(c, db::now(), lease, CLAIM_BATCH)?)).await?;
     let n = batch.len();
+    // Webhook deliveries are signed with their subscription's secrets as they are now.
+    let hooks: std::collections::HashMap<String, db::webhooks::Webhook> =
+        if batch.iter().any(|c| c.n.kind == webhooks::KIND) {
+            blocking(state, |c| Ok(db::webhooks::list(c)?)).await?.into_iter().map(|w| (w.id.clone(), w)).collect()
+        } else {
+            Default::default()
+        };
+    let hooks = &hooks;
     // Bounded: a sender waits for the recorder rather than piling results up in memory.
     let (tx, mut rx) = tokio::sync::mpsc::channel(RECORD_BATCH);
     let send_all = async move {
@@ -58,6 +66,15 @@ pub async fn drain_once(state: &web::Data<AppState>, mailer: &Mailer) -> anyhow:
             .for_each_concurrent(SMTP_CONNECTIONS, |claimed| {
                 let tx = tx.clone();
                 async move {
+                    if claimed.n.kind == webhooks::KIND {
+                        let result = if state.settings.worker.deliver_webhooks {
+                            webhooks::deliver(&state.http, hooks, &claimed).await
+                        } else {
+                            Err(crate::notify::mailer::SendError::Rejected("webhook delivery is off here".into()))
+                        };
+                        let _ = tx.send((claimed.n, result)).await;
+                        return;
+                    }
                     let email = OutgoingEmail {
                         message_id: claimed.n.message_id.clone(),
                         to: claimed.n.recipients.clone(),
@@ -133,6 +150,10 @@ async fn record(
                 if status == NotificationStatus::Dead {
                     if let Some(n) = notifications::get(c, &note.id)? {
                         outbox::dead_letter(c, &st.settings, &n)?;
+                        if n.kind != webhooks::KIND {
+                            let subs = st.webhooks.current(c)?;
+                            webhooks::notification_dead(c, &st.settings, &subs, &n)?;
+                        }
                     }
                 }
             }
@@ -258,7 +279,9 @@ pub fn housekeeping_once(conn: &mut AnyConnection, state: &AppState) -> anyhow::
                 serde_json::json!({"obligation": o.kind, "overdue": true, "due_at": o.due_at}),
                 None,
             )?;
-            Ok(usize::from(outbox::obligation_notice(c, settings, &i, &h, &o, true)?))
+            let about = serde_json::json!({"obligation": {"id": o.id, "kind": o.kind, "due_at": o.due_at}});
+            let hooks = webhooks::emit(c, state, crate::domain::WebhookEvent::ObligationOverdue, &i, &h, about, &o.id)?;
+            Ok(usize::from(outbox::obligation_notice(c, settings, &i, &h, &o, true)?) + hooks)
         })?;
     }
     refresh_untriaged(conn, settings, now, UNTRIAGED_PAGE)?;

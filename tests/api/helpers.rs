@@ -155,6 +155,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 /// `spawn_app` with settings changed by `configure` before the application is built (for example
 /// `mail_url = smtp://127.0.0.1:PORT`, `worker.poll_ms = 50`, `worker.max_attempts = 2`).
 pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> Option<TestApp> {
+    hikeshi::notify::webhooks::install_tls_provider(); // the tests' HTTP clients use rustls too
     if std::env::var_os("TEST_LOG").is_some() {
         TRACING.call_once(|| hikeshi::telemetry::init(LogFormat::Pretty));
     }
@@ -787,4 +788,125 @@ pub fn next_step_code(secret: &str) -> String {
         .expect("totp");
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     totp.generate(now + 30).to_string()
+}
+
+/// One request a [`WebhookReceiver`] took: the Standard Webhooks headers and the raw body.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Delivery {
+    pub id: String,
+    pub timestamp: String,
+    pub signature: String,
+    pub body: String,
+    /// What the receiver answered.
+    pub answered: u16,
+}
+
+impl Delivery {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).expect("a JSON payload")
+    }
+}
+
+/// A webhook endpoint over real HTTP on 127.0.0.1: records every request and answers `status`
+/// (set it to 503 to play a receiver that is down).
+pub struct WebhookReceiver {
+    pub port: u16,
+    pub status: std::sync::Arc<std::sync::atomic::AtomicU16>,
+    got: std::sync::Arc<std::sync::Mutex<Vec<Delivery>>>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl WebhookReceiver {
+    pub async fn start() -> WebhookReceiver {
+        use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+        use std::sync::atomic::{AtomicU16, Ordering};
+        use std::sync::{Arc, Mutex};
+        let status = Arc::new(AtomicU16::new(200));
+        let got: Arc<Mutex<Vec<Delivery>>> = Arc::default();
+        let (s, g) = (status.clone(), got.clone());
+        let server = HttpServer::new(move || {
+            let (s, g) = (s.clone(), g.clone());
+            App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
+                let (s, g) = (s.clone(), g.clone());
+                async move {
+                    let header =
+                        |n: &str| req.headers().get(n).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+                    let answered = s.load(Ordering::SeqCst);
+                    g.lock().unwrap().push(Delivery {
+                        id: header("webhook-id"),
+                        timestamp: header("webhook-timestamp"),
+                        signature: header("webhook-signature"),
+                        body: String::from_utf8_lossy(&body).into_owned(),
+                        answered,
+                    });
+                    HttpResponse::build(actix_web::http::StatusCode::from_u16(answered).unwrap()).finish()
+                }
+            }))
+        })
+        .workers(1)
+        .bind("127.0.0.1:0")
+        .expect("bind the receiver");
+        let port = server.addrs()[0].port();
+        let server = server.run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        WebhookReceiver { port, status, got, handle }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/hook", self.port)
+    }
+
+    /// Every request so far, in arrival order.
+    pub fn all(&self) -> Vec<Delivery> {
+        self.got.lock().unwrap().clone()
+    }
+
+    /// The requests it answered 2xx: what was delivered.
+    pub fn delivered(&self) -> Vec<Delivery> {
+        self.all().into_iter().filter(|d| (200..300).contains(&d.answered)).collect()
+    }
+}
+
+impl Drop for WebhookReceiver {
+    fn drop(&mut self) {
+        let h = self.handle.clone();
+        tokio::spawn(async move { h.stop(false).await });
+    }
+}
+
+/// Verifies every delivery's signature with `secret`: with the `standardwebhooks` crate here, and
+/// with the Standard Webhooks project's Python package (ci/verify_webhooks.py) when it is installed
+/// (always on CI). Panics naming a delivery that does not verify.
+pub fn assert_signed(deliveries: &[Delivery], secret: &str) {
+    let hook = standardwebhooks::Webhook::new(secret).expect("a whsec_ secret");
+    for d in deliveries {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("webhook-id", d.id.parse().unwrap());
+        headers.insert("webhook-timestamp", d.timestamp.parse().unwrap());
+        headers.insert("webhook-signature", d.signature.parse().unwrap());
+        hook.verify(d.body.as_bytes(), &headers).unwrap_or_else(|e| panic!("{} does not verify: {e}", d.id));
+    }
+    let present = std::process::Command::new("python3")
+        .args(["-c", "import standardwebhooks"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !present {
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true" || v == "1"),
+            "CI is set but the Python standardwebhooks package is missing: pip install -r ci/requirements.txt"
+        );
+        eprintln!("Python standardwebhooks not installed: deliveries verified by the Rust crate only");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("deliveries.json");
+    std::fs::write(&file, serde_json::to_vec(deliveries).unwrap()).unwrap();
+    let out = std::process::Command::new("python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/ci/verify_webhooks.py"))
+        .arg(secret)
+        .arg(&file)
+        .output()
+        .expect("python3 runs");
+    assert!(out.status.success(), "the Python verifier refused: {}", String::from_utf8_lossy(&out.stderr));
 }

@@ -20,3 +20,4 @@ mod schema;
 mod session;
 mod sharing;
 mod stats;
+mod webhooks;

@@ -160,6 +160,7 @@ async fn three_instances_on_one_postgres_lose_and_double_nothing_when_one_is_kil
     let Some(admin) = pg_admin_url() else { return };
     let sink = SmtpSink::start_new().await;
     let db = tokio::task::spawn_blocking(move || PgDatabase::create(&admin)).await.unwrap();
+    hikeshi::notify::webhooks::install_tls_provider();
     let client = reqwest::Client::new();
 
     let mut a = Instance::spawn(&db.url, &sink.url(), true);
@@ -283,6 +284,7 @@ async fn a_filing_on_an_instance_without_a_sender_wakes_the_sender_of_another_at
     let Some(admin) = pg_admin_url() else { return };
     let sink = SmtpSink::start_new().await;
     let db = tokio::task::spawn_blocking(move || PgDatabase::create(&admin)).await.unwrap();
+    hikeshi::notify::webhooks::install_tls_provider();
     let client = reqwest::Client::new();
     // The sender polls once a minute: only the LISTEN/NOTIFY wake can deliver within seconds.
     let mut sender = Instance::spawn_with(&db.url, &sink.url(), true, &[("HIKESHI_WORKER__POLL_MS", "60000")]);
@@ -322,6 +324,7 @@ async fn a_filing_on_an_instance_without_a_sender_wakes_the_sender_of_another_at
 async fn sigterm_lets_in_flight_requests_finish_and_the_process_exit() {
     let Some(admin) = pg_admin_url() else { return };
     let db = tokio::task::spawn_blocking(move || PgDatabase::create(&admin)).await.unwrap();
+    hikeshi::notify::webhooks::install_tls_provider();
     let client = reqwest::Client::new();
     let mut a = Instance::spawn(&db.url, "file://./outbox", true);
     a.wait_ready(&client).await;

@@ -152,6 +152,9 @@ pub async fn update(
             db::incidents::update,
         )?;
         let queued = outbox::apply_routing(conn, &st.settings, &i, &h, "initial")?;
+        let key = format!("{}:{}", i.id, i.version);
+        let fields = serde_json::json!({"fields": changed});
+        crate::notify::webhooks::emit(conn, &st, crate::domain::WebhookEvent::IncidentUpdated, &i, &h, fields, &key)?;
         follow_deadlines(conn, Some((&user.id, &user.name)), &i, &st.settings, &changed, deadline_reason.as_deref())?;
         let new_routes: Vec<_> = i.routing.iter().map(|r| r.authority).filter(|a| !old_routes.contains(a)).collect();
         audit_incident(
@@ -311,6 +314,9 @@ pub async fn transition(
         let (mut i, h, scope) = load(conn, &user, &id)?;
         require(&user, Action::Transition)?;
         apply_transition(conn, &st.settings, &user, &mut i, &h, b.to, b.reason.as_deref())?;
+        let key = format!("{}:{}", i.id, i.version);
+        let status = serde_json::json!({"status": i.status});
+        crate::notify::webhooks::emit(conn, &st, crate::domain::WebhookEvent::IncidentUpdated, &i, &h, status, &key)?;
         Ok((view(conn, &i, &h)?, scope))
     })
     .await?;

@@ -356,6 +356,8 @@ pub async fn file(
         refresh_derived(&mut incident, &hospital, &st.settings, now);
         let actor = Filer { id: &u.id, name: &u.name, role: u.role, request_id: u.request_id.as_deref() };
         let obligations = record_filing(conn, &st.settings, &actor, &incident, &hospital)?;
+        let event = crate::domain::WebhookEvent::IncidentFiled;
+        crate::notify::webhooks::emit(conn, &st, event, &incident, &hospital, serde_json::json!({}), &incident.id)?;
         let v = view_with(&incident, &hospital, obligations);
         let body = serde_json::to_string(&v).map_err(anyhow::Error::from)?;
         if let Some(k) = &k {

@@ -107,6 +107,41 @@ pub fn dead_letter_alert(
     d.finish(Locale::Ja, subject)
 }
 
+/// Alert to the duty officers: a webhook delivery (an event pushed to a subscriber's system) failed
+/// after every attempt. Nothing legal hangs on it, but the subscriber's view is now incomplete.
+pub fn webhook_dead_alert(
+    reference: &str,
+    event: &str,
+    endpoint: &str,
+    attempts: i32,
+    last_error: &str,
+    url: &str,
+    drill: bool,
+) -> Letter {
+    let subject = format!(
+        "{}【配信失敗】{reference} Webhook（{event}）が届いていません / Webhook delivery failed",
+        prefix(drill)
+    );
+    let mut d = Doc::new();
+    drill_banner(&mut d, Locale::Ja, drill);
+    d.para(&format!(
+        "連携先システムへのイベント通知（Webhook）を{attempts}回試みましたが配信できませんでした。連携先の管理者に連絡し、復旧後に再送してください。"
+    ));
+    d.field("参照番号", reference);
+    d.field("イベント", event);
+    d.field("宛先", endpoint);
+    d.field("試行回数", &attempts.to_string());
+    d.field("最後のエラー", last_error);
+    d.link("事案ページ", url);
+    d.rule();
+    d.para(&format!(
+        "The webhook delivery of {event} to {endpoint} failed after {attempts} attempts. Please tell the receiving system's administrator, then resend once it is back."
+    ));
+    d.field("Last error", last_error);
+    d.link("Incident page", url);
+    d.finish(Locale::Ja, subject)
+}
+
 /// Notice to an account's owner: one client failed to sign in to the account again and again and
 /// now has to wait between attempts. The account itself is not locked; the owner is told so that a
 /// password under attack is changed, and whom to tell if it was not them.
