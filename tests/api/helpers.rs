@@ -799,6 +799,9 @@ pub struct Delivery {
     pub body: String,
     /// What the receiver answered.
     pub answered: u16,
+    /// When it arrived.
+    #[serde(skip)]
+    pub at: std::time::Instant,
 }
 
 impl Delivery {
@@ -838,6 +841,7 @@ impl WebhookReceiver {
                         signature: header("webhook-signature"),
                         body: String::from_utf8_lossy(&body).into_owned(),
                         answered,
+                        at: std::time::Instant::now(),
                     });
                     HttpResponse::build(actix_web::http::StatusCode::from_u16(answered).unwrap()).finish()
                 }

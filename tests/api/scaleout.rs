@@ -398,3 +398,103 @@ fn serve_and_migrate_refuse_a_database_whose_schema_is_newer_than_the_binary() {
         assert!(err.contains("newer than this binary") && err.contains("29991231000000"), "{err}");
     }
 }
+
+/// Signs in as `email` (a demo user) through `via`.
+async fn token_of(client: &reqwest::Client, via: &Instance, demo: &Instance, email: &str) -> String {
+    let login: Value = client
+        .post(format!("{}/api/v1/auth/login", via.base()))
+        .json(&json!({"email": email, "password": demo.demo_password(email)}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    login["access_token"].as_str().expect("a token").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_instances_deliver_every_webhook_event_once_when_one_is_killed() {
+    let Some(admin_url) = pg_admin_url() else { return };
+    let sink = SmtpSink::start_new().await;
+    let receiver = crate::helpers::WebhookReceiver::start().await;
+    let db = tokio::task::spawn_blocking(move || PgDatabase::create(&admin_url)).await.unwrap();
+    hikeshi::notify::webhooks::install_tls_provider();
+    let client = reqwest::Client::new();
+    let mut a = Instance::spawn(&db.url, &sink.url(), true);
+    a.wait_ready(&client).await;
+    let mut b = Instance::spawn(&db.url, &sink.url(), false);
+    let mut c = Instance::spawn(&db.url, &sink.url(), false);
+    b.wait_ready(&client).await;
+    c.wait_ready(&client).await;
+
+    let admin = token_of(&client, &a, &a, "admin@mhlw.example").await;
+    let hook: Value = client
+        .post(format!("{}/api/v1/webhooks", a.base()))
+        .bearer_auth(&admin)
+        .json(&json!({"url": receiver.url(), "events": ["incident.filed"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = hook["secret"].as_str().unwrap_or_else(|| panic!("no secret in {hook}")).to_owned();
+    // Instances b and c read subscriptions at most every few seconds: wait for them to see it.
+    tokio::time::sleep(hikeshi::notify::webhooks::REFRESH + Duration::from_millis(500)).await;
+
+    let token = reporter_token(&client, &a, &a).await;
+    let bases = vec![a.base(), b.base(), c.base()];
+    let total = 30;
+    let mut filed: Vec<(String, Instant)> = Vec::new();
+    for n in 0..total {
+        if n == 10 {
+            c.sigkill();
+        }
+        if n == 20 {
+            c.start(&db.url, &sink.url(), false);
+            c.wait_ready(&client).await;
+        }
+        let id = file(&client, &bases, n % 3, &token, n).await.unwrap_or_else(|| panic!("filing {n} never succeeded"));
+        filed.push((id, Instant::now()));
+    }
+
+    // Every incident's event arrives; one webhook-id per incident (a copy only after a retry).
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let delivered = loop {
+        let got = receiver.delivered();
+        let seen: std::collections::BTreeSet<String> =
+            got.iter().map(|d| d.json()["data"]["incident"]["id"].as_str().unwrap().to_owned()).collect();
+        if filed.iter().all(|(id, _)| seen.contains(id)) {
+            break got;
+        }
+        assert!(Instant::now() < deadline, "{} of {total} events arrived", seen.len());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let mut ids_by_incident: HashMap<String, std::collections::BTreeSet<String>> = HashMap::new();
+    for d in &delivered {
+        assert_eq!(d.json()["type"], "incident.filed");
+        let incident = d.json()["data"]["incident"]["id"].as_str().unwrap().to_owned();
+        ids_by_incident.entry(incident).or_default().insert(d.id.clone());
+    }
+    assert_eq!(ids_by_incident.len(), total, "no event for an incident nobody filed");
+    assert!(ids_by_incident.values().all(|ids| ids.len() == 1), "one webhook-id per event: {ids_by_incident:?}");
+    let copies = delivered.len() - total;
+    crate::helpers::assert_signed(&delivered, &secret);
+
+    // Latency from the filing's answer to the receipt (instances a and b poll every 100 ms, and a
+    // filing wakes its own instance's sender at once).
+    let first_arrival = |id: &str| delivered.iter().filter(|d| d.body.contains(id)).map(|d| d.at).min().unwrap();
+    let mut ms: Vec<u128> =
+        filed.iter().map(|(id, t)| first_arrival(id).saturating_duration_since(*t).as_millis()).collect();
+    ms.sort();
+    eprintln!(
+        "webhooks across three instances: {total} events, {copies} copies after the kill, latency p50 {} ms, p99 {} ms",
+        ms[ms.len() / 2],
+        ms[(ms.len() * 99 / 100).min(ms.len() - 1)]
+    );
+    drop(a);
+    drop(b);
+    drop(c);
+    drop(db);
+}
