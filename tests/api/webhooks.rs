@@ -175,3 +175,102 @@ db_test!(a_rotated_secret_signs_beside_the_old_one_for_a_day, |app| async move {
     assert_signed(&got, &new);
     assert_signed(&got, &old);
 });
+
+backend_test!(
+    a_delivery_that_never_gets_through_is_dead_officers_are_told_and_a_resend_delivers_it,
+    |backend| async move {
+        let Some(app) = spawn_app_with(backend, |s| {
+            quick_retries(s);
+            s.worker.max_attempts = 2;
+        })
+        .await
+        else {
+            return;
+        };
+        let receiver = WebhookReceiver::start().await;
+        receiver.status.store(500, std::sync::atomic::Ordering::SeqCst);
+        let admin = app.login(ADMIN).await;
+        let (_, _, hook) =
+            parts(app.post("/webhooks", &admin, &json!({"url": receiver.url(), "events": ["incident.filed"]})).await)
+                .await;
+        let secret = hook["secret"].as_str().unwrap().to_owned();
+        let tokyo = app.login(TOKYO_REPORTER).await;
+        let filed = file_ok(&app, &tokyo, &quiet_filing("連携先が応答しない事案")).await;
+        let (id, reference) =
+            (filed["id"].as_str().unwrap().to_owned(), filed["reference"].as_str().unwrap().to_owned());
+        let officer = app.login(OFFICER).await;
+        let mut list: Vec<Value> = Vec::new();
+        for _ in 0..200 {
+            list = app.get(&format!("/incidents/{id}/notifications"), &officer).await.json().await.unwrap();
+            let dead = list.iter().any(|n| n["kind"] == "webhook" && n["status"] == "dead");
+            let alerted = list.iter().any(|n| n["kind"] == "dead_letter");
+            if dead && alerted {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let delivery =
+            list.iter().find(|n| n["kind"] == "webhook").unwrap_or_else(|| panic!("no delivery in {list:?}"));
+        assert_eq!(delivery["status"], "dead", "{delivery}");
+        assert_eq!(delivery["attempts"], 2);
+        let alert = list.iter().find(|n| n["kind"] == "dead_letter").unwrap_or_else(|| panic!("no alert in {list:?}"));
+        let subject = alert["subject"].as_str().unwrap();
+        assert!(
+            subject.contains(&reference) && subject.contains("Webhook") && subject.contains("incident.filed"),
+            "{subject}"
+        );
+        assert_eq!(alert["recipients"], json!([OFFICER]));
+        // Back up: an officer resends, and it arrives with the webhook-id it always had.
+        receiver.status.store(200, std::sync::atomic::Ordering::SeqCst);
+        let path = format!("/incidents/{id}/notifications/{}/resend", delivery["id"].as_str().unwrap());
+        let (status, _, _) = parts(app.post(&path, &officer, &json!({})).await).await;
+        assert_eq!(status, 202);
+        let arrived = until("the resent delivery", || receiver.delivered().into_iter().next()).await;
+        assert!(receiver.all().iter().all(|d| d.id == arrived.id), "one webhook-id for every attempt and the resend");
+        assert_signed(&[arrived], &secret);
+    }
+);
+
+backend_test!(a_receiver_down_for_a_minute_gets_everything_afterwards, |backend| async move {
+    // The production policy scaled down (first retry after 30 s there): 2 s doubling to 16 s with
+    // ±20 % jitter, so the seventh retry comes after 62 to 94 seconds.
+    let Some(app) = spawn_app_with(backend, |s| {
+        s.worker.poll_ms = 50;
+        s.worker.backoff_base_seconds = 2;
+        s.worker.backoff_max_seconds = 16;
+        s.worker.max_attempts = 10;
+    })
+    .await
+    else {
+        return;
+    };
+    let receiver = WebhookReceiver::start().await;
+    let admin = app.login(ADMIN).await;
+    let (_, _, hook) =
+        parts(app.post("/webhooks", &admin, &json!({"url": receiver.url(), "events": ["incident.filed"]})).await).await;
+    let secret = hook["secret"].as_str().unwrap().to_owned();
+    receiver.status.store(503, std::sync::atomic::Ordering::SeqCst);
+    let tokyo = app.login(TOKYO_REPORTER).await;
+    let minami = app.login(MINAMI_REPORTER).await;
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let token = if n % 2 == 0 { &tokyo } else { &minami };
+        ids.push(
+            file_ok(&app, token, &quiet_filing(&format!("停止中の事案 {n}"))).await["id"].as_str().unwrap().to_owned(),
+        );
+    }
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert!(receiver.delivered().is_empty());
+    receiver.status.store(200, std::sync::atomic::Ordering::SeqCst);
+    let deadline = std::time::Instant::now() + Duration::from_secs(40);
+    loop {
+        let got = receiver.delivered();
+        if ids.iter().all(|id| got.iter().any(|d| d.body.contains(id.as_str()))) {
+            assert_eq!(got.len(), ids.len(), "each event once");
+            assert_signed(&got, &secret);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{} of {} arrived", got.len(), ids.len());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+});
