@@ -316,6 +316,7 @@ const NOTIFICATION_KIND: &[(&str, &str, &str)] = &[
     ("support_decision", "支援の判断（医療機関宛）", "Support decision (to the hospital)"),
     ("dispatch_assigned", "派遣依頼（専門家宛）", "Dispatch (to responders)"),
     ("dispatch_status", "派遣状況（医療機関宛）", "Dispatch status (to the hospital)"),
+    ("webhook", "連携先システムへのイベント通知（Webhook）", "Event to a subscribed system (webhook)"),
 ];
 /// The names of the triage priority's factors (`domain::priority`).
 const PRIORITY_FACTOR: &[(&str, &str, &str)] = &[
