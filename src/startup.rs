@@ -213,7 +213,7 @@ impl Application {
         .shutdown_timeout(30)
         .run();
         let (stop_workers, stop_rx) = watch::channel(false);
-        let mut workers = Vec::new();
+        let mut workers = vec![tokio::spawn(crate::notify::webhooks::refresh_loop(state.clone(), stop_rx.clone()))];
         if settings.worker.enabled {
             workers.extend(crate::notify::spawn_workers(state.clone(), stop_rx));
         }

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration as StdDuration, Instant};
+use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
@@ -44,23 +44,25 @@ pub struct Subscriber {
     pub scope: Scope,
 }
 
-/// The active subscriptions, read from the database at most every [`REFRESH`] (and at once after a
-/// change made here), so that an event costs no statement when nobody subscribes to it.
+/// The active subscriptions, as last read: a request uses what is there (no statement), a background
+/// task reads them again every [`REFRESH`] (`refresh_loop`), and a change made on this instance is
+/// read at its next use.
 #[derive(Default)]
 pub struct Subscriptions {
-    cached: RwLock<Option<(Instant, Arc<Vec<Subscriber>>)>>,
+    cached: RwLock<Option<Arc<Vec<Subscriber>>>>,
 }
 
 impl Subscriptions {
-    /// The active subscriptions whose owner is active.
+    /// The subscriptions as last read (read now if they never were, or changed here).
     pub fn current(&self, conn: &mut AnyConnection) -> DbResult<Arc<Vec<Subscriber>>> {
-        if let Ok(guard) = self.cached.read() {
-            if let Some((at, subs)) = guard.as_ref() {
-                if at.elapsed() < REFRESH {
-                    return Ok(subs.clone());
-                }
-            }
+        if let Some(subs) = self.cached.read().ok().and_then(|g| g.clone()) {
+            return Ok(subs);
         }
+        self.refresh(conn)
+    }
+
+    /// Reads the active subscriptions whose owner is active.
+    pub fn refresh(&self, conn: &mut AnyConnection) -> DbResult<Arc<Vec<Subscriber>>> {
         let mut subs = Vec::new();
         for webhook in db::webhooks::list(conn)?.into_iter().filter(|w| w.active) {
             let Some(owner) = db::users::get(conn, &webhook.owner_id)?.filter(|u| u.active) else { continue };
@@ -73,15 +75,46 @@ impl Subscriptions {
         }
         let subs = Arc::new(subs);
         if let Ok(mut guard) = self.cached.write() {
-            *guard = Some((Instant::now(), subs.clone()));
+            *guard = Some(subs.clone());
         }
         Ok(subs)
     }
 
-    /// Forgets the cache (after a change made on this instance).
+    /// Forgets what was read (after a change made on this instance).
     pub fn invalidate(&self) {
         if let Ok(mut guard) = self.cached.write() {
             *guard = None;
+        }
+    }
+}
+
+/// Reads the subscriptions again every [`REFRESH`] until told to stop, so that changes made on
+/// other instances arrive here and revoked owners stop receiving.
+pub async fn refresh_loop(
+    state: actix_web::web::Data<crate::state::AppState>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(REFRESH) => {}
+            changed = stop.changed() => {
+                if changed.is_err() {
+                    break; // the application is gone
+                }
+            }
+        }
+        if *stop.borrow() {
+            break;
+        }
+        let st = state.clone();
+        let read = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            let mut conn = st.pool.get()?;
+            st.webhooks.refresh(&mut conn)?;
+            Ok(())
+        })
+        .await;
+        if let Ok(Err(e)) = read {
+            tracing::warn!(error = %e, "reading webhook subscriptions failed; keeping the last ones");
         }
     }
 }
