@@ -212,6 +212,14 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(30)
         .run();
+        // Read the webhook subscriptions before the first request, which then finds them read.
+        let st = state.clone();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            let mut conn = st.pool.get()?;
+            st.webhooks.refresh(&mut conn)?;
+            Ok(())
+        })
+        .await??;
         let (stop_workers, stop_rx) = watch::channel(false);
         let mut workers = vec![tokio::spawn(crate::notify::webhooks::refresh_loop(state.clone(), stop_rx.clone()))];
         if settings.worker.enabled {
