@@ -254,13 +254,10 @@ fn canonical(t: IocType, v: &str) -> Result<String, String> {
                 ),
             }
         }
-        IocType::X509Certificate => {
-            let h: String = v.chars().filter(|c| *c != ':').collect();
-            match h.len() {
-                40 => hex_of(&h, 40, "a certificate's SHA-1 fingerprint"),
-                _ => hex_of(&h, 64, "a certificate's SHA-256 (or SHA-1) fingerprint"),
-            }
-        }
+        IocType::X509Certificate => match v.chars().filter(|c| *c != ':').count() {
+            40 => hex_of(v, 40, "a certificate's SHA-1 fingerprint"),
+            _ => hex_of(v, 64, "a certificate's SHA-256 (or SHA-1) fingerprint"),
+        },
         IocType::Other => Ok(v.to_string()),
     }
 }

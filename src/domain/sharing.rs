@@ -205,6 +205,16 @@ fn summary(i: &Incident) -> String {
     lines.join("\n")
 }
 
+/// The export's title: reference and the hospital's title, or (pseudonymised) reference and category.
+fn title(i: &Incident, reporter: &Reporter<'_>) -> String {
+    let f = &i.facts;
+    if reporter.named() {
+        format!("{} {}", i.reference, f.title)
+    } else {
+        format!("{} {} / {}", i.reference, f.category.label(Locale::En), f.category.label(Locale::Ja))
+    }
+}
+
 fn threat_level(s: Severity) -> &'static str {
     // MISP: 1 high, 2 medium, 3 low, 4 undefined.
     match s {
@@ -242,11 +252,7 @@ pub fn stix_bundle(i: &Incident, reporter: &Reporter<'_>, now: DateTime<Utc>) ->
         o.remove("created_by_ref");
     }
     objects.push(identity);
-    let name = if reporter.named() {
-        format!("{} {}", i.reference, f.title)
-    } else {
-        format!("{} {} / {}", i.reference, f.category.label(Locale::En), f.category.label(Locale::Ja))
-    };
+    let name = title(i, reporter);
     let description = if reporter.named() && !f.description.is_empty() {
         format!("{}\n\n{}", f.description, summary(i))
     } else {
@@ -397,11 +403,7 @@ pub fn misp_event(i: &Incident, reporter: &Reporter<'_>) -> Value {
         attributes.push(attribute("text", "Attribution", family, Some("ransomware family"), false));
     }
     attributes.push(attribute("text", "Other", &summary(i), Some("hikeshi summary"), false));
-    let info = if reporter.named() {
-        format!("{} {}", i.reference, f.title)
-    } else {
-        format!("{} {} / {}", i.reference, f.category.label(Locale::En), f.category.label(Locale::Ja))
-    };
+    let info = title(i, reporter);
     let jst = chrono::FixedOffset::east_opt(9 * 3600).expect("JST is a valid offset");
     json!({"Event": {
         "uuid": incident_uuid(i),

@@ -141,7 +141,7 @@ fn incident_data(i: &Incident, hospital: &Organization) -> Value {
 /// transaction. `key` names this occurrence of the event: the same key is never delivered twice to
 /// one subscription. Returns how many deliveries were written.
 #[allow(clippy::too_many_arguments)]
-pub fn enqueue(
+fn enqueue(
     conn: &mut AnyConnection,
     settings: &Settings,
     subs: &[Subscriber],
@@ -201,21 +201,20 @@ pub fn signature(hook: &Webhook, id: &str, at: DateTime<Utc>, body: &str) -> Res
 /// The outbox key of a delivery: it names the subscription (the outbox's `contact_id` refers to
 /// authority contacts only), the event, and this occurrence of it.
 fn dedup_key(webhook_id: &str, event: WebhookEvent, key: &str) -> String {
-    format!("{}{webhook_id}:{event}:{key}", prefix())
+    format!("{KEY_PREFIX}{webhook_id}:{event}:{key}")
 }
 
-fn prefix() -> &'static str {
-    "webhook:"
-}
+/// Every delivery's `dedup_key` starts so.
+const KEY_PREFIX: &str = "webhook:";
 
 /// The `dedup_key` prefix of every delivery to one subscription.
 pub fn keys_of(webhook_id: &str) -> String {
-    format!("{}{webhook_id}:", prefix())
+    format!("{KEY_PREFIX}{webhook_id}:")
 }
 
 /// The subscription a delivery (by its `dedup_key`) is for.
 pub fn webhook_of(dedup_key: &str) -> Option<&str> {
-    dedup_key.strip_prefix(prefix())?.split(':').next()
+    dedup_key.strip_prefix(KEY_PREFIX)?.split(':').next()
 }
 
 /// A new secret: `whsec_` and the base64 of 32 random bytes (the Standard Webhooks form).
@@ -295,18 +294,14 @@ pub fn emit(
 /// `notification.dead` to subscribers: an e-mail to an authority could not be delivered.
 pub fn notification_dead(
     conn: &mut AnyConnection,
-    settings: &Settings,
-    subs: &[Subscriber],
+    state: &crate::state::AppState,
     n: &Notification,
 ) -> DbResult<usize> {
-    if subs.is_empty() {
-        return Ok(0);
-    }
     let Some(incident_id) = &n.incident_id else { return Ok(0) };
     let Some(incident) = db::incidents::get_visible(conn, incident_id, &Scope::All)? else { return Ok(0) };
     let Some(hospital) = db::orgs::get(conn, &incident.hospital_id)? else { return Ok(0) };
     let extra = json!({"notification": {"id": n.id, "kind": n.kind, "authority": n.authority, "attempts": n.attempts}});
-    enqueue(conn, settings, subs, WebhookEvent::NotificationDead, &incident, &hospital, extra, &n.id)
+    emit(conn, state, WebhookEvent::NotificationDead, &incident, &hospital, extra, &n.id)
 }
 
 /// A subscription URL: `https`, or `http` to a loopback address (tests, a relay on the same host).

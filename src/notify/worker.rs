@@ -151,8 +151,7 @@ async fn record(
                     if let Some(n) = notifications::get(c, &note.id)? {
                         outbox::dead_letter(c, &st.settings, &n)?;
                         if n.kind != webhooks::KIND {
-                            let subs = st.webhooks.current(c)?;
-                            webhooks::notification_dead(c, &st.settings, &subs, &n)?;
+                            webhooks::notification_dead(c, &st, &n)?;
                         }
                     }
                 }

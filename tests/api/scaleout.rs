@@ -266,17 +266,7 @@ async fn three_instances_on_one_postgres_lose_and_double_nothing_when_one_is_kil
 
 /// Signs in as the demo reporter of Tokyo through `via`.
 async fn reporter_token(client: &reqwest::Client, via: &Instance, demo: &Instance) -> String {
-    let email = "reporter@tokyo-chuo.example";
-    let login: Value = client
-        .post(format!("{}/api/v1/auth/login", via.base()))
-        .json(&json!({"email": email, "password": demo.demo_password(email)}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    login["access_token"].as_str().expect("a token").to_owned()
+    token_of(client, via, demo, "reporter@tokyo-chuo.example").await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

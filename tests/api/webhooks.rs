@@ -6,21 +6,18 @@ use std::time::Duration;
 use hikeshi::config::Settings;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, assert_signed, parts, spawn_app_with, TestApp, WebhookReceiver};
+use crate::helpers::{assert_problem, assert_signed, eventually, parts, spawn_app_with, TestApp, WebhookReceiver};
 use crate::incidents::{
     file_ok, quiet_filing, ransomware_filing, ADMIN, MINAMI_REPORTER, OFFICER, PPC_LIAISON, TOKYO_REPORTER,
 };
 
 /// Waits up to 20 seconds for `f` to find something.
 async fn until<T>(what: &str, f: impl Fn() -> Option<T>) -> T {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(Duration::from_secs(20), what, || {
+        let found = f();
+        async move { found.ok_or_else(|| "nothing yet".to_owned()) }
+    })
+    .await
 }
 
 /// A user's id, as `/me` gives it.
