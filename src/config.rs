@@ -141,6 +141,35 @@ impl Default for WorkerSettings {
     }
 }
 
+/// Reading replies from the inbox (`inbox_url`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InboxSettings {
+    /// The address answers should go to (`Reply-To` on every e-mail), when it is not `mail_from`:
+    /// the address of the mailbox `inbox_url` reads.
+    pub reply_to: Option<String>,
+    /// How often the mailbox is searched when the server offers no IDLE, and the longest IDLE, in seconds.
+    pub poll_seconds: u64,
+    /// How long one instance holds the reader's lease before renewing it, in seconds.
+    pub lease_seconds: i64,
+    /// A message larger than this is recorded by its headers only and left in the mailbox, in bytes.
+    pub max_message_bytes: u32,
+    /// An attachment larger than this is recorded (name, types, size, SHA-256) but not kept, in bytes.
+    pub max_attachment_bytes: u32,
+}
+
+impl Default for InboxSettings {
+    fn default() -> Self {
+        Self {
+            reply_to: None,
+            poll_seconds: 60,
+            lease_seconds: 30,
+            max_message_bytes: 64 * 1024 * 1024,
+            max_attachment_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
 /// Statistics snapshots (`GET /stats`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -167,6 +196,10 @@ pub struct Settings {
     pub public_url: String,
     pub mail_url: Secret,
     pub mail_from: String,
+    /// `imap://user:pass@host:143/INBOX` or `imaps://…`: the mailbox replies arrive in (none: hikeshi
+    /// only sends).
+    pub inbox_url: Option<Secret>,
+    pub inbox: InboxSettings,
     pub jwt_secret: Option<Secret>,
     pub log_format: LogFormat,
     /// Connections in the pool (default: two per core of this machine, from 4 to 16).
@@ -231,6 +264,8 @@ impl Default for Settings {
             public_url: "http://127.0.0.1:8080".into(),
             mail_url: Secret::new("file://./outbox"),
             mail_from: "hikeshi@localhost".into(),
+            inbox_url: None,
+            inbox: InboxSettings::default(),
             jwt_secret: None,
             log_format: LogFormat::Pretty,
             pool_size: default_pool_size(),
@@ -283,6 +318,21 @@ impl Settings {
                     "HIKESHI_CORS_ALLOWED_ORIGINS: {origin:?} is not an origin such as https://portal.example.jp"
                 ));
             }
+        }
+        if let Some(url) = &self.inbox_url {
+            if let Err(e) = crate::notify::inbox::InboxUrl::parse(url.expose()) {
+                problems.push(format!("HIKESHI_INBOX_URL {:?}: {e}", redact_url(url.expose())));
+            }
+        }
+        if let Some(r) = &self.inbox.reply_to {
+            if r.parse::<lettre::message::Mailbox>().is_err() {
+                problems.push(format!("HIKESHI_INBOX__REPLY_TO {r:?} is not an e-mail address"));
+            }
+        }
+        if self.inbox.lease_seconds < 5 || self.inbox.poll_seconds < 1 {
+            problems.push(
+                "HIKESHI_INBOX__LEASE_SECONDS must be at least 5 and HIKESHI_INBOX__POLL_SECONDS at least 1".into(),
+            );
         }
         if let Err(e) = crate::auth::ratelimit::parse_proxies(&self.trusted_proxies) {
             problems.push(format!("HIKESHI_TRUSTED_PROXIES: {e}"));

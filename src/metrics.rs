@@ -20,6 +20,8 @@ pub struct Metrics {
     pub notifications_failed: IntCounter,
     /// Incidents filed through this process.
     pub incidents_filed: IntCounter,
+    /// Inbound e-mails stored by this process's inbox reader.
+    pub messages_received: IntCounter,
 }
 
 impl Metrics {
@@ -46,6 +48,7 @@ impl Metrics {
             notifications_sent: c("hikeshi_notifications_sent_total", "Messages accepted by the mail transport")?,
             notifications_failed: c("hikeshi_notifications_failed_total", "Failed delivery attempts")?,
             incidents_filed: c("hikeshi_incidents_filed_total", "Incidents filed through this process")?,
+            messages_received: c("hikeshi_messages_received_total", "Inbound e-mails stored by this process")?,
             registry,
             outbox_pending,
             outbox_oldest_pending_seconds,

@@ -80,6 +80,7 @@ fn enqueue_mail(
     notifications::enqueue(
         conn,
         NewNotification {
+            thread: Default::default(),
             incident_id: Some(incident.id.clone()),
             kind: kind.into(),
             authority: None,

@@ -7,6 +7,7 @@ pub mod contacts;
 pub mod dispatch;
 pub mod health;
 pub mod incidents;
+pub mod messages;
 pub mod need_to_know;
 pub mod openapi;
 pub mod organizations;
@@ -323,6 +324,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(contacts::routes)
             .configure(dispatch::routes)
             .configure(audit::routes)
-            .configure(webhooks::routes),
+            .configure(webhooks::routes)
+            .configure(messages::routes),
     );
 }

@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::auth::policy::{NotificationSight, Sight};
 use crate::auth::AuthUser;
 use crate::db::dispatches::SupportRequest;
+use crate::db::messages::Message;
 use crate::db::notifications::Notification;
 use crate::db::updates::TimelineEntry;
 use crate::db::{self, AnyConnection};
@@ -29,8 +30,12 @@ pub fn incident_json(mut json: Value, sight: Sight) -> Value {
     json
 }
 
-/// The timeline: where people are not seen, each author is named by role only ("報告者 / Reporter").
+/// The timeline: correspondence cut to what the caller may read; where people are not seen, each
+/// author is named by role only ("報告者 / Reporter").
 pub fn timeline(conn: &mut AnyConnection, entries: &mut [TimelineEntry], sight: Sight) -> ApiResult<()> {
+    for e in entries.iter_mut() {
+        cut_message_entry(e, sight);
+    }
     if sight.people {
         return Ok(());
     }
@@ -71,6 +76,58 @@ pub fn notifications(list: Vec<Notification>, sight: Sight) -> ApiResult<Vec<Not
         }
     }
     Ok(list)
+}
+
+/// Correspondence: what a caller's notification sight allows (all; its own authority's; none, 403),
+/// without addresses and names where those are not seen.
+pub fn messages(list: Vec<Message>, sight: Sight) -> ApiResult<Vec<Message>> {
+    let mut list = match sight.notifications {
+        NotificationSight::All => list,
+        NotificationSight::OwnAuthority(a) => list.into_iter().filter(|m| m.authority == Some(a)).collect(),
+        NotificationSight::None => {
+            return Err(ApiError::Forbidden("your role does not see an incident's correspondence".into()))
+        }
+    };
+    for m in &mut list {
+        if !sight.addresses {
+            m.from_address = None;
+            m.to.clear();
+            m.cc.clear();
+        }
+        if !sight.people {
+            m.from_name = None;
+            m.author_id = None;
+            if m.party != crate::domain::MessageParty::Contact {
+                m.party_label = None;
+            }
+        }
+    }
+    Ok(list)
+}
+
+/// A timeline entry of correspondence the caller may not read says only that a message or call
+/// happened (channel and direction).
+fn cut_message_entry(e: &mut TimelineEntry, sight: Sight) {
+    if e.kind != crate::domain::UpdateKind::Message {
+        return;
+    }
+    let authority =
+        e.data.get("authority").and_then(|a| a.as_str()).and_then(|a| a.parse::<crate::domain::Authority>().ok());
+    let readable = match sight.notifications {
+        NotificationSight::All => true,
+        NotificationSight::OwnAuthority(a) => authority == Some(a),
+        NotificationSight::None => false,
+    };
+    if !readable {
+        let keep = |k: &str| e.data.get(k).cloned().unwrap_or(Value::Null);
+        e.data = serde_json::json!({"channel": keep("channel"), "direction": keep("direction")});
+    } else if !sight.people {
+        if let Some(m) = e.data.as_object_mut() {
+            if m.get("party").and_then(|p| p.as_str()) != Some("contact") {
+                m.remove("party_label");
+            }
+        }
+    }
 }
 
 /// Support requests: who asked and who decided, only where people are seen.

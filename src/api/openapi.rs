@@ -10,8 +10,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::session::RefreshCookie;
 use super::{
-    audit, auth, contacts, dispatch, health, incidents, organizations, reports, routing, session, stats, users,
-    webhooks,
+    audit, auth, contacts, dispatch, health, incidents, messages, organizations, reports, routing, session, stats,
+    users, webhooks,
 };
 
 struct BearerAuth;
@@ -272,9 +272,10 @@ impl Modify for ParameterBounds {
         audit::list,
         audit::reads,
         webhooks::list, webhooks::create, webhooks::update, webhooks::delete,
+        messages::list, messages::send, messages::log_call, messages::inbox, messages::assign,
     ),
     components(schemas(crate::domain::Milestone, crate::db::incidents::Order, reports::ReportFormat)),
-    tags((name = "auth"), (name = "organizations"), (name = "users"), (name = "incidents"), (name = "routing"), (name = "contacts"), (name = "dispatch"), (name = "stats"), (name = "audit"), (name = "webhooks"), (name = "operations"))
+    tags((name = "auth"), (name = "organizations"), (name = "users"), (name = "incidents"), (name = "routing"), (name = "contacts"), (name = "dispatch"), (name = "stats"), (name = "audit"), (name = "webhooks"), (name = "correspondence"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

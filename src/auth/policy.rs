@@ -38,6 +38,12 @@ pub enum Action {
     SuggestTeams,
     SetAnyAvailability,
     ReadStats,
+    /// Write a message about an incident (officers to the hospital or an authority, the hospital to the ministry).
+    Correspond,
+    /// Log a phone call on an incident.
+    LogCall,
+    /// The inbox of mail that matched no incident, and assigning it.
+    ReadInbox,
 }
 
 /// The policy table: one row per action, the roles allowed.
@@ -63,6 +69,8 @@ pub fn allows(role: Role, action: Action) -> bool {
         MoveDispatch => role == Responder,
         ReadTeams => matches!(role, DutyOfficer | Admin | Responder),
         ManageTeams | SuggestTeams | SetAnyAvailability | ReadStats => matches!(role, DutyOfficer | Admin),
+        Correspond => matches!(role, Reporter | DutyOfficer),
+        LogCall | ReadInbox => role == DutyOfficer,
     }
 }
 

@@ -301,6 +301,15 @@ fn scoped(scope: &Scope) -> Boxed<'static> {
     }
 }
 
+/// The id of the incident with this reference (`HK-2026-000123`), if any.
+pub fn id_by_reference(conn: &mut AnyConnection, reference: &str) -> DbResult<Option<String>> {
+    Ok(incidents::table
+        .filter(incidents::reference.eq(reference.to_owned()))
+        .select(incidents::id)
+        .first(conn)
+        .optional()?)
+}
+
 /// An incident if it exists and `scope` may see it.
 pub fn get_visible(conn: &mut AnyConnection, id: &str, scope: &Scope) -> DbResult<Option<Incident>> {
     scoped(scope)

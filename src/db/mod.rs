@@ -8,6 +8,8 @@ pub mod contacts;
 pub mod dispatches;
 pub mod idempotency;
 pub mod incidents;
+pub mod leases;
+pub mod messages;
 pub mod notifications;
 pub mod obligations;
 pub mod orgs;

@@ -36,6 +36,15 @@ struct NotificationRow {
     sent_at: Option<NaiveDateTime>,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    in_reply_to: Option<String>,
+    thread_references: Option<String>,
+}
+
+/// The thread an outbound message continues (RFC 5322 §3.6.4): ids without angle brackets.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Thread {
+    pub in_reply_to: Option<String>,
+    pub references: Vec<String>,
 }
 
 /// A message to enqueue.
@@ -53,6 +62,8 @@ pub struct NewNotification {
     pub subject: String,
     pub body_text: String,
     pub body_html: String,
+    /// Empty for everything but correspondence.
+    pub thread: Thread,
 }
 
 /// A notification as shown to officers.
@@ -86,10 +97,15 @@ pub struct Claimed {
     pub dedup_key: String,
     pub body_text: String,
     pub body_html: String,
+    pub thread: Thread,
 }
 
 fn decode(r: NotificationRow) -> DbResult<Claimed> {
     Ok(Claimed {
+        thread: Thread {
+            in_reply_to: r.in_reply_to.clone(),
+            references: r.thread_references.as_deref().unwrap_or("").split_whitespace().map(str::to_owned).collect(),
+        },
         dedup_key: r.dedup_key.clone(),
         n: Notification {
             authority: r.authority.as_deref().map(parse_enum).transpose()?,
@@ -150,6 +166,8 @@ pub fn enqueue_many(conn: &mut AnyConnection, messages: Vec<NewNotification>, ma
                 sent_at: None,
                 created_at: now,
                 updated_at: now,
+                in_reply_to: n.thread.in_reply_to,
+                thread_references: (!n.thread.references.is_empty()).then(|| n.thread.references.join(" ")),
             }
         })
         .collect();
@@ -158,6 +176,17 @@ pub fn enqueue_many(conn: &mut AnyConnection, messages: Vec<NewNotification>, ma
         .on_conflict(notifications::dedup_key)
         .do_nothing()
         .execute(c))?)
+}
+
+/// The notification written with `dedup_key`, if any.
+pub fn by_dedup_key(conn: &mut AnyConnection, dedup_key: &str) -> DbResult<Option<Notification>> {
+    notifications::table
+        .filter(notifications::dedup_key.eq(dedup_key.to_owned()))
+        .select(NotificationRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(|r| decode(r).map(|c| c.n))
+        .transpose()
 }
 
 /// The PostgreSQL channel that tells outbox listeners of every instance that rows are due
@@ -289,6 +318,8 @@ macro_rules! without_bodies {
             notifications::sent_at,
             notifications::created_at,
             notifications::updated_at,
+            notifications::in_reply_to,
+            notifications::thread_references,
         )
     };
 }

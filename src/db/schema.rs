@@ -271,6 +271,8 @@ diesel::table! {
         sent_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        in_reply_to -> Nullable<Text>,
+        thread_references -> Nullable<Text>,
     }
 }
 
@@ -353,6 +355,61 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    messages (id) {
+        id -> Text,
+        incident_id -> Nullable<Text>,
+        channel -> Text,
+        direction -> Text,
+        message_id -> Nullable<Text>,
+        in_reply_to -> Nullable<Text>,
+        thread_references -> Text,
+        from_address -> Nullable<Text>,
+        from_name -> Nullable<Text>,
+        to_addresses -> Text,
+        cc_addresses -> Text,
+        subject -> Text,
+        body -> Text,
+        sent_at -> Nullable<Timestamp>,
+        party_kind -> Text,
+        party_id -> Nullable<Text>,
+        party_label -> Nullable<Text>,
+        authority -> Nullable<Text>,
+        auto_reply -> Bool,
+        matched_by -> Nullable<Text>,
+        inbox_reason -> Nullable<Text>,
+        notification_id -> Nullable<Text>,
+        author_id -> Nullable<Text>,
+        raw_size -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    message_attachments (id) {
+        id -> Text,
+        message_id -> Text,
+        position -> Integer,
+        filename -> Nullable<Text>,
+        declared_type -> Nullable<Text>,
+        sniffed_type -> Nullable<Text>,
+        size -> BigInt,
+        sha256 -> Text,
+        content -> Nullable<Binary>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    leases (name) {
+        name -> Text,
+        holder -> Text,
+        until -> Timestamp,
+    }
+}
+
+diesel::joinable!(message_attachments -> messages (message_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     settings,
     organizations,
@@ -376,4 +433,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     support_requests,
     dispatches,
     webhooks,
+    messages,
+    message_attachments,
+    leases,
 );

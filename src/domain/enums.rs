@@ -310,5 +310,32 @@ text_enum! {
         SeverityChange = "severity_change", Milestone = "milestone", Filed = "filed",
         FactsChanged = "facts_changed", Support = "support", Dispatch = "dispatch",
         Obligation = "obligation", Notification = "notification", DeadlineChanged = "deadline_changed",
+        Message = "message",
+    }
+}
+
+text_enum! {
+    /// How a piece of correspondence travelled.
+    pub enum MessageChannel { Email = "email", Phone = "phone" }
+}
+
+text_enum! {
+    /// Whether correspondence came to hikeshi's side (in) or went from it (out).
+    pub enum MessageDirection { In = "in", Out = "out" }
+}
+
+text_enum! {
+    /// Who the other side of a piece of correspondence is.
+    pub enum MessageParty {
+        /// An authority contact (MHLW, PPC, police, IPA, ...).
+        Contact = "contact",
+        /// The hospital (one of its users, or the contact person of the filing).
+        Hospital = "hospital",
+        /// The ministry's duty officers.
+        Ministry = "ministry",
+        /// A contact or user hikeshi knows, not a party to the incident.
+        Known = "known",
+        /// An address hikeshi does not know.
+        Unknown = "unknown",
     }
 }

@@ -745,8 +745,8 @@ fn prefecture_sections(d: &mut Doc, l: Locale, s: &IncidentSummary) {
 
 mod notices;
 pub use notices::{
-    dead_letter_alert, dispatch_assigned, dispatch_status_notice, obligation_reminder, sign_in_throttled,
-    support_decision, webhook_dead_alert,
+    correspondence, dead_letter_alert, dispatch_assigned, dispatch_status_notice, obligation_reminder,
+    sign_in_throttled, support_decision, webhook_dead_alert,
 };
 
 /// A ransomware incident at a Tokyo hospital with every kind of text the letters show, some of it

@@ -2,6 +2,7 @@
 //! the state machines. Nothing here touches the database or HTTP.
 
 pub mod calendar;
+pub mod correspondence;
 pub mod deadlines;
 pub mod enums;
 pub mod health_authority;

@@ -14,6 +14,7 @@ use super::{
     OfflineBackup, PersonalDataStatus, RansomResponse, RansomwareKind, RegionalRole, ReportedVia, Requirement, Role,
     Severity, Skill, SupportMode, Tlp, UpdateKind,
 };
+use super::{MessageChannel, MessageDirection, MessageParty};
 
 /// Japanese and English display names of an enumeration value.
 pub trait Label: Copy {
@@ -274,6 +275,25 @@ labels!(UpdateKind {
     Obligation => ("報告義務", "Obligation"),
     Notification => ("通知", "Notification"),
     DeadlineChanged => ("期限の再計算", "Deadline recomputed"),
+    Message => ("連絡（メール・電話）", "Correspondence (e-mail, phone)"),
+});
+
+labels!(MessageChannel {
+    Email => ("電子メール", "E-mail"),
+    Phone => ("電話", "Phone"),
+});
+
+labels!(MessageDirection {
+    In => ("受信", "Received"),
+    Out => ("送信", "Sent"),
+});
+
+labels!(MessageParty {
+    Contact => ("関係機関", "Authority"),
+    Hospital => ("医療機関", "Hospital"),
+    Ministry => ("厚生労働省", "Ministry"),
+    Known => ("登録済みの差出人（この事案の関係者ではない）", "Known sender (not a party to this incident)"),
+    Unknown => ("未登録の差出人", "Unknown sender"),
 });
 
 labels!(Role {
@@ -317,6 +337,16 @@ const NOTIFICATION_KIND: &[(&str, &str, &str)] = &[
     ("dispatch_assigned", "派遣依頼（専門家宛）", "Dispatch (to responders)"),
     ("dispatch_status", "派遣状況（医療機関宛）", "Dispatch status (to the hospital)"),
     ("webhook", "連携先システムへのイベント通知（Webhook）", "Event to a subscribed system (webhook)"),
+    ("message", "連絡（事案についてのメール）", "Correspondence (an e-mail about the incident)"),
+];
+/// Why an inbound e-mail waits in the officers' inbox (`domain::correspondence::place`).
+const INBOX_REASON: &[(&str, &str, &str)] = &[
+    ("no_match", "どの事案にも結び付かないメール", "Matches no incident"),
+    (
+        "sender_not_party",
+        "差出人がその事案の関係者ではないメール",
+        "The sender is not a party to the incident it names",
+    ),
 ];
 /// The names of the triage priority's factors (`domain::priority`).
 const PRIORITY_FACTOR: &[(&str, &str, &str)] = &[
@@ -383,6 +413,10 @@ pub fn vocabulary() -> BTreeMap<&'static str, Vec<Term>> {
     v.insert("notification_status", terms(NotificationStatus::ALL, NotificationStatus::as_str));
     v.insert("channel", terms(Channel::ALL, Channel::as_str));
     v.insert("update_kind", terms(UpdateKind::ALL, UpdateKind::as_str));
+    v.insert("message_channel", terms(MessageChannel::ALL, MessageChannel::as_str));
+    v.insert("message_direction", terms(MessageDirection::ALL, MessageDirection::as_str));
+    v.insert("message_party", terms(MessageParty::ALL, MessageParty::as_str));
+    v.insert("inbox_reason", listed(INBOX_REASON));
     v.insert("role", terms(Role::ALL, Role::as_str));
     v.insert("skill", terms(Skill::ALL, Skill::as_str));
     v.insert("availability", terms(Availability::ALL, Availability::as_str));

@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::transport::smtp::{AsyncSmtpTransportBuilder, PoolConfig};
@@ -28,7 +29,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 const SMTP_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// One e-mail ready to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OutgoingEmail {
     /// Stable id without angle brackets, such as `0193...@hikeshi`; the mailer adds `<>`.
     pub message_id: String,
@@ -40,6 +41,14 @@ pub struct OutgoingEmail {
     pub text: String,
     /// The text/html part.
     pub html: String,
+    /// Threading (RFC 5322 §3.6.4): the Message-ID this answers and the thread's ids, without `<>`.
+    pub in_reply_to: Option<String>,
+    pub references: Vec<String>,
+    /// Where answers go (the inbox hikeshi reads), when it is not the sender's address.
+    pub reply_to: Option<String>,
+    /// Sent by hikeshi on its own (reports, reminders, alerts): `Auto-Submitted: auto-generated`
+    /// (RFC 3834), so that out-of-office robots do not answer it. A person's message is not.
+    pub auto_generated: bool,
 }
 
 /// `HIKESHI_MAIL_URL` or `HIKESHI_MAIL_FROM` is unusable.
@@ -248,6 +257,25 @@ impl Mailer {
             })?;
             builder = builder.to(mailbox);
         }
+        let bracket = |id: &str| format!("<{}>", id.trim().trim_start_matches('<').trim_end_matches('>'));
+        if let Some(parent) = &email.in_reply_to {
+            builder = builder.in_reply_to(bracket(parent));
+        }
+        if !email.references.is_empty() {
+            builder = builder.references(email.references.iter().map(|r| bracket(r)).collect::<Vec<_>>().join(" "));
+        }
+        if let Some(reply_to) = &email.reply_to {
+            let mailbox: Mailbox = reply_to.trim().parse().map_err(|e: lettre::address::AddressError| {
+                SendError::InvalidAddress { address: reply_to.clone(), reason: e.to_string() }
+            })?;
+            builder = builder.reply_to(mailbox);
+        }
+        if email.auto_generated {
+            builder = builder.raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("Auto-Submitted"),
+                "auto-generated".to_owned(),
+            ));
+        }
         builder
             .multipart(
                 MultiPart::alternative()
@@ -398,6 +426,7 @@ mod tests {
             subject: "[訓練/DRILL] HK-2026-000123 ランサムウェア被害の報告".to_owned(),
             text: "本文です。\nBody.".to_owned(),
             html: "<p>本文です。</p>".to_owned(),
+            ..Default::default()
         }
     }
 

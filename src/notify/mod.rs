@@ -1,6 +1,8 @@
 //! Outgoing mail: the transactional outbox, the worker that drains it, the mailer and templates.
 
 pub mod contacts;
+pub mod correspondence;
+pub mod inbox;
 pub mod listen;
 pub mod mailer;
 pub mod outbox;
@@ -20,6 +22,9 @@ pub fn spawn_workers(state: web::Data<AppState>, stop: watch::Receiver<bool>) ->
     if crate::db::conn::announces_changes(&url) {
         let (wake, stop) = (state.outbox_wake.clone(), stop.clone());
         tasks.push(tokio::task::spawn_blocking(move || listen::listen(&url, wake, stop)));
+    }
+    if let Some(url) = inbox::configured(&state.settings) {
+        tasks.push(tokio::spawn(inbox::inbox_loop(state.clone(), url, stop.clone())));
     }
     match mailer::Mailer::from_url(state.settings.mail_url.expose(), &state.settings.mail_from) {
         Ok(m) => tasks.push(tokio::spawn(worker::outbox_loop(state, m, stop))),

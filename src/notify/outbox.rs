@@ -179,6 +179,7 @@ fn enqueue_reports(
         for c in contacts.into_iter().filter(|c| c.channel == Channel::Email) {
             let m = templates::render(&letters::authority_report(r.authority, c.locale, &s, &note, stage));
             messages.push(NewNotification {
+                thread: Default::default(),
                 incident_id: Some(incident.id.clone()),
                 kind: "authority_report".into(),
                 authority: Some(r.authority),
@@ -259,6 +260,7 @@ pub fn obligation_notice(
     notifications::enqueue(
         conn,
         NewNotification {
+            thread: Default::default(),
             incident_id: Some(incident.id.clone()),
             kind: if overdue { "overdue".into() } else { "reminder".into() },
             authority: None,
@@ -311,6 +313,7 @@ pub fn dead_letter(conn: &mut AnyConnection, settings: &Settings, n: &notificati
     notifications::enqueue(
         conn,
         NewNotification {
+            thread: Default::default(),
             incident_id: Some(incident.id.clone()),
             kind: "dead_letter".into(),
             authority: None,
@@ -342,6 +345,7 @@ pub fn sign_in_throttled(
     notifications::enqueue(
         conn,
         NewNotification {
+            thread: Default::default(),
             incident_id: None,
             kind: "sign_in_throttled".into(),
             authority: None,

@@ -159,6 +159,12 @@ mod tests {
         }
         mails.push(("dead_letter_alert".into(), dead_letter_alert(r, Authority::Mhlw, "a@b", 5, "550", url, false)));
         mails.push(("sign_in_throttled".into(), sign_in_throttled("203.0.113.7", 10, 64, due, url)));
+        let body = "お世話になっております。\n侵入経路の調査のため、VPN 装置のログをご提出ください。<b>至急</b>";
+        let from = "厚生労働省 / MHLW: 当番 山田";
+        mails.push((
+            "correspondence".into(),
+            crate::domain::letters::correspondence(r, "ログのご提出", body, from, url, false),
+        ));
         let mut drill = s.clone();
         drill.facts.drill = true;
         mails.push((

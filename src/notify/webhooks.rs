@@ -162,6 +162,7 @@ fn enqueue(
             }
             let payload = json!({"type": event, "timestamp": now, "data": data});
             NewNotification {
+                thread: Default::default(),
                 incident_id: Some(incident.id.clone()),
                 kind: KIND.into(),
                 authority: None,

@@ -15,7 +15,8 @@ use crate::notify::mailer::{Mailer, OutgoingEmail, SMTP_CONNECTIONS};
 use crate::notify::{outbox, webhooks};
 use crate::state::AppState;
 
-async fn blocking<T: Send + 'static>(
+/// Runs `f` on a pooled connection off the async threads, with the audit key in reach.
+pub(crate) async fn blocking<T: Send + 'static>(
     state: &web::Data<AppState>,
     f: impl FnOnce(&mut AnyConnection) -> anyhow::Result<T> + Send + 'static,
 ) -> anyhow::Result<T> {
@@ -81,6 +82,10 @@ pub async fn drain_once(state: &web::Data<AppState>, mailer: &Mailer) -> anyhow:
                         subject: claimed.n.subject.clone(),
                         text: claimed.body_text,
                         html: claimed.body_html,
+                        in_reply_to: claimed.thread.in_reply_to,
+                        references: claimed.thread.references,
+                        reply_to: state.settings.inbox.reply_to.clone(),
+                        auto_generated: claimed.n.kind != crate::notify::correspondence::KIND,
                     };
                     let result = mailer.send(&email).await;
                     // The receiver lives until every sender has finished.

@@ -44,13 +44,14 @@ static ASSETS: &[Asset] = &[
     asset!("queue.js", JS),
     asset!("stats.js", JS),
     asset!("dispatches.js", JS),
+    asset!("conversation.js", JS),
 ];
 
 static INDEX: &[u8] = include_bytes!("../../web/static/index.html");
 
 /// Paths the single-page application answers with its shell (e-mail links point at
 /// `/incidents/{id}`).
-const PAGES: &[&str] = &["/", "/login", "/totp", "/file", "/incidents", "/queue", "/stats", "/dispatches"];
+const PAGES: &[&str] = &["/", "/login", "/totp", "/file", "/incidents", "/queue", "/stats", "/dispatches", "/inbox"];
 
 fn etags() -> &'static Vec<String> {
     static TAGS: OnceLock<Vec<String>> = OnceLock::new();

@@ -571,6 +571,7 @@ async fn the_mailer_delivers_to_a_real_server_and_a_refusal_is_permanent() {
         subject: "[訓練/DRILL] HK-2026-000123 ランサムウェア被害の報告".to_owned(),
         text,
         html: "<p>本文です。</p>".to_owned(),
+        ..Default::default()
     };
     let m = Mailer::from_url(&sink.url(), "hikeshi@localhost").unwrap();
     m.send(&email("0193-smtp@hikeshi", "本文です。\nBody.".into())).await.unwrap();

@@ -7,7 +7,7 @@
 // Screenshots of every page at phone (360x740) and desktop (1280x800) sizes go to
 // target/screenshots/ (SCREENSHOT_DIR overrides). Exit status 1 when any check fails.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -27,6 +27,19 @@ const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const PHONE = { width: 360, height: 740 };
 const DESKTOP = { width: 1280, height: 800 };
 const CSP = "script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+const IMAP = process.env.HIKESHI_E2E_IMAP_PORT
+  ? { port: process.env.HIKESHI_E2E_IMAP_PORT, user: process.env.HIKESHI_E2E_IMAP_USER, password: process.env.HIKESHI_E2E_IMAP_PASSWORD }
+  : null;
+
+/** Places a message in the e2e mailbox with IMAP APPEND (Python's imaplib, as a mail client would). */
+function imapAppend(raw) {
+  const script = 'import imaplib,sys\n'
+    + 'm=imaplib.IMAP4("127.0.0.1",int(sys.argv[1]))\nm.login(sys.argv[2],sys.argv[3])\n'
+    + 'typ,_=m.append("INBOX",None,None,sys.stdin.buffer.read())\nassert typ=="OK"\nm.logout()\n';
+  const r = spawnSync('python3', ['-c', script, IMAP.port, IMAP.user, IMAP.password], { input: Buffer.from(raw) });
+  if (r.status !== 0) throw new Error(`IMAP APPEND failed: ${r.stderr}`);
+}
 
 const results = [];
 const axeReport = [];
@@ -81,6 +94,11 @@ async function startServer() {
     HIKESHI_AUTH__LOGIN_PER_MINUTE: '1000',
     HIKESHI_CONFIG: path.join(dir, 'none.toml'),
   };
+  // The inbox: a Dovecot that web/e2e/ci.sh started (replies then come back onto incidents).
+  if (IMAP) {
+    env.HIKESHI_INBOX_URL = `imap://${encodeURIComponent(IMAP.user)}:${IMAP.password}@127.0.0.1:${IMAP.port}/INBOX`;
+    env.HIKESHI_INBOX__POLL_SECONDS = '1';
+  }
   const child = spawn(BIN, ['serve', '--demo'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => { out += d; });
@@ -430,6 +448,58 @@ async function main() {
       await op.waitForSelector('.dispatches li');
       check((await op.textContent('.dispatches')).includes('派遣決定'), 'dispatch assigned');
       await pageChecks(op, '08-incident-officer');
+    });
+
+    await step('correspondence (officer): writes to the hospital, logs a call, assigns a reply from the inbox', async () => {
+      const op = state.op;
+      await op.click('section:has(h2:has-text("連絡（メール・電話）")) summary:has-text("メッセージを書く")');
+      await op.selectOption('form.send-message select[name=to]', 'hospital');
+      await op.fill('form.send-message input[name=subject]', 'バックアップの状況確認');
+      await op.fill('form.send-message textarea[name=body]', 'オフラインバックアップの世代と保管場所を教えてください。');
+      await op.click('form.send-message button[type=submit]');
+      await op.waitForSelector('.conversation li:has-text("バックアップの状況確認")');
+      await op.click('summary:has-text("電話を記録")');
+      await op.fill('input[name=with]', '情報システム室 佐藤');
+      await op.fill('textarea[name=summary]', '救急の受入再開は明朝の見込み');
+      await op.click('button:has-text("電話を記録")');
+      await op.waitForSelector('.conversation li:has-text("救急の受入再開は明朝の見込み")');
+      check(!process.env.CI || IMAP, 'on CI the inbox is tested against Dovecot (web/e2e/ci.sh starts it)');
+      if (IMAP) {
+        imapAppend(`From: backup-vendor@example.org\r\nTo: ${IMAP.user}\r\nMessage-ID: <e2e-vendor@example.org>\r\n`
+          + 'Subject: =?UTF-8?B?' + Buffer.from('バックアップ装置の調査結果').toString('base64') + '?=\r\n'
+          + 'MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n'
+          + '<p>バックアップは<b>無事</b>でした。</p><img src=x onerror=alert(1)>\r\n');
+        const deadline = Date.now() + 20000;
+        for (;;) {
+          await op.goto(`${srv.base}/inbox`);
+          await op.waitForSelector('main h1');
+          if ((await op.textContent('main')).includes('バックアップ装置の調査結果')) break;
+          check(Date.now() < deadline, 'the vendor mail reached the inbox within 20 s');
+          await op.waitForTimeout(1000);
+        }
+        const text = await op.textContent('main');
+        check(text.includes('バックアップは無事でした。') && !text.includes('<b>'), `the HTML mail is shown as text: ${text.slice(0, 300)}`);
+        check(await op.evaluate(() => !document.querySelector('main img')), 'no markup from a mail is rendered');
+        await pageChecks(op, '10-officer-inbox');
+        await op.selectOption('.inbox select', state.incidentId);
+        await op.click('.inbox button:has-text("事案に割り当て")');
+        await op.waitForURL(`**/incidents/${state.incidentId}`);
+        await op.waitForSelector('.conversation li:has-text("バックアップ装置の調査結果")');
+      }
+      await pageChecks(op, '11-incident-conversation');
+    });
+
+    await step('correspondence (reporter): reads the ministry’s message and answers it from the phone', async () => {
+      await rp.goto(`${srv.base}/incidents/${state.incidentId}`);
+      await rp.waitForSelector('.conversation li:has-text("バックアップの状況確認")');
+      await rp.click('summary:has-text("メッセージを書く")');
+      await rp.fill('form.send-message input[name=subject]', 'Re: バックアップの状況確認');
+      await rp.fill('form.send-message textarea[name=body]', '外付けディスク2世代、院外保管です。');
+      await rp.click('form.send-message button[type=submit]');
+      await rp.waitForSelector('.conversation li:has-text("外付けディスク2世代")');
+      const width = await rp.evaluate(() => document.documentElement.scrollWidth);
+      check(width <= 360, `no horizontal scrolling at 360 px (scrollWidth ${width})`);
+      await pageChecks(rp, '12-reporter-conversation');
     });
 
     await step('proxy filing form (officer, after a phone call)', async () => {

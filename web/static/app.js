@@ -10,6 +10,7 @@ import { detailPage } from './detail.js';
 import { queuePage } from './queue.js';
 import { statsPage } from './stats.js';
 import { dispatchesPage } from './dispatches.js';
+import { inboxPage } from './conversation.js';
 
 const state = { me: null, cleanup: [] };
 
@@ -27,7 +28,7 @@ function home(role) {
 function navItems(role) {
   switch (role) {
     case 'reporter': return [['/incidents', 'nav_incidents'], ['/file', 'nav_file']];
-    case 'duty_officer': return [['/queue', 'nav_queue'], ['/file?proxy=1', 'nav_proxy'], ['/stats', 'nav_stats']];
+    case 'duty_officer': return [['/queue', 'nav_queue'], ['/inbox', 'nav_inbox'], ['/file?proxy=1', 'nav_proxy'], ['/stats', 'nav_stats']];
     case 'responder': return [['/dispatches', 'nav_dispatches']];
     default: return [['/incidents', 'nav_incidents']];
   }
@@ -118,6 +119,7 @@ function pageFor(path, params) {
   if (m) return detailPage(m[1]);
   if (path === '/queue') return queuePage();
   if (path === '/stats') return statsPage();
+  if (path === '/inbox') return inboxPage();
   if (path === '/dispatches') return dispatchesPage();
   return errorBox(t('not_found'));
 }

@@ -7,6 +7,7 @@ import * as api from './api.js';
 import { t, label, enumValues, fmtTime, countdown, toJstInput, fromJstInput, factorLabel, problemText, getLang } from './i18n.js';
 import { h, field, select, choices, section, badge, errorBox, announce, opts, busy, uid } from './ui.js';
 import { me, navigate, onLeave } from './app.js';
+import { conversationCard } from './conversation.js';
 
 const NEXT = {
   reported: ['triaged', 'withdrawn'],
@@ -61,6 +62,9 @@ function summary(e) {
     case 'obligation':
       return h('p', {}, label('obligation', d.obligation), d.fulfilled_at ? ` ${t('fulfilled')} ${fmtTime(d.fulfilled_at)}` : '', d.overdue ? ` ${t('overdue')}` : '');
     case 'notification': return h('p', {}, `${t('resend')}: ${label('authority', d.authority)}`);
+    case 'message':
+      return h('p', {}, `${label('message_channel', d.channel)}・${label('message_direction', d.direction)}`,
+        d.authority ? `・${label('authority', d.authority)}` : '', d.subject ? `: ${d.subject}` : '');
     case 'facts_changed': return h('p', {}, (d.fields || []).join(', '));
     default: return null;
   }
@@ -347,7 +351,8 @@ export async function detailPage(id) {
   }
   const officer = role === 'duty_officer';
   const safe = (p, fallback) => p.catch(() => fallback);
-  const [updates, requests, notes, suggestions, dispatches, teams, ppc] = await Promise.all([
+  const reads = ['duty_officer', 'reporter', 'liaison', 'admin'].includes(role);
+  const [updates, requests, notes, suggestions, dispatches, teams, ppc, messages] = await Promise.all([
     safe(api.get(`/incidents/${i.id}/updates?limit=200`), { items: [] }),
     safe(api.get(`/incidents/${i.id}/support-requests`), []),
     officer ? safe(api.get(`/incidents/${i.id}/notifications`), []) : [],
@@ -355,6 +360,7 @@ export async function detailPage(id) {
     ['duty_officer', 'responder', 'reporter'].includes(role) ? safe(api.get(`/dispatches?incident_id=${i.id}&limit=50`), { items: [] }) : { items: [] },
     officer ? safe(api.get('/responder-teams'), []) : [],
     ppcCard(i),
+    reads ? safe(api.get(`/incidents/${i.id}/messages`), null) : null,
   ]);
   const lang = getLang();
   const routes = section(t('preview_title').split('（')[0].split(' (')[0], h('ul', {}, i.routing.map((r) => h('li', {},
@@ -374,6 +380,7 @@ export async function detailPage(id) {
       h('div', { class: 'col' },
         officer ? dispatchCard(i, suggestions, dispatches.items, requests, teams) : responderDispatches(dispatches.items),
         supportCard(i, requests, role),
+        conversationCard(i, role, messages, notes, reload),
         officer ? notificationsCard(i, notes) : null,
         officer ? severityCard(i) : null,
         timelineCard(i, updates.items, role))));

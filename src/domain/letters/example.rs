@@ -80,5 +80,13 @@ pub fn every_letter(drill: bool) -> Vec<Letter> {
         out.push(support_decision(l, "HK-2026-000123", true, "", url, drill));
     }
     out.push(dead_letter_alert("HK-2026-000123", Authority::Mhlw, "a@b", 5, "550", url, drill));
+    out.push(correspondence(
+        "HK-2026-000123",
+        "ログのご提出について <b>至急</b>",
+        "お世話になっております。\n侵入経路の調査のため、VPN 装置のログをご提出ください。<script>alert(1)</script>",
+        "厚生労働省 当番",
+        url,
+        drill,
+    ));
     out
 }

@@ -293,3 +293,24 @@ pub fn support_decision(
     }
     d.finish(l, subject)
 }
+
+/// A message written in hikeshi about an incident (an officer to an authority or the hospital, the
+/// hospital to the ministry): the writer's text as written, then how to answer. The subject carries
+/// the reference in brackets so that an answer threads back even without `In-Reply-To`.
+pub fn correspondence(reference: &str, subject: &str, body: &str, from: &str, url: &str, drill: bool) -> Letter {
+    let subject =
+        format!("{}{}", prefix(drill), crate::domain::correspondence::outbound_subject(reference, subject.trim()));
+    let mut d = Doc::new();
+    drill_banner(&mut d, Locale::Ja, drill);
+    d.para(body.trim());
+    d.field("差出人", from);
+    d.field("参照番号", reference);
+    d.para("このメールに返信すると、返信は事案の記録に加えられます。件名の参照番号は消さないでください。");
+    d.link("事案ページ", url);
+    d.rule();
+    d.para(&format!(
+        "A message about incident {reference}, written in hikeshi. Replying to this e-mail adds your answer to the incident's record; please keep the reference in the subject."
+    ));
+    d.link("Incident page", url);
+    d.finish(Locale::Ja, subject)
+}
