@@ -319,7 +319,7 @@ impl Settings {
                 ));
             }
         }
-        if let Some(url) = &self.inbox_url {
+        if let Some(url) = self.inbox_url.as_ref().filter(|u| !u.expose().trim().is_empty()) {
             if let Err(e) = crate::notify::inbox::InboxUrl::parse(url.expose()) {
                 problems.push(format!("HIKESHI_INBOX_URL {:?}: {e}", redact_url(url.expose())));
             }

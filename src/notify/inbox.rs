@@ -63,18 +63,13 @@ impl InboxUrl {
             other => return Err(format!("the scheme must be imap or imaps, not {other}")),
         };
         let host = url.host_str().filter(|h| !h.is_empty()).ok_or("a host is needed")?.to_owned();
-        let decode = |p: &str| {
-            url::form_urlencoded::parse(format!("x={}", p.replace('+', "%2B")).as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default()
-        };
-        let user = decode(url.username());
-        let password = decode(url.password().unwrap_or(""));
+        let decode = |p: &str| crate::notify::mailer::percent_decode(p);
+        let user = decode(url.username())?;
+        let password = decode(url.password().unwrap_or(""))?;
         if user.is_empty() || password.is_empty() {
             return Err("a user name and a password are needed (imap://user:pass@host/INBOX)".into());
         }
-        let mailbox = decode(url.path().trim_start_matches('/'));
+        let mailbox = decode(url.path().trim_start_matches('/'))?;
         Ok(InboxUrl {
             tls,
             port: url.port().unwrap_or(if tls { 993 } else { 143 }),
@@ -557,9 +552,9 @@ async fn take(state: &web::Data<AppState>, session: &mut Session, uid: u32, flag
     Ok(())
 }
 
-/// Whether the settings ask for an inbox reader.
+/// The mailbox the settings name (an empty `HIKESHI_INBOX_URL` names none).
 pub fn configured(settings: &Settings) -> Option<InboxUrl> {
-    settings.inbox_url.as_ref().and_then(|u| InboxUrl::parse(u.expose()).ok())
+    settings.inbox_url.as_ref().filter(|u| !u.expose().trim().is_empty()).and_then(|u| InboxUrl::parse(u.expose()).ok())
 }
 
 #[cfg(test)]

@@ -343,26 +343,19 @@ fn parse_smtp(rest: &str, default_port: u16) -> Result<SmtpUrl, String> {
     Ok(SmtpUrl { host: host.to_owned(), port, user, password })
 }
 
-/// Decodes `%XX` escapes (UTF-8).
-fn percent_decode(s: &str) -> Result<String, String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| "bad percent escape".to_owned())?;
-            out.push(hex);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+/// Decodes `%XX` escapes (UTF-8), with the `percent-encoding` crate the `url` crate uses.
+/// A `%` not followed by two hex digits is refused (the crate would keep it as it is).
+pub(crate) fn percent_decode(s: &str) -> Result<String, String> {
+    let malformed = s
+        .match_indices('%')
+        .any(|(i, _)| !s.get(i + 1..i + 3).is_some_and(|h| h.bytes().all(|b| b.is_ascii_hexdigit())));
+    if malformed {
+        return Err("bad percent escape".to_owned());
     }
-    String::from_utf8(out).map_err(|_| "percent escapes are not UTF-8".to_owned())
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8()
+        .map(|c| c.into_owned())
+        .map_err(|_| "percent escapes are not UTF-8".to_owned())
 }
 
 /// The URL with the password (between `user:` and `@`) replaced by `***`.
