@@ -360,17 +360,24 @@ db_test!(need_to_know_matrix_every_role_against_every_personal_field, |app| asyn
     move_to(&app, &responder, &d, "accepted").await;
     let liaison = app.login(PPC_LIAISON).await;
     let admin = app.token_for(Role::Admin).await;
+    // Correspondence: the officer logs a call with the hospital's contact, the hospital writes to the
+    // ministry.
+    let call =
+        json!({"direction": "in", "with": "事務長 高橋", "at": crate::incidents::jst_ago(3), "summary": "状況確認"});
+    assert_eq!(app.post(&format!("/incidents/{id}/calls"), &officer, &call).await.status(), 201);
+    let note = json!({"to": "ministry", "subject": "院内の状況", "body": "電子カルテは停止中です。"});
+    assert_eq!(app.post(&format!("/incidents/{id}/messages"), &reporter, &note).await.status(), 201);
 
     // What each role sees, field by field (auth::policy::Sight): contact phone, contact e-mail, the
     // filer, authors' names on the timeline, recipients' addresses, other authorities' mail, the
-    // contact in the common-format report.
+    // contact in the common-format report, the correspondence with the hospital.
     #[rustfmt::skip]
     let matrix = [
-        ("reporter",  &reporter,  [true, true, true, true, true, true, true]),
-        ("officer",   &officer,   [true, true, true, true, true, true, true]),
-        ("admin",     &admin,     [true, true, true, true, true, true, true]),
-        ("responder", &responder, [true, true, true, true, false, false, true]),
-        ("liaison",   &liaison,   [false, false, false, false, false, false, false]),
+        ("reporter",  &reporter,  [true, true, true, true, true, true, true, true]),
+        ("officer",   &officer,   [true, true, true, true, true, true, true, true]),
+        ("admin",     &admin,     [true, true, true, true, true, true, true, true]),
+        ("responder", &responder, [true, true, true, true, false, false, true, false]),
+        ("liaison",   &liaison,   [false, false, false, false, false, false, false, false]),
     ];
     for (role, token, expected) in matrix {
         let (status, detail) = read_text(&app, &format!("/incidents/{id}"), token).await;
@@ -380,6 +387,7 @@ db_test!(need_to_know_matrix_every_role_against_every_personal_field, |app| asyn
         let (n_status, notifications) = read_text(&app, &format!("/incidents/{id}/notifications"), token).await;
         let listed: Vec<Value> = if n_status == 200 { serde_json::from_str(&notifications).unwrap() } else { vec![] };
         let (_, report) = read_text(&app, &format!("/incidents/{id}/reports/nco-ransomware?format=text"), token).await;
+        let (m_status, messages) = read_text(&app, &format!("/incidents/{id}/messages"), token).await;
         let seen = [
             detail.to_string().contains("03-1234-5678"),
             detail.to_string().contains("it-desk@tokyo-chuo.example"),
@@ -388,17 +396,25 @@ db_test!(need_to_know_matrix_every_role_against_every_personal_field, |app| asyn
             listed.iter().any(|n| n["recipients"].as_array().is_some_and(|r| !r.is_empty())),
             listed.iter().any(|n| n["authority"] != "ppc"),
             report.contains("03-1234-5678"),
+            m_status == 200 && messages.contains("院内の状況") && messages.contains("状況確認"),
         ];
-        assert_eq!(seen, expected, "{role}: [phone, e-mail, filer, authors, addresses, other mail, report contact]");
+        assert_eq!(
+            seen, expected,
+            "{role}: [phone, e-mail, filer, authors, addresses, other mail, report contact, correspondence]"
+        );
+        // What a role may not read of the correspondence is not on its timeline either.
+        if !expected[7] {
+            assert!(!timeline.contains("院内の状況") && !timeline.contains("事務長 高橋"), "{role}: {timeline}");
+        }
         // Nothing of the contact or the filer's name leaks anywhere in what a liaison reads.
         if role == "liaison" {
-            for text in [&detail.to_string(), &timeline, &notifications, &report] {
+            for text in [&detail.to_string(), &timeline, &notifications, &report, &messages] {
                 assert!(!text.contains("佐藤") && !text.contains(&reporter_name), "{text}");
             }
             assert!(listed.iter().all(|n| n["authority"] == "ppc"), "{notifications}");
         }
         if role == "responder" {
-            assert_eq!(n_status, 403, "{notifications}");
+            assert_eq!((n_status, m_status), (403, 403), "{notifications} {messages}");
         }
         // The CSV export and the audit trail: officers and admins only; the CSV carries no contact
         // and no person at all, the audit names who acted (its purpose).

@@ -480,13 +480,13 @@ async function main() {
         const text = await op.textContent('main');
         check(text.includes('バックアップは無事でした。') && !text.includes('<b>'), `the HTML mail is shown as text: ${text.slice(0, 300)}`);
         check(await op.evaluate(() => !document.querySelector('main img')), 'no markup from a mail is rendered');
-        await pageChecks(op, '10-officer-inbox');
+        await pageChecks(op, '09a-officer-inbox');
         await op.selectOption('.inbox select', state.incidentId);
         await op.click('.inbox button:has-text("事案に割り当て")');
         await op.waitForURL(`**/incidents/${state.incidentId}`);
         await op.waitForSelector('.conversation li:has-text("バックアップ装置の調査結果")');
       }
-      await pageChecks(op, '11-incident-conversation');
+      await pageChecks(op, '09b-incident-conversation');
     });
 
     await step('correspondence (reporter): reads the ministry’s message and answers it from the phone', async () => {
@@ -499,7 +499,7 @@ async function main() {
       await rp.waitForSelector('.conversation li:has-text("外付けディスク2世代")');
       const width = await rp.evaluate(() => document.documentElement.scrollWidth);
       check(width <= 360, `no horizontal scrolling at 360 px (scrollWidth ${width})`);
-      await pageChecks(rp, '12-reporter-conversation');
+      await pageChecks(rp, '09c-reporter-conversation');
     });
 
     await step('proxy filing form (officer, after a phone call)', async () => {
