@@ -22,14 +22,23 @@ pub fn reference_in_subject(subject: &str) -> Option<String> {
     })
 }
 
-/// The subject of an outbound message: the incident's reference in brackets at the start (once), so
-/// that a reply threads back even from a mail client that drops `In-Reply-To`.
+/// The subject of an outbound message: the incident's reference in brackets (once), after any
+/// `Re:` / `Fwd:` the writer put first, so that a reply threads back even from a mail client that
+/// drops `In-Reply-To`.
 pub fn outbound_subject(reference: &str, subject: &str) -> String {
     if reference_in_subject(subject).as_deref() == Some(reference) {
-        subject.to_owned()
-    } else {
-        format!("[{reference}] {subject}")
+        return subject.to_owned();
     }
+    let mut prefix = String::new();
+    let mut rest = subject.trim_start();
+    while let Some(p) =
+        ["re:", "fwd:", "fw:"].iter().find(|p| rest.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p)))
+    {
+        prefix.push_str(&rest[..p.len()]);
+        prefix.push(' ');
+        rest = rest[p.len()..].trim_start();
+    }
+    format!("{prefix}[{reference}] {}", rest.trim_start())
 }
 
 /// The headers that tell a machine-sent message, as read from the mail (names case-insensitive).
@@ -178,6 +187,8 @@ mod tests {
     fn outbound_subjects_carry_the_reference_once() {
         assert_eq!(outbound_subject("HK-2026-000123", "ログのご提出"), "[HK-2026-000123] ログのご提出");
         assert_eq!(outbound_subject("HK-2026-000123", "Re: [HK-2026-000123] 初報"), "Re: [HK-2026-000123] 初報");
+        assert_eq!(outbound_subject("HK-2026-000123", "Re: ログの保全"), "Re: [HK-2026-000123] ログの保全");
+        assert_eq!(outbound_subject("HK-2026-000123", "RE: Fwd: 件名"), "RE: Fwd: [HK-2026-000123] 件名");
     }
 
     #[test]
