@@ -156,6 +156,10 @@ pub struct InboxSettings {
     pub max_message_bytes: u32,
     /// An attachment larger than this is recorded (name, types, size, SHA-256) but not kept, in bytes.
     pub max_attachment_bytes: u32,
+    /// The authserv-id of the mail server that delivers to the inbox (RFC 8601), e.g.
+    /// `mx.example.go.jp`: its `Authentication-Results` are believed, and a sender it found forged
+    /// (DMARC fail; SPF fail without DKIM pass) never reaches an incident. None: not checked.
+    pub trusted_authserv_id: Option<String>,
 }
 
 impl Default for InboxSettings {
@@ -166,6 +170,7 @@ impl Default for InboxSettings {
             lease_seconds: 30,
             max_message_bytes: 64 * 1024 * 1024,
             max_attachment_bytes: 10 * 1024 * 1024,
+            trusted_authserv_id: None,
         }
     }
 }

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::schema::{contacts, message_attachments, messages, notifications, users};
 use super::{from_json, parse_enum, to_json, ts, utc, AnyConnection, DbResult, LiteralLimitDsl};
 use crate::domain::correspondence::Sender;
-use crate::domain::{Authority, MessageChannel, MessageDirection, MessageParty, Role};
+use crate::domain::{Authority, MessageChannel, MessageDirection, MessageParty, Role, SenderCheck};
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
@@ -36,6 +36,7 @@ struct MessageRow {
     party_label: Option<String>,
     authority: Option<String>,
     auto_reply: bool,
+    sender_check: String,
     matched_by: Option<String>,
     inbox_reason: Option<String>,
     notification_id: Option<String>,
@@ -107,6 +108,10 @@ pub struct Message {
     pub authority: Option<Authority>,
     /// Sent by a machine (out-of-office reply, bounce, list): kept, answered by nothing.
     pub auto_reply: bool,
+    /// What the receiving mail server said of the sender (`Authentication-Results` of the server
+    /// named by `HIKESHI_INBOX__TRUSTED_AUTHSERV_ID`): `pass`, `fail` (likely forged: kept off the
+    /// incident) or `unknown`. `unknown` for mail written in hikeshi and for calls.
+    pub sender_check: SenderCheck,
     /// How an inbound message found its incident: `in_reply_to`, `references`, `subject` or `assigned`.
     pub matched_by: Option<String>,
     /// Why it waits (or waited) in the inbox: `no_match`, `sender_not_party`.
@@ -151,6 +156,7 @@ fn to_row(m: &Message, references: &[String]) -> MessageRow {
         party_label: m.party_label.clone(),
         authority: m.authority.map(|a| a.as_str().into()),
         auto_reply: m.auto_reply,
+        sender_check: m.sender_check.as_str().into(),
         matched_by: m.matched_by.clone(),
         inbox_reason: m.inbox_reason.clone(),
         notification_id: m.notification_id.clone(),
@@ -167,6 +173,7 @@ fn decode(r: MessageRow, attachments: Vec<Attachment>) -> DbResult<Message> {
         to: from_json(&r.to_addresses)?,
         cc: from_json(&r.cc_addresses)?,
         party: parse_enum(&r.party_kind)?,
+        sender_check: parse_enum(&r.sender_check)?,
         authority: r.authority.as_deref().map(parse_enum).transpose()?,
         sent_at: r.sent_at.map(utc),
         created_at: utc(r.created_at),

@@ -376,6 +376,7 @@ diesel::table! {
         party_label -> Nullable<Text>,
         authority -> Nullable<Text>,
         auto_reply -> Bool,
+        sender_check -> Text,
         matched_by -> Nullable<Text>,
         inbox_reason -> Nullable<Text>,
         notification_id -> Nullable<Text>,

@@ -2,6 +2,7 @@
 //! incident, and whether it was sent by a machine (an auto-reply must never start a mail loop).
 //! Pure rules on already parsed headers; reading the mailbox is `notify::inbox`.
 
+pub use super::SenderCheck;
 use super::{Authority, Role};
 
 /// The `HK-YYYY-NNNNNN` reference in a subject (`Re: [HK-2026-000123] ...`), if any.
@@ -87,6 +88,43 @@ pub fn auto_reply_reason(h: &AutoHeaders<'_>) -> Option<&'static str> {
     }
 }
 
+/// Reads the `Authentication-Results` headers of a message (topmost first) and keeps only what the
+/// trusted server (`authserv_id`, the mailbox's own MTA) wrote: any other such header may have been
+/// written by the sender (RFC 8601 §5, §7.1). Within it: `dmarc=fail` fails; `dmarc=pass`,
+/// `dkim=pass` or `spf=pass` passes; `spf=fail|softfail` without a DKIM pass fails.
+///
+/// A failure keeps a message off the incident it names (it waits in the officers' inbox): a
+/// forged "police" mail must not tell a hospital in crisis what to do. Where the law and practice
+/// are uncertain this reads the stricter way: a soft SPF failure counts.
+pub fn sender_check<'a>(headers: impl IntoIterator<Item = &'a str>, authserv_id: Option<&str>) -> SenderCheck {
+    let Some(trusted) = authserv_id.map(str::trim).filter(|s| !s.is_empty()) else {
+        return SenderCheck::Unknown;
+    };
+    let Some(ours) = headers.into_iter().find(|h| {
+        h.split(';')
+            .next()
+            .and_then(|id| id.split_whitespace().next())
+            .is_some_and(|id| id.eq_ignore_ascii_case(trusted))
+    }) else {
+        return SenderCheck::Unknown;
+    };
+    let result = |method: &str| -> Option<String> {
+        ours.split(';').skip(1).find_map(|part| {
+            let (m, r) = part.trim().split_once('=')?;
+            m.trim()
+                .eq_ignore_ascii_case(method)
+                .then(|| r.split_whitespace().next().unwrap_or("").to_ascii_lowercase())
+        })
+    };
+    let (dmarc, dkim, spf) = (result("dmarc"), result("dkim"), result("spf"));
+    match (dmarc.as_deref(), dkim.as_deref(), spf.as_deref()) {
+        (Some("fail"), _, _) => SenderCheck::Fail,
+        (Some("pass"), _, _) | (_, Some("pass"), _) | (_, _, Some("pass")) => SenderCheck::Pass,
+        (_, _, Some("fail" | "softfail")) => SenderCheck::Fail,
+        _ => SenderCheck::Unknown,
+    }
+}
+
 /// Who wrote an inbound message, as far as hikeshi knows the address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Sender {
@@ -148,13 +186,20 @@ pub enum Placement {
 /// to, strongest evidence first (`In-Reply-To`, then `References` from the newest, then the subject);
 /// `sender_of` classifies the sender for one incident. The strongest candidate decides: when the
 /// sender is not a party to it, the message waits in the officers' inbox (they see the attempt)
-/// instead of falling through to a weaker candidate.
-pub fn place(candidates: &[(String, MatchedBy)], sender_of: impl FnOnce(&str) -> Sender) -> (Placement, Sender) {
+/// instead of falling through to a weaker candidate. A sender the receiving server found forged
+/// ([`SenderCheck::Fail`]) is no party to anything.
+pub fn place(
+    candidates: &[(String, MatchedBy)],
+    check: SenderCheck,
+    sender_of: impl FnOnce(&str) -> Sender,
+) -> (Placement, Sender) {
     let Some((incident_id, matched_by)) = candidates.first() else {
         return (Placement::Inbox { reason: "no_match" }, Sender::Unknown);
     };
     let sender = sender_of(incident_id);
-    if sender.is_party() {
+    if check == SenderCheck::Fail {
+        (Placement::Inbox { reason: "sender_unverified" }, sender)
+    } else if sender.is_party() {
         (Placement::Incident { incident_id: incident_id.clone(), matched_by: *matched_by }, sender)
     } else {
         (Placement::Inbox { reason: "sender_not_party" }, sender)
@@ -164,6 +209,28 @@ pub fn place(candidates: &[(String, MatchedBy)], sender_of: impl FnOnce(&str) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_trusted_server_s_authentication_results_count() {
+        // Source: RFC 8601 §2.2 (authserv-id; method=result), §5 and §7.1 (only the receiving
+        // server's results are to be believed); RFC 7489 (DMARC).
+        let mx = Some("mx.inbox.example");
+        let table: [(&[&str], Option<&str>, SenderCheck); 9] = [
+            (&["mx.inbox.example; dmarc=fail header.from=police.example; spf=fail"], mx, SenderCheck::Fail),
+            (&["mx.inbox.example; spf=softfail smtp.mailfrom=police.example"], mx, SenderCheck::Fail),
+            (&["mx.inbox.example; spf=softfail; dkim=pass header.d=police.example"], mx, SenderCheck::Pass),
+            (&["mx.inbox.example; dkim=pass header.d=police.example; dmarc=pass"], mx, SenderCheck::Pass),
+            (&["MX.INBOX.EXAMPLE 1; spf=pass smtp.mailfrom=police.example"], mx, SenderCheck::Pass),
+            (&["mx.inbox.example; none"], mx, SenderCheck::Unknown),
+            // The sender wrote a "pass" of its own above the server's failure: the failure counts.
+            (&["evil.example; dmarc=pass", "mx.inbox.example; dmarc=fail"], mx, SenderCheck::Fail),
+            (&["evil.example; dmarc=pass"], mx, SenderCheck::Unknown),
+            (&["mx.inbox.example; dmarc=fail"], None, SenderCheck::Unknown),
+        ];
+        for (headers, id, want) in table {
+            assert_eq!(sender_check(headers.iter().copied(), id), want, "{headers:?}");
+        }
+    }
 
     #[test]
     fn references_are_found_in_subjects() {
@@ -229,11 +296,11 @@ mod tests {
         let police = Sender::IncidentContact { contact_id: "c1".into(), authority: Authority::Police };
         let c = |id: &str, m| (id.to_owned(), m);
         // A reply by the police to the initial report of incident a.
-        let (p, s) = place(&[c("a", MatchedBy::InReplyTo)], |_| police.clone());
+        let (p, s) = place(&[c("a", MatchedBy::InReplyTo)], SenderCheck::Unknown, |_| police.clone());
         assert_eq!(p, Placement::Incident { incident_id: "a".into(), matched_by: MatchedBy::InReplyTo });
         assert_eq!(s, police);
         // A forged In-Reply-To naming another hospital's thread, from a stranger: the inbox.
-        let (p, s) = place(&[c("b", MatchedBy::InReplyTo), c("a", MatchedBy::Subject)], |id| {
+        let (p, s) = place(&[c("b", MatchedBy::InReplyTo), c("a", MatchedBy::Subject)], SenderCheck::Unknown, |id| {
             if id == "a" {
                 Sender::Hospital { user_id: None }
             } else {
@@ -243,16 +310,22 @@ mod tests {
         assert_eq!(p, Placement::Inbox { reason: "sender_not_party" });
         assert_eq!(s, Sender::Unknown);
         // A known user of another hospital is no party either.
-        let (p, _) = place(&[c("b", MatchedBy::Subject)], |_| Sender::Known);
+        let (p, _) = place(&[c("b", MatchedBy::Subject)], SenderCheck::Unknown, |_| Sender::Known);
         assert_eq!(p, Placement::Inbox { reason: "sender_not_party" });
+        // The police's own address, but the receiving server says the From is forged.
+        let (p, _) = place(&[c("a", MatchedBy::InReplyTo)], SenderCheck::Fail, |_| police.clone());
+        assert_eq!(p, Placement::Inbox { reason: "sender_unverified" });
         // Nothing points anywhere.
-        assert_eq!(place(&[], |_| police.clone()).0, Placement::Inbox { reason: "no_match" });
+        assert_eq!(place(&[], SenderCheck::Unknown, |_| police.clone()).0, Placement::Inbox { reason: "no_match" });
         // Ministry users and the hospital are parties.
         for s in [
             Sender::Ministry { user_id: "u".into(), role: Role::DutyOfficer },
             Sender::Hospital { user_id: Some("r".into()) },
         ] {
-            assert!(matches!(place(&[c("a", MatchedBy::References)], |_| s.clone()).0, Placement::Incident { .. }));
+            assert!(matches!(
+                place(&[c("a", MatchedBy::References)], SenderCheck::Unknown, |_| s.clone()).0,
+                Placement::Incident { .. }
+            ));
         }
     }
 }

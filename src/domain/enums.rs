@@ -325,6 +325,18 @@ text_enum! {
 }
 
 text_enum! {
+    /// What the receiving mail server found out about a sender (RFC 8601 `Authentication-Results`).
+    pub enum SenderCheck {
+        /// DMARC, DKIM or SPF passed.
+        Pass = "pass",
+        /// DMARC failed, or SPF failed with no DKIM pass: the `From` is likely forged.
+        Fail = "fail",
+        /// Nothing trustworthy was said (no trusted server configured, or no result from it).
+        Unknown = "unknown",
+    }
+}
+
+text_enum! {
     /// Who the other side of a piece of correspondence is.
     pub enum MessageParty {
         /// An authority contact (MHLW, PPC, police, IPA, ...).

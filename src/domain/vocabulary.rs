@@ -14,7 +14,7 @@ use super::{
     OfflineBackup, PersonalDataStatus, RansomResponse, RansomwareKind, RegionalRole, ReportedVia, Requirement, Role,
     Severity, Skill, SupportMode, Tlp, UpdateKind,
 };
-use super::{MessageChannel, MessageDirection, MessageParty};
+use super::{MessageChannel, MessageDirection, MessageParty, SenderCheck};
 
 /// Japanese and English display names of an enumeration value.
 pub trait Label: Copy {
@@ -288,6 +288,12 @@ labels!(MessageDirection {
     Out => ("送信", "Sent"),
 });
 
+labels!(SenderCheck {
+    Pass => ("差出人の認証: 成功", "Sender authenticated"),
+    Fail => ("差出人の認証: 失敗（なりすましの疑い）", "Sender authentication failed (possibly forged)"),
+    Unknown => ("差出人の認証: 不明", "Sender not authenticated"),
+});
+
 labels!(MessageParty {
     Contact => ("関係機関", "Authority"),
     Hospital => ("医療機関", "Hospital"),
@@ -417,6 +423,7 @@ pub fn vocabulary() -> BTreeMap<&'static str, Vec<Term>> {
     v.insert("message_direction", terms(MessageDirection::ALL, MessageDirection::as_str));
     v.insert("message_party", terms(MessageParty::ALL, MessageParty::as_str));
     v.insert("inbox_reason", listed(INBOX_REASON));
+    v.insert("sender_check", terms(SenderCheck::ALL, SenderCheck::as_str));
     v.insert("role", terms(Role::ALL, Role::as_str));
     v.insert("skill", terms(Skill::ALL, Skill::as_str));
     v.insert("availability", terms(Availability::ALL, Availability::as_str));

@@ -11,7 +11,7 @@ use crate::db::messages::{Message, NewMessage, Party};
 use crate::db::notifications::{self, NewNotification, Thread};
 use crate::db::{self, AnyConnection};
 use crate::domain::{
-    letters, Authority, Channel, FieldError, Locale, MessageChannel, MessageDirection, MessageParty, Role,
+    letters, Authority, Channel, FieldError, Locale, MessageChannel, MessageDirection, MessageParty, Role, SenderCheck,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::notify::{outbox, templates};
@@ -168,6 +168,7 @@ pub fn send(
         party_label: party.label,
         authority: party.authority,
         auto_reply: false,
+        sender_check: SenderCheck::Unknown,
         matched_by: None,
         inbox_reason: None,
         notification_id: Some(note.id),
@@ -217,6 +218,7 @@ pub fn log_call(conn: &mut AnyConnection, user: &AuthUser, incident: &Incident, 
         party_label: Some(call.with),
         authority: call.authority,
         auto_reply: false,
+        sender_check: SenderCheck::Unknown,
         matched_by: None,
         inbox_reason: None,
         notification_id: None,

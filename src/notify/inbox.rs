@@ -95,6 +95,8 @@ pub struct Parsed {
     pub body: String,
     pub sent_at: Option<DateTime<Utc>>,
     pub auto_reply: Option<&'static str>,
+    /// The `Authentication-Results` headers, topmost first (judged against the trusted server when stored).
+    pub authentication_results: Vec<String>,
     pub attachments: Vec<(Attachment, Option<Vec<u8>>)>,
     pub size: i64,
 }
@@ -138,6 +140,7 @@ pub fn parse(raw: &[u8], headers_only: Option<i64>, max_attachment: usize) -> Pa
             body: format!("{UNREADABLE_NOTE}\n\n{start}"),
             sent_at: None,
             auto_reply: None,
+            authentication_results: Vec::new(),
             attachments: Vec::new(),
             size,
         };
@@ -230,6 +233,11 @@ pub fn parse(raw: &[u8], headers_only: Option<i64>, max_attachment: usize) -> Pa
         body,
         sent_at: m.date().and_then(|d| Utc.timestamp_opt(d.to_timestamp(), 0).single()),
         auto_reply,
+        authentication_results: m
+            .headers_raw()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("Authentication-Results"))
+            .map(|(_, value)| value.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect(),
         attachments,
         size,
     }
@@ -257,7 +265,12 @@ fn candidates(conn: &mut AnyConnection, p: &Parsed) -> DbResult<Vec<(String, Mat
 
 /// Places and stores one parsed message, with its timeline and audit entries, in the caller's
 /// transaction. `None` when a message with its Message-ID is stored already.
-pub fn store(conn: &mut AnyConnection, p: Parsed, now: DateTime<Utc>) -> DbResult<Option<Message>> {
+pub fn store(
+    conn: &mut AnyConnection,
+    p: Parsed,
+    trusted_authserv_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> DbResult<Option<Message>> {
     if db::messages::has_message_id(conn, &p.message_id)? {
         return Ok(None);
     }
@@ -265,7 +278,8 @@ pub fn store(conn: &mut AnyConnection, p: Parsed, now: DateTime<Utc>) -> DbResul
     let found = candidates(conn, &p)?;
     let mut party = Party::unknown();
     let mut lookup_error = None;
-    let (placement, _) = correspondence::place(&found, |incident_id| {
+    let check = correspondence::sender_check(p.authentication_results.iter().map(String::as_str), trusted_authserv_id);
+    let (placement, _) = correspondence::place(&found, check, |incident_id| {
         let incident = match db::incidents::get_visible(conn, incident_id, &Scope::All) {
             Ok(Some(i)) => i,
             Ok(None) => return correspondence::Sender::Unknown,
@@ -320,6 +334,7 @@ pub fn store(conn: &mut AnyConnection, p: Parsed, now: DateTime<Utc>) -> DbResul
         party_label: party.label,
         authority: party.authority,
         auto_reply: p.auto_reply.is_some(),
+        sender_check: check,
         matched_by,
         inbox_reason,
         notification_id: None,
@@ -349,6 +364,7 @@ pub fn store(conn: &mut AnyConnection, p: Parsed, now: DateTime<Utc>) -> DbResul
             details: serde_json::json!({
                 "message_id": m.message_id, "from": m.from_address, "party": m.party, "matched_by": m.matched_by,
                 "inbox_reason": m.inbox_reason, "auto_reply": p.auto_reply, "size": m.size,
+                "sender_check": m.sender_check, "authentication_results": p.authentication_results,
                 "attachments": m.attachments.iter().map(|a| serde_json::json!({"sha256": a.sha256, "size": a.size, "stored": a.stored})).collect::<Vec<_>>(),
             }),
         },
@@ -537,9 +553,11 @@ async fn take(state: &web::Data<AppState>, session: &mut Session, uid: u32, flag
     };
     let max_attachment = state.settings.inbox.max_attachment_bytes as usize;
     let parsed = tokio::task::spawn_blocking(move || parse(&raw, headers_only, max_attachment)).await?;
-    let stored =
-        crate::notify::worker::blocking(state, move |c| Ok(c.write_transaction(|c| store(c, parsed, db::now()))?))
-            .await?;
+    let trusted = state.settings.inbox.trusted_authserv_id.clone();
+    let stored = crate::notify::worker::blocking(state, move |c| {
+        Ok(c.write_transaction(|c| store(c, parsed, trusted.as_deref(), db::now()))?)
+    })
+    .await?;
     if let Some(m) = &stored {
         state.metrics.messages_received.inc();
         tracing::info!(message = %m.id, incident = ?m.incident_id, "inbound message stored");

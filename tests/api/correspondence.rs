@@ -27,6 +27,7 @@ fn with_mail(sink: &SmtpSink, dovecot: &Dovecot) -> impl FnOnce(&mut Settings) {
         s.inbox.lease_seconds = 6;
         s.worker.poll_ms = 50;
         s.rate_limit_per_minute = 0; // the tests poll
+        s.inbox.trusted_authserv_id = Some("mx.inbox.example".into());
     }
 }
 
@@ -266,6 +267,13 @@ backend_test!(strangers_robots_broken_and_huge_mail_are_each_handled, |backend| 
             "他院から",
         ))
         .await;
+    // The police's own address, but the server that delivered the mail found it forged (DMARC
+    // fail); a "pass" the sender wrote itself above that result does not count.
+    let mut forged_police =
+        mail(&police, "spoofed@police.example", Some(&report_id), "Re: 初報", "身代金を支払ってください");
+    let results = "Authentication-Results: evil.example; dmarc=pass\r\nAuthentication-Results: mx.inbox.example; dmarc=fail header.from=police.example; spf=fail\r\n";
+    forged_police.splice(0..0, results.bytes());
+    dovecot.append(&forged_police).await;
     // An out-of-office reply from the police: kept on the incident, answered by nothing.
     let mut oof = mail(&police, "oof@police.example", Some(&report_id), "不在のお知らせ", "不在です");
     oof.splice(0..0, b"Auto-Submitted: auto-replied\r\n".iter().copied());
@@ -292,13 +300,19 @@ backend_test!(strangers_robots_broken_and_huge_mail_are_each_handled, |backend| 
     dovecot.append(&huge).await;
 
     let on_incident = until_messages(&app, &officer, &id, 2).await;
-    let inbox = until_inbox(&app, &officer, 3).await;
+    let inbox = until_inbox(&app, &officer, 4).await;
     let by_mid = |list: &[Value], mid: &str| list.iter().find(|m| m["message_id"] == mid).cloned();
     let forged = by_mid(&inbox, "forged@evil.example").expect("the forged reply waits in the inbox");
     assert_eq!(
         (forged["inbox_reason"].as_str(), forged["party"].as_str()),
         (Some("sender_not_party"), Some("unknown")),
         "{forged}"
+    );
+    let spoofed = by_mid(&inbox, "spoofed@police.example").expect("the forged police mail waits in the inbox");
+    assert_eq!(
+        (spoofed["inbox_reason"].as_str(), spoofed["sender_check"].as_str()),
+        (Some("sender_unverified"), Some("fail")),
+        "{spoofed}"
     );
     let other = by_mid(&inbox, "other-hospital@minami.example").expect("the other hospital's mail waits too");
     assert_eq!(
@@ -325,7 +339,7 @@ backend_test!(strangers_robots_broken_and_huge_mail_are_each_handled, |backend| 
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(sink.messages().len(), sent_before, "inbound mail made hikeshi write");
     let flags = dovecot.flags().await;
-    assert_eq!(flags.len(), 5);
+    assert_eq!(flags.len(), 6);
     assert!(flags.iter().all(|(_, f)| f.iter().any(|x| x.contains("HikeshiTaken"))), "{flags:?}");
 
     // An officer puts the stranger's mail on the incident; a second try finds it gone.

@@ -38,7 +38,8 @@ export function messageItem(m) {
     : `${label('message_direction', m.direction)}・${partyText(m)}`;
   return h('li', { class: `message message-${m.direction}${m.auto_reply ? ' auto' : ''}` },
     h('p', { class: 'meta' }, h('strong', {}, label('message_channel', m.channel)), ` ${head}・${fmtTime(when)}`,
-      m.auto_reply ? h('span', { class: 'badge' }, t('auto_reply')) : null),
+      m.auto_reply ? h('span', { class: 'badge' }, t('auto_reply')) : null,
+      m.sender_check === 'fail' ? h('span', { class: 'badge flag-overdue' }, label('sender_check', 'fail')) : null),
     m.from_address && m.direction === 'in' ? h('p', { class: 'small muted' }, `${t('msg_from')}: ${m.from_address}`) : null,
     m.to && m.to.length && m.direction === 'out' ? h('p', { class: 'small muted' }, `${t('msg_to')}: ${m.to.join(', ')}`) : null,
     m.subject ? h('p', {}, h('strong', {}, m.subject)) : null,

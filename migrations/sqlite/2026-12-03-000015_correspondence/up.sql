@@ -27,6 +27,8 @@ CREATE TABLE messages (
     -- The authority of a contact party (liaisons see their own authority's correspondence).
     authority TEXT,
     auto_reply BOOLEAN NOT NULL,
+    -- What the receiving mail server said of the sender (Authentication-Results): pass, fail, unknown.
+    sender_check TEXT NOT NULL,
     -- How an inbound message found its incident, or why it waits in the inbox.
     matched_by TEXT,
     inbox_reason TEXT,
