@@ -117,9 +117,41 @@ fn cut(text: &str) -> String {
     }
 }
 
+/// PostgreSQL text cannot hold NUL characters (SQLite can): they are dropped from every text kept,
+/// so that a message carrying one is stored on both engines instead of failing again and again.
+fn without_nul(mut p: Parsed) -> Parsed {
+    let clean = |s: &mut String| {
+        if s.contains('\0') {
+            s.retain(|c| c != '\0');
+        }
+    };
+    for s in [&mut p.message_id, &mut p.subject, &mut p.body] {
+        clean(s);
+    }
+    for s in p.in_reply_to.iter_mut().chain(&mut p.references).chain(&mut p.to).chain(&mut p.cc) {
+        clean(s);
+    }
+    for s in [&mut p.from_address, &mut p.from_name].into_iter().flatten() {
+        clean(s);
+    }
+    for s in p.authentication_results.iter_mut() {
+        clean(s);
+    }
+    for (a, _) in p.attachments.iter_mut() {
+        for s in [&mut a.filename, &mut a.declared_type].into_iter().flatten() {
+            clean(s);
+        }
+    }
+    p
+}
+
 /// Reads a raw message (or, with `headers_only`, the headers of one too large to fetch). Malformed
 /// MIME is read as far as it goes; what cannot be read at all is kept as text, so nothing is lost.
 pub fn parse(raw: &[u8], headers_only: Option<i64>, max_attachment: usize) -> Parsed {
+    without_nul(parse_raw(raw, headers_only, max_attachment))
+}
+
+fn parse_raw(raw: &[u8], headers_only: Option<i64>, max_attachment: usize) -> Parsed {
     let digest = hex::encode(Sha256::digest(raw));
     let size = headers_only.unwrap_or(raw.len() as i64);
     let parsed = MessageParser::default().parse(raw);
@@ -554,10 +586,19 @@ async fn take(state: &web::Data<AppState>, session: &mut Session, uid: u32, flag
     let max_attachment = state.settings.inbox.max_attachment_bytes as usize;
     let parsed = tokio::task::spawn_blocking(move || parse(&raw, headers_only, max_attachment)).await?;
     let trusted = state.settings.inbox.trusted_authserv_id.clone();
-    let stored = crate::notify::worker::blocking(state, move |c| {
+    let stored = match crate::notify::worker::blocking(state, move |c| {
         Ok(c.write_transaction(|c| store(c, parsed, trusted.as_deref(), db::now()))?)
     })
-    .await?;
+    .await
+    {
+        Ok(stored) => stored,
+        Err(e) => {
+            // Not flagged, so found again at the next search: one message that cannot be stored (or
+            // a database that is away) must not hold up the mail behind it.
+            tracing::warn!(uid, error = format!("{e:#}"), "inbound message not stored; it stays in the mailbox");
+            return Ok(());
+        }
+    };
     if let Some(m) = &stored {
         state.metrics.messages_received.inc();
         tracing::info!(message = %m.id, incident = ?m.incident_id, "inbound message stored");
@@ -648,6 +689,13 @@ mod tests {
         assert!(a.body.starts_with(UNREADABLE_NOTE) && a.body.contains("not a message"), "{a:?}");
         assert_eq!(a.message_id, parse(raw, None, 1024).message_id);
         assert!(a.message_id.ends_with("@unreadable.hikeshi.invalid"));
+    }
+
+    #[test]
+    fn nul_characters_are_dropped_so_postgresql_can_store_the_message() {
+        let raw = b"Message-ID: <n\x00ul@x>\r\nFrom: a@b.jp\r\nSubject: a\x00b\r\n\r\nbody\x00text\r\n";
+        let p = parse(raw, None, 10);
+        assert_eq!((p.message_id.as_str(), p.subject.as_str(), p.body.as_str()), ("nul@x", "ab", "bodytext"));
     }
 
     #[test]
