@@ -31,21 +31,20 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-/// Replaces the password of a URL (`scheme://user:pass@host`) with `***`.
+/// Replaces the password of a URL (`scheme://user:pass@host`) with `***`; a URL that does not parse
+/// is shown by its scheme only (its password could be anywhere in it).
 pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let (authority, path) = match rest.find('/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{scheme}://{user}:***@{host}{path}")
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.to_string()
         }
-        None => url.to_owned(),
+        Err(_) => match url.split_once("://") {
+            Some((scheme, _)) => format!("{scheme}://…"),
+            None => "…".to_owned(),
+        },
     }
 }
 
@@ -433,6 +432,12 @@ mod tests {
         assert_eq!(redact_url("postgres://app:pw@db:5432/x"), "postgres://app:***@db:5432/x");
         assert_eq!(redact_url("sqlite://hikeshi.db"), "sqlite://hikeshi.db");
         assert_eq!(redact_url("smtp://127.0.0.1:2525"), "smtp://127.0.0.1:2525");
+        // A password with an unescaped `/` breaks the URL: nothing of it is shown.
+        assert_eq!(redact_url("imap://u:pa/ss@mail.example/INBOX"), "imap://…");
+        assert_eq!(
+            redact_url("imaps://u%40x:p%2Fw@mail.example:993/INBOX"),
+            "imaps://u%40x:***@mail.example:993/INBOX"
+        );
     }
 
     #[test]

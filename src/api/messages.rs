@@ -162,9 +162,9 @@ pub async fn log_call(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let b = body.into_inner();
+    require(&user, Action::LogCall)?;
     let m = in_tx(&state, move |conn| {
         let (i, _, _) = load(conn, &user, &id)?;
-        require(&user, Action::LogCall)?;
         let mut errors = Vec::new();
         let with = checked("with", &b.with, 1, 200, &mut errors, true);
         let summary = checked("summary", &b.summary, 1, 10_000, &mut errors, false);

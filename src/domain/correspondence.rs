@@ -88,40 +88,63 @@ pub fn auto_reply_reason(h: &AutoHeaders<'_>) -> Option<&'static str> {
     }
 }
 
-/// Reads the `Authentication-Results` headers of a message (topmost first) and keeps only what the
-/// trusted server (`authserv_id`, the mailbox's own MTA) wrote: any other such header may have been
-/// written by the sender (RFC 8601 §5, §7.1). Within it: `dmarc=fail` fails; `dmarc=pass`,
-/// `dkim=pass` or `spf=pass` passes; `spf=fail|softfail` without a DKIM pass fails.
+/// Reads the `Authentication-Results` headers of a message and keeps only what the trusted server
+/// (`authserv_id`, the mailbox's own MTA) wrote, from every header it added (DKIM, SPF and DMARC
+/// filters often add one each): any other such header may have been written by the sender
+/// (RFC 8601 §5, §7.1). A pass counts only where it vouches for the `From` domain (`from_domain`):
+/// `dmarc=pass`, or `dkim=pass` with `header.d` the From domain or a parent of it, or `spf=pass` with
+/// `smtp.mailfrom` in it (relaxed alignment, RFC 7489 §3.1). `dmarc=fail` fails; so does
+/// `spf=fail|softfail` without an aligned DKIM pass.
 ///
-/// A failure keeps a message off the incident it names (it waits in the officers' inbox): a
-/// forged "police" mail must not tell a hospital in crisis what to do. Where the law and practice
-/// are uncertain this reads the stricter way: a soft SPF failure counts.
-pub fn sender_check<'a>(headers: impl IntoIterator<Item = &'a str>, authserv_id: Option<&str>) -> SenderCheck {
+/// A failure keeps a message off the incident it names (it waits in the officers' inbox): a forged
+/// "police" mail must not tell a hospital in crisis what to do. Where practice is uncertain this
+/// reads the stricter way: a soft SPF failure counts, and a pass for another domain proves nothing.
+pub fn sender_check<'a>(
+    headers: impl IntoIterator<Item = &'a str>,
+    authserv_id: Option<&str>,
+    from_domain: Option<&str>,
+) -> SenderCheck {
     let Some(trusted) = authserv_id.map(str::trim).filter(|s| !s.is_empty()) else {
         return SenderCheck::Unknown;
     };
-    let Some(ours) = headers.into_iter().find(|h| {
-        h.split(';')
-            .next()
-            .and_then(|id| id.split_whitespace().next())
-            .is_some_and(|id| id.eq_ignore_ascii_case(trusted))
-    }) else {
-        return SenderCheck::Unknown;
+    let from = from_domain.unwrap_or("").trim().to_ascii_lowercase();
+    let aligned = |d: &str| {
+        let d = d.trim().trim_start_matches('@').to_ascii_lowercase();
+        let d = d.rsplit_once('@').map_or(d.as_str(), |(_, domain)| domain).to_owned();
+        !from.is_empty() && !d.is_empty() && (from == d || from.ends_with(&format!(".{d}")))
     };
-    let result = |method: &str| -> Option<String> {
-        ours.split(';').skip(1).find_map(|part| {
-            let (m, r) = part.trim().split_once('=')?;
-            m.trim()
-                .eq_ignore_ascii_case(method)
-                .then(|| r.split_whitespace().next().unwrap_or("").to_ascii_lowercase())
-        })
-    };
-    let (dmarc, dkim, spf) = (result("dmarc"), result("dkim"), result("spf"));
-    match (dmarc.as_deref(), dkim.as_deref(), spf.as_deref()) {
-        (Some("fail"), _, _) => SenderCheck::Fail,
-        (Some("pass"), _, _) | (_, Some("pass"), _) | (_, _, Some("pass")) => SenderCheck::Pass,
-        (_, _, Some("fail" | "softfail")) => SenderCheck::Fail,
-        _ => SenderCheck::Unknown,
+    /// method, result, and the properties (`header.d=…`) of one result the trusted server wrote.
+    type Found = (String, String, Vec<(String, String)>);
+    let mut results: Vec<Found> = Vec::new();
+    for h in headers {
+        let mut parts = h.split(';');
+        let ours =
+            parts.next().and_then(|id| id.split_whitespace().next()).is_some_and(|id| id.eq_ignore_ascii_case(trusted));
+        if !ours {
+            continue;
+        }
+        for part in parts {
+            let mut words = part.split_whitespace();
+            let Some((method, result)) = words.next().and_then(|w| w.split_once('=')) else { continue };
+            let props =
+                words.filter_map(|w| w.split_once('=')).map(|(k, v)| (k.to_ascii_lowercase(), v.to_owned())).collect();
+            results.push((method.to_ascii_lowercase(), result.to_ascii_lowercase(), props));
+        }
+    }
+    let prop = |props: &[(String, String)], key: &str| props.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    let is =
+        |method: &'static str, result: &'static str| results.iter().filter(move |(m, r, _)| m == method && r == result);
+    if is("dmarc", "fail").next().is_some() {
+        return SenderCheck::Fail;
+    }
+    let dkim_aligned = is("dkim", "pass").any(|(_, _, p)| prop(p, "header.d").is_some_and(|d| aligned(&d)));
+    let spf_aligned = is("spf", "pass").any(|(_, _, p)| prop(p, "smtp.mailfrom").is_some_and(|d| aligned(&d)));
+    if is("dmarc", "pass").next().is_some() || dkim_aligned || spf_aligned {
+        SenderCheck::Pass
+    } else if is("spf", "fail").chain(is("spf", "softfail")).next().is_some() {
+        SenderCheck::Fail
+    } else {
+        SenderCheck::Unknown
     }
 }
 
@@ -199,10 +222,14 @@ pub fn place(
     let sender = sender_of(incident_id);
     if check == SenderCheck::Fail {
         (Placement::Inbox { reason: "sender_unverified" }, sender)
-    } else if sender.is_party() {
-        (Placement::Incident { incident_id: incident_id.clone(), matched_by: *matched_by }, sender)
-    } else {
+    } else if !sender.is_party() {
         (Placement::Inbox { reason: "sender_not_party" }, sender)
+    } else if *matched_by == MatchedBy::Subject && check != SenderCheck::Pass {
+        // A reference is easy to guess and a From easy to forge: without the receiving server
+        // vouching for the sender, a message that answers no e-mail of hikeshi's waits for an officer.
+        (Placement::Inbox { reason: "unverified_subject_match" }, sender)
+    } else {
+        (Placement::Incident { incident_id: incident_id.clone(), matched_by: *matched_by }, sender)
     }
 }
 
@@ -212,23 +239,35 @@ mod tests {
 
     #[test]
     fn only_the_trusted_server_s_authentication_results_count() {
-        // Source: RFC 8601 §2.2 (authserv-id; method=result), §5 and §7.1 (only the receiving
-        // server's results are to be believed); RFC 7489 (DMARC).
+        // Source: RFC 8601 §2.2 (authserv-id; method=result ptype.property=value), §5 and §7.1 (only
+        // the receiving server's results are believed); RFC 7489 §3.1 (relaxed identifier alignment).
         let mx = Some("mx.inbox.example");
-        let table: [(&[&str], Option<&str>, SenderCheck); 9] = [
+        let from = Some("police.example");
+        let table: [(&[&str], Option<&str>, SenderCheck); 12] = [
             (&["mx.inbox.example; dmarc=fail header.from=police.example; spf=fail"], mx, SenderCheck::Fail),
             (&["mx.inbox.example; spf=softfail smtp.mailfrom=police.example"], mx, SenderCheck::Fail),
             (&["mx.inbox.example; spf=softfail; dkim=pass header.d=police.example"], mx, SenderCheck::Pass),
-            (&["mx.inbox.example; dkim=pass header.d=police.example; dmarc=pass"], mx, SenderCheck::Pass),
-            (&["MX.INBOX.EXAMPLE 1; spf=pass smtp.mailfrom=police.example"], mx, SenderCheck::Pass),
-            (&["mx.inbox.example; none"], mx, SenderCheck::Unknown),
+            (&["mx.inbox.example; dkim=pass header.d=mail.police.example"], mx, SenderCheck::Unknown),
+            (&["mx.inbox.example; dkim=pass header.d=example"], mx, SenderCheck::Pass),
+            (&["mx.inbox.example; dmarc=pass header.from=police.example"], mx, SenderCheck::Pass),
+            (&["MX.INBOX.EXAMPLE 1; spf=pass smtp.mailfrom=bounce@police.example"], mx, SenderCheck::Pass),
+            // A pass for the attacker's own domain vouches for nothing, and each filter's header counts.
+            (
+                &[
+                    "mx.inbox.example; dkim=pass header.d=evil.example",
+                    "mx.inbox.example; dmarc=fail header.from=police.example",
+                ],
+                mx,
+                SenderCheck::Fail,
+            ),
+            (&["mx.inbox.example; spf=pass smtp.mailfrom=evil.example"], mx, SenderCheck::Unknown),
             // The sender wrote a "pass" of its own above the server's failure: the failure counts.
             (&["evil.example; dmarc=pass", "mx.inbox.example; dmarc=fail"], mx, SenderCheck::Fail),
             (&["evil.example; dmarc=pass"], mx, SenderCheck::Unknown),
             (&["mx.inbox.example; dmarc=fail"], None, SenderCheck::Unknown),
         ];
         for (headers, id, want) in table {
-            assert_eq!(sender_check(headers.iter().copied(), id), want, "{headers:?}");
+            assert_eq!(sender_check(headers.iter().copied(), id, from), want, "{headers:?}");
         }
     }
 
@@ -315,6 +354,11 @@ mod tests {
         // The police's own address, but the receiving server says the From is forged.
         let (p, _) = place(&[c("a", MatchedBy::InReplyTo)], SenderCheck::Fail, |_| police.clone());
         assert_eq!(p, Placement::Inbox { reason: "sender_unverified" });
+        // The reference in a subject alone needs the server to vouch for the sender.
+        let (p, _) = place(&[c("a", MatchedBy::Subject)], SenderCheck::Unknown, |_| police.clone());
+        assert_eq!(p, Placement::Inbox { reason: "unverified_subject_match" });
+        let (p, _) = place(&[c("a", MatchedBy::Subject)], SenderCheck::Pass, |_| police.clone());
+        assert_eq!(p, Placement::Incident { incident_id: "a".into(), matched_by: MatchedBy::Subject });
         // Nothing points anywhere.
         assert_eq!(place(&[], SenderCheck::Unknown, |_| police.clone()).0, Placement::Inbox { reason: "no_match" });
         // Ministry users and the hospital are parties.

@@ -353,6 +353,16 @@ const INBOX_REASON: &[(&str, &str, &str)] = &[
         "差出人がその事案の関係者ではないメール",
         "The sender is not a party to the incident it names",
     ),
+    (
+        "sender_unverified",
+        "差出人の認証に失敗したメール（なりすましの疑い）",
+        "The receiving server found the sender forged",
+    ),
+    (
+        "unverified_subject_match",
+        "件名の参照番号だけで結び付き、差出人を確認できないメール",
+        "Names an incident in its subject only, and its sender could not be verified",
+    ),
 ];
 /// The names of the triage priority's factors (`domain::priority`).
 const PRIORITY_FACTOR: &[(&str, &str, &str)] = &[

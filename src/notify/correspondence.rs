@@ -158,7 +158,8 @@ pub fn send(
         in_reply_to: thread.in_reply_to.clone(),
         from_address: Some(settings.mail_from.clone()),
         from_name: Some(user.name.clone()),
-        to: addresses,
+        // The duty officers' own addresses are the ministry's business: the record says "ministry".
+        to: if *to == Recipient::Ministry { Vec::new() } else { addresses },
         cc: Vec::new(),
         subject: rendered.subject,
         body: body.trim().to_owned(),

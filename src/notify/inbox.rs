@@ -33,6 +33,10 @@ pub const LEASE: &str = "inbox";
 pub const TAKEN: &str = "$HikeshiTaken";
 /// The longest text kept of one message, in characters (the rest is cut and says so).
 pub const MAX_BODY_CHARS: usize = 200_000;
+/// The longest Message-ID kept as it is; a longer one is replaced by the content's hash.
+pub const MAX_ID_LEN: usize = 250;
+/// The most ids of `In-Reply-To` and `References` read (the newest).
+pub const MAX_THREAD_IDS: usize = 20;
 /// Time allowed to connect, and for each command.
 const TIMEOUT: StdDuration = StdDuration::from_secs(30);
 
@@ -177,8 +181,14 @@ fn parse_raw(raw: &[u8], headers_only: Option<i64>, max_attachment: usize) -> Pa
             size,
         };
     };
+    // At most the newest MAX_THREAD_IDS ids of a thread, each of a sane length: a header of
+    // thousands would make a statement too large for SQLite's bound parameters.
     let list = |v: &mail_parser::HeaderValue<'_>| -> Vec<String> {
-        v.as_text_list().map(|l| l.iter().map(|s| bare_id(s)).filter(|s| !s.is_empty()).collect()).unwrap_or_default()
+        let ids: Vec<String> = v
+            .as_text_list()
+            .map(|l| l.iter().map(|s| bare_id(s)).filter(|s| !s.is_empty() && s.len() <= MAX_ID_LEN).collect())
+            .unwrap_or_default();
+        ids[ids.len().saturating_sub(MAX_THREAD_IDS)..].to_vec()
     };
     let addresses = |a: Option<&mail_parser::Address<'_>>| -> Vec<String> {
         a.map(|a| a.iter().filter_map(|x| x.address().map(|s| s.trim().to_lowercase())).collect()).unwrap_or_default()
@@ -310,7 +320,12 @@ pub fn store(
     let found = candidates(conn, &p)?;
     let mut party = Party::unknown();
     let mut lookup_error = None;
-    let check = correspondence::sender_check(p.authentication_results.iter().map(String::as_str), trusted_authserv_id);
+    let from_domain = from.rsplit_once('@').map(|(_, d)| d);
+    let check = correspondence::sender_check(
+        p.authentication_results.iter().map(String::as_str),
+        trusted_authserv_id,
+        from_domain,
+    );
     let (placement, _) = correspondence::place(&found, check, |incident_id| {
         let incident = match db::incidents::get_visible(conn, incident_id, &Scope::All) {
             Ok(Some(i)) => i,
@@ -452,6 +467,12 @@ async fn connect(url: &InboxUrl) -> anyhow::Result<Session> {
 /// The reader: holds the lease, reads, waits; reconnects after any failure (backing off to a
 /// minute), until `stop`.
 pub async fn inbox_loop(state: web::Data<AppState>, url: InboxUrl, mut stop: watch::Receiver<bool>) {
+    if state.settings.inbox.trusted_authserv_id.is_none() {
+        tracing::warn!(
+            "HIKESHI_INBOX__TRUSTED_AUTHSERV_ID is not set: senders are not authenticated, so only replies to \
+             hikeshi's own e-mails reach incidents and anything else waits in the officers' inbox"
+        );
+    }
     let holder = db::new_id();
     let mut failures = 0u32;
     loop {
@@ -482,7 +503,12 @@ pub async fn inbox_loop(state: web::Data<AppState>, url: InboxUrl, mut stop: wat
 }
 
 async fn hold(state: &web::Data<AppState>, holder: &str) -> anyhow::Result<bool> {
-    let length = Duration::seconds(state.settings.inbox.lease_seconds);
+    hold_for(state, holder, 0).await
+}
+
+/// Renews the lease for its length plus `extra` seconds (a long fetch ahead).
+async fn hold_for(state: &web::Data<AppState>, holder: &str, extra: i64) -> anyhow::Result<bool> {
+    let length = Duration::seconds(state.settings.inbox.lease_seconds + extra);
     let holder = holder.to_owned();
     crate::notify::worker::blocking(state, move |c| Ok(db::leases::hold(c, LEASE, &holder, db::now(), length)?)).await
 }
@@ -519,7 +545,7 @@ async fn read(
                 let _ = timed("logout", session.logout()).await;
                 return Ok(());
             }
-            take(state, &mut session, uid, &flag).await?;
+            take(state, &mut session, uid, &flag, holder).await?;
         }
         if *stop.borrow() {
             let _ = timed("logout", session.logout()).await;
@@ -545,42 +571,49 @@ async fn read(
 }
 
 /// Fetches, stores and flags one message. The flag is set only after the commit.
-async fn take(state: &web::Data<AppState>, session: &mut Session, uid: u32, flag: &str) -> anyhow::Result<()> {
+async fn take(
+    state: &web::Data<AppState>,
+    session: &mut Session,
+    uid: u32,
+    flag: &str,
+    holder: &str,
+) -> anyhow::Result<()> {
     let limit = state.settings.inbox.max_message_bytes;
-    let size = {
-        let fetches: Vec<_> = timed("fetch size", async {
-            session
-                .uid_fetch(uid.to_string(), "RFC822.SIZE")
-                .await?
-                .collect::<Vec<_>>()
-                .await
-                .into_iter()
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .await?;
-        fetches.iter().find_map(|f| f.size).unwrap_or(0)
-    };
-    let (query, headers_only) =
-        if size > limit { ("BODY.PEEK[HEADER]", Some(i64::from(size))) } else { ("BODY.PEEK[]", None) };
-    let raw: Vec<u8> = {
-        let fetches: Vec<_> =
-            tokio::time::timeout(TIMEOUT + StdDuration::from_secs(u64::from(size / 1_000_000)), async {
-                session
-                    .uid_fetch(uid.to_string(), query)
-                    .await?
-                    .collect::<Vec<_>>()
-                    .await
-                    .into_iter()
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .await
-            .map_err(|_| anyhow::anyhow!("fetch of message {uid}: no answer in time"))??;
-        let Some(f) = fetches.iter().find(|f| f.uid == Some(uid)).or(fetches.first()) else {
+    // Size and Message-ID first: a message stored before (its flag was lost with a crash or refused
+    // by the server) is only flagged, not downloaded again.
+    let (size, message_id) = {
+        let fetches = fetch(session, uid, "(RFC822.SIZE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])", TIMEOUT).await?;
+        let Some(f) = fetches.iter().find(|f| f.uid == Some(uid)) else {
             return Ok(()); // expunged meanwhile
         };
-        match headers_only {
-            Some(_) => f.header().unwrap_or_default().to_vec(),
-            None => f.body().unwrap_or_default().to_vec(),
+        let id = f
+            .header()
+            .and_then(|h| MessageParser::default().parse_headers(h))
+            .and_then(|m| m.message_id().map(bare_id));
+        // No size from the server: the message is taken as too large rather than fetched blind.
+        (f.size.unwrap_or(u32::MAX), id)
+    };
+    if let Some(id) = message_id.filter(|id| !id.is_empty()) {
+        let known = crate::notify::worker::blocking(state, move |c| Ok(db::messages::has_message_id(c, &id)?)).await?;
+        if known {
+            return set_flag(session, uid, flag).await;
+        }
+    }
+    let (query, headers_only) =
+        if size > limit { ("BODY.PEEK[HEADER]", Some(i64::from(size))) } else { ("BODY.PEEK[]", None) };
+    // The lease covers the fetch: about a second per megabyte beyond the usual wait.
+    let seconds = i64::from(size.min(limit) / 1_000_000);
+    if !hold_for(state, holder, seconds + TIMEOUT.as_secs() as i64).await? {
+        return Ok(());
+    }
+    let raw: Vec<u8> = {
+        let fetches = fetch(session, uid, query, TIMEOUT + StdDuration::from_secs(seconds as u64)).await?;
+        let f = fetches.iter().find(|f| f.uid == Some(uid));
+        let part = f.and_then(|f| if headers_only.is_some() { f.header() } else { f.body() });
+        match part {
+            Some(bytes) => bytes.to_vec(),
+            None if f.is_none() => return Ok(()), // expunged meanwhile
+            None => anyhow::bail!("the server sent message {uid} without its content"),
         }
     };
     let max_attachment = state.settings.inbox.max_attachment_bytes as usize;
@@ -603,12 +636,36 @@ async fn take(state: &web::Data<AppState>, session: &mut Session, uid: u32, flag
         state.metrics.messages_received.inc();
         tracing::info!(message = %m.id, incident = ?m.incident_id, "inbound message stored");
     }
+    set_flag(session, uid, flag).await
+}
+
+async fn fetch(
+    session: &mut Session,
+    uid: u32,
+    query: &str,
+    within: StdDuration,
+) -> anyhow::Result<Vec<async_imap::types::Fetch>> {
+    tokio::time::timeout(within, async {
+        session
+            .uid_fetch(uid.to_string(), query)
+            .await?
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .await
+    .map_err(|_| anyhow::anyhow!("fetch of message {uid}: no answer within {} s", within.as_secs()))?
+    .map_err(Into::into)
+}
+
+/// Marks a message taken on the server (after it is stored).
+async fn set_flag(session: &mut Session, uid: u32, flag: &str) -> anyhow::Result<()> {
     timed("store flag", async {
         session.uid_store(uid.to_string(), flag).await?.collect::<Vec<_>>().await;
         Ok::<_, async_imap::error::Error>(())
     })
-    .await?;
-    Ok(())
+    .await
 }
 
 /// The mailbox the settings name (an empty `HIKESHI_INBOX_URL` names none).

@@ -46,8 +46,9 @@ pub struct OutgoingEmail {
     pub references: Vec<String>,
     /// Where answers go (the inbox hikeshi reads), when it is not the sender's address.
     pub reply_to: Option<String>,
-    /// Sent by hikeshi on its own (reports, reminders, alerts): `Auto-Submitted: auto-generated`
-    /// (RFC 3834), so that out-of-office robots do not answer it. A person's message is not.
+    /// Sent by hikeshi on its own (reminders, alerts): `Auto-Submitted: auto-generated` (RFC 3834),
+    /// so that out-of-office robots do not answer it. A person's message is not, and neither is a
+    /// report to an authority (a statutory report must not be set aside as machine mail).
     pub auto_generated: bool,
 }
 
@@ -154,7 +155,7 @@ impl Mailer {
     /// Nothing is contacted here: SMTP connections are opened on the first send. A mailer that has sent over
     /// SMTP must be dropped inside the Tokio runtime (lettre's pool spawns its shutdown task on drop).
     pub fn from_url(url: &str, from: &str) -> Result<Mailer, MailConfigError> {
-        let redacted_url = redact_url(url);
+        let redacted_url = crate::config::redact_url(url);
         let invalid =
             |reason: &str| MailConfigError::InvalidUrl { url: redacted_url.clone(), reason: reason.to_owned() };
         let from: Mailbox = from.trim().parse().map_err(|e: lettre::address::AddressError| {
@@ -356,22 +357,6 @@ pub(crate) fn percent_decode(s: &str) -> Result<String, String> {
         .decode_utf8()
         .map(|c| c.into_owned())
         .map_err(|_| "percent escapes are not UTF-8".to_owned())
-}
-
-/// The URL with the password (between `user:` and `@`) replaced by `***`.
-fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
-    }
 }
 
 /// Keeps `[A-Za-z0-9._@+-]`, replacing anything else (path separators included) by `_`.

@@ -85,7 +85,12 @@ pub async fn drain_once(state: &web::Data<AppState>, mailer: &Mailer) -> anyhow:
                         in_reply_to: claimed.thread.in_reply_to,
                         references: claimed.thread.references,
                         reply_to: state.settings.inbox.reply_to.clone(),
-                        auto_generated: claimed.n.kind != crate::notify::correspondence::KIND,
+                        // Reports to authorities are not marked: an intake system may set aside
+                        // auto-generated mail, and a statutory report must reach a person.
+                        auto_generated: !matches!(
+                            claimed.n.kind.as_str(),
+                            crate::notify::correspondence::KIND | "authority_report"
+                        ),
                     };
                     let result = mailer.send(&email).await;
                     // The receiver lives until every sender has finished.

@@ -76,7 +76,8 @@ async fn police_report(app: &TestApp, officer: &str, sink: &SmtpSink, id: &str) 
     .await;
     let mid = notes["message_id"].as_str().unwrap().to_owned();
     let arrived = sink.messages().into_iter().find(|m| m.message_id == mid).expect("the report reached the sink");
-    assert!(arrived.raw.contains("Auto-Submitted: auto-generated"), "hikeshi's own reports are marked automatic");
+    // A statutory report must reach a person: it is not marked as machine mail.
+    assert!(!arrived.raw.contains("Auto-Submitted"), "{}", arrived.raw);
     (mid, notes["recipients"][0].as_str().unwrap().to_owned())
 }
 
@@ -274,6 +275,11 @@ backend_test!(strangers_robots_broken_and_huge_mail_are_each_handled, |backend| 
     let results = "Authentication-Results: evil.example; dmarc=pass\r\nAuthentication-Results: mx.inbox.example; dmarc=fail header.from=police.example; spf=fail\r\n";
     forged_police.splice(0..0, results.bytes());
     dovecot.append(&forged_police).await;
+    // The hospital's own reporter naming the incident in the subject only, with nothing vouching for
+    // the sender: an officer looks first.
+    dovecot
+        .append(&mail(TOKYO_REPORTER, "unvouched@tokyo.example", None, &format!("[{reference}] 追加情報"), "追加"))
+        .await;
     // An out-of-office reply from the police: kept on the incident, answered by nothing.
     let mut oof = mail(&police, "oof@police.example", Some(&report_id), "不在のお知らせ", "不在です");
     oof.splice(0..0, b"Auto-Submitted: auto-replied\r\n".iter().copied());
@@ -289,7 +295,7 @@ backend_test!(strangers_robots_broken_and_huge_mail_are_each_handled, |backend| 
         hex::encode(sha2::Sha256::digest(&big))
     };
     let mut huge = format!(
-        "From: {TOKYO_REPORTER}\r\nTo: {USER}\r\nMessage-ID: <huge@tokyo.example>\r\nSubject: [{reference}] ログ一式\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nログを送ります。\r\n--b\r\nContent-Type: application/zip; name=\"logs.zip\"\r\nContent-Disposition: attachment; filename=\"logs.zip\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        "Authentication-Results: mx.inbox.example; dmarc=pass header.from=tokyo-chuo.example\r\nFrom: {TOKYO_REPORTER}\r\nTo: {USER}\r\nMessage-ID: <huge@tokyo.example>\r\nSubject: [{reference}] ログ一式\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nログを送ります。\r\n--b\r\nContent-Type: application/zip; name=\"logs.zip\"\r\nContent-Disposition: attachment; filename=\"logs.zip\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
     )
     .into_bytes();
     for chunk in base64_of(&big).as_bytes().chunks(76) {
@@ -300,7 +306,7 @@ backend_test!(strangers_robots_broken_and_huge_mail_are_each_handled, |backend| 
     dovecot.append(&huge).await;
 
     let on_incident = until_messages(&app, &officer, &id, 2).await;
-    let inbox = until_inbox(&app, &officer, 4).await;
+    let inbox = until_inbox(&app, &officer, 5).await;
     let by_mid = |list: &[Value], mid: &str| list.iter().find(|m| m["message_id"] == mid).cloned();
     let forged = by_mid(&inbox, "forged@evil.example").expect("the forged reply waits in the inbox");
     assert_eq!(
@@ -313,6 +319,13 @@ backend_test!(strangers_robots_broken_and_huge_mail_are_each_handled, |backend| 
         (spoofed["inbox_reason"].as_str(), spoofed["sender_check"].as_str()),
         (Some("sender_unverified"), Some("fail")),
         "{spoofed}"
+    );
+    let unvouched =
+        by_mid(&inbox, "unvouched@tokyo.example").expect("a subject-only match without authentication waits");
+    assert_eq!(
+        (unvouched["inbox_reason"].as_str(), unvouched["party"].as_str()),
+        (Some("unverified_subject_match"), Some("hospital")),
+        "{unvouched}"
     );
     let other = by_mid(&inbox, "other-hospital@minami.example").expect("the other hospital's mail waits too");
     assert_eq!(
@@ -339,7 +352,7 @@ backend_test!(strangers_robots_broken_and_huge_mail_are_each_handled, |backend| 
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(sink.messages().len(), sent_before, "inbound mail made hikeshi write");
     let flags = dovecot.flags().await;
-    assert_eq!(flags.len(), 6);
+    assert_eq!(flags.len(), 7);
     assert!(flags.iter().all(|(_, f)| f.iter().any(|x| x.contains("HikeshiTaken"))), "{flags:?}");
 
     // An officer puts the stranger's mail on the incident; a second try finds it gone.

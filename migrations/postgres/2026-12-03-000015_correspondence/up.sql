@@ -20,7 +20,7 @@ CREATE TABLE messages (
     body TEXT NOT NULL,
     -- The Date header, or when the call took place.
     sent_at TIMESTAMP,
-    -- Who the other party is: contact, user, hospital_contact, hospital, ministry or unknown.
+    -- Who the other party is: contact, hospital, ministry, known (not a party) or unknown.
     party_kind TEXT NOT NULL,
     party_id TEXT,
     party_label TEXT,
@@ -38,7 +38,7 @@ CREATE TABLE messages (
     created_at TIMESTAMP NOT NULL
 );
 CREATE INDEX messages_by_incident ON messages (incident_id, created_at);
-CREATE INDEX messages_inbox ON messages (created_at) WHERE incident_id IS NULL;
+CREATE INDEX messages_inbox ON messages (id) WHERE incident_id IS NULL;
 
 -- Attachments of inbound mail: kept (up to the size limit), never opened or rendered.
 CREATE TABLE message_attachments (
