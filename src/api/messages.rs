@@ -21,7 +21,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/incidents/{id}/messages", web::get().to(list))
         .route("/incidents/{id}/messages", web::post().to(send))
         .route("/incidents/{id}/calls", web::post().to(log_call))
+        .route("/incidents/{id}/messages/{mid}/attachments/{aid}", web::get().to(attachment))
         .route("/inbox", web::get().to(inbox))
+        .route("/inbox/{id}/attachments/{aid}", web::get().to(inbox_attachment))
         .route("/inbox/{id}/assign", web::post().to(assign));
 }
 
@@ -252,4 +254,84 @@ pub async fn assign(
     })
     .await?;
     Ok(HttpResponse::Ok().json(m))
+}
+
+/// The stored content as a download: never rendered by the browser (`attachment`, no sniffing), the
+/// name encoded per RFC 6266 by actix's `ContentDisposition`.
+fn download(a: &crate::db::messages::Attachment, content: Vec<u8>) -> HttpResponse {
+    use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
+    let name = a.filename.clone().unwrap_or_else(|| format!("attachment-{}", &a.sha256[..12]));
+    let disposition = ContentDisposition {
+        disposition: DispositionType::Attachment,
+        parameters: vec![DispositionParam::FilenameExt(actix_web::http::header::ExtendedValue {
+            charset: actix_web::http::header::Charset::Ext("UTF-8".into()),
+            language_tag: None,
+            value: name.into_bytes(),
+        })],
+    };
+    HttpResponse::Ok()
+        .content_type("application/octet-stream")
+        .insert_header(disposition)
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .body(content)
+}
+
+/// Download an attachment of an incident's message, as stored (never opened by hikeshi); for those
+/// who may read the message. 404 when the attachment was too large to keep.
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/messages/{mid}/attachments/{aid}", tag = "correspondence", security(("bearer" = [])),
+    params(("id" = String, Path), ("mid" = String, Path), ("aid" = String, Path)),
+    responses((status = 200, description = "The attachment's bytes", content_type = "application/octet-stream"),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn attachment(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(String, String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (id, mid, aid) = path.into_inner();
+    let (a, content) = with_conn(&state, move |conn| {
+        let (i, _, scope) = load(conn, &user, &id)?;
+        let visible = crate::api::need_to_know::messages(db::messages::for_incident(conn, &i.id)?, scope.sight())?;
+        if !visible.iter().any(|m| m.id == mid) {
+            return Err(ApiError::NotFound);
+        }
+        let found = db::messages::attachment_content(conn, &mid, &aid)?.ok_or(ApiError::NotFound)?;
+        crate::api::record_read(
+            conn,
+            &user,
+            "message.attachment_read",
+            Some(&i.id),
+            serde_json::json!({"message": mid, "attachment": aid, "sha256": found.0.sha256}),
+        )?;
+        Ok(found)
+    })
+    .await?;
+    Ok(download(&a, content))
+}
+
+/// Download an attachment of a message in the inbox (duty officers).
+#[utoipa::path(get, path = "/api/v1/inbox/{id}/attachments/{aid}", tag = "correspondence", security(("bearer" = [])),
+    params(("id" = String, Path), ("aid" = String, Path)),
+    responses((status = 200, description = "The attachment's bytes", content_type = "application/octet-stream"),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn inbox_attachment(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    require(&user, Action::ReadInbox)?;
+    let (mid, aid) = path.into_inner();
+    let (a, content) = with_conn(&state, move |conn| {
+        let m = db::messages::get(conn, &mid)?.filter(|m| m.incident_id.is_none()).ok_or(ApiError::NotFound)?;
+        let found = db::messages::attachment_content(conn, &m.id, &aid)?.ok_or(ApiError::NotFound)?;
+        crate::api::record_read(
+            conn,
+            &user,
+            "message.attachment_read",
+            None,
+            serde_json::json!({"message": m.id, "attachment": aid, "sha256": found.0.sha256}),
+        )?;
+        Ok(found)
+    })
+    .await?;
+    Ok(download(&a, content))
 }

@@ -273,6 +273,7 @@ impl Modify for ParameterBounds {
         audit::reads,
         webhooks::list, webhooks::create, webhooks::update, webhooks::delete,
         messages::list, messages::send, messages::log_call, messages::inbox, messages::assign,
+        messages::attachment, messages::inbox_attachment,
     ),
     components(schemas(crate::domain::Milestone, crate::db::incidents::Order, reports::ReportFormat)),
     tags((name = "auth"), (name = "organizations"), (name = "users"), (name = "incidents"), (name = "routing"), (name = "contacts"), (name = "dispatch"), (name = "stats"), (name = "audit"), (name = "webhooks"), (name = "correspondence"), (name = "operations"))

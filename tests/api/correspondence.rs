@@ -337,6 +337,15 @@ backend_test!(strangers_robots_broken_and_huge_mail_are_each_handled, |backend| 
     let broken = inbox.iter().find(|m| m["subject"] == "broken").expect("broken MIME kept");
     assert!(broken["body"].as_str().unwrap().contains("half a message"), "its text is not lost: {broken}");
     assert_eq!(broken["inbox_reason"], "no_match");
+    // Its text part, kept as an attachment, downloads as bytes, never as a page; a hospital cannot.
+    let (bid, aid) = (broken["id"].as_str().unwrap(), broken["attachments"][0]["id"].as_str().unwrap());
+    let res = app.get(&format!("/inbox/{bid}/attachments/{aid}"), &officer).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/octet-stream");
+    assert!(res.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    assert!(String::from_utf8_lossy(&res.bytes().await.unwrap()).contains("half a message"));
+    assert_problem(app.get(&format!("/inbox/{bid}/attachments/{aid}"), &reporter).await, 403).await;
     let oof = by_mid(&on_incident, "oof@police.example").expect("the auto-reply on the incident");
     assert_eq!(oof["auto_reply"], true);
     let huge = by_mid(&on_incident, "huge@tokyo.example").expect("the big mail on the incident");
@@ -348,6 +357,8 @@ backend_test!(strangers_robots_broken_and_huge_mail_are_each_handled, |backend| 
         "{att}"
     );
     assert_eq!(att["sha256"], digest);
+    let (hid, haid) = (huge["id"].as_str().unwrap(), att["id"].as_str().unwrap());
+    assert_problem(app.get(&format!("/incidents/{id}/messages/{hid}/attachments/{haid}"), &officer).await, 404).await;
     // Nothing went out because of any of them (no loop), and each was taken once.
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(sink.messages().len(), sent_before, "inbound mail made hikeshi write");

@@ -13,6 +13,30 @@ function size(n) {
   return `${n} B`;
 }
 
+/** Saves an attachment as a file (the API needs the bearer token, so a plain link cannot). */
+function downloadButton(m, a) {
+  const path = m.incident_id
+    ? `/incidents/${m.incident_id}/messages/${m.id}/attachments/${a.id}`
+    : `/inbox/${m.id}/attachments/${a.id}`;
+  const out = h('span', { role: 'status' });
+  const btn = h('button', { type: 'button', class: 'secondary small' }, t('download'));
+  btn.addEventListener('click', () => busy(btn, async () => {
+    out.replaceChildren();
+    try {
+      const res = await api.api('GET', path, undefined, { raw: true });
+      const url = URL.createObjectURL(await res.blob());
+      const link = h('a', { href: url, download: a.filename || `attachment-${a.sha256.slice(0, 12)}`, class: 'visually-hidden' }, a.filename || '');
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } catch (e) {
+      out.append(errorBox(e instanceof api.NetworkError ? t('offline') : problemText(e.problem)));
+    }
+  }));
+  return h('span', {}, ' ', btn, out);
+}
+
 function attachmentList(m) {
   if (!m.attachments || !m.attachments.length) return null;
   return h('div', { class: 'attachments' }, h('p', { class: 'small' }, h('strong', {}, t('attachments'))),
@@ -20,7 +44,7 @@ function attachmentList(m) {
       h('span', {}, a.filename || '—'), ` ${size(a.size)}`,
       a.declared_type ? `・${a.declared_type}` : '',
       a.sniffed_type && a.sniffed_type !== a.declared_type ? `（${t('sniffed')}: ${a.sniffed_type}）` : '',
-      a.stored ? '' : `・${t('not_stored')}`,
+      a.stored ? downloadButton(m, a) : `・${t('not_stored')}`,
       h('br'), h('code', { class: 'hash' }, `SHA-256 ${a.sha256}`)))));
 }
 
