@@ -24,7 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// Fields of a contact (create, or merge-patch).
 #[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)] // documents the body; it is read field by field
+#[allow(dead_code)] // documents the body, read field by field (in step: tests/api/contract.rs)
 pub struct ContactInput {
     pub authority: Option<Authority>,
     /// Absent or null: a national contact.

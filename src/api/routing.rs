@@ -117,7 +117,7 @@ pub struct HospitalIdInput(String);
 /// Personal data of a draft (all optional).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)] // documents the body; it is read field by field
+#[allow(dead_code)] // documents the body, read field by field (in step: tests/api/contract.rs)
 pub struct PersonalDataDraft {
     pub status: Option<crate::domain::PersonalDataStatus>,
     #[schema(max_length = 1000, pattern = "@text")]
@@ -138,7 +138,7 @@ pub struct PersonalDataDraft {
 /// ignored (they are checked when the incident is filed).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)] // documents the body; it is read field by field
+#[allow(dead_code)] // documents the body, read field by field (in step: tests/api/contract.rs)
 pub struct RoutingDraft {
     pub category: crate::domain::Category,
     pub care_impact: Option<CareImpact>,

@@ -63,7 +63,7 @@ pub async fn list_teams(state: web::Data<AppState>, user: AuthUser) -> ApiResult
 
 /// Changes to a team.
 #[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)] // documents the body; it is read field by field
+#[allow(dead_code)] // documents the body, read field by field (in step: tests/api/contract.rs)
 pub struct TeamPatch {
     #[schema(max_items = 6)]
     pub skills: Option<Vec<Skill>>,

@@ -6,7 +6,7 @@ use super::*;
 /// Changes to an incident: facts as a JSON merge patch (reporters, officers); `severity` with
 /// `severity_reason` (officers).
 #[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)] // documents the body; it is read field by field
+#[allow(dead_code)] // documents the body, read field by field (in step: tests/api/contract.rs)
 pub struct IncidentPatch {
     /// Any incident fact, merge-patch style (nested objects merge; null removes an optional field).
     #[serde(flatten)]

@@ -65,7 +65,7 @@ fn idempotency_key(req: &HttpRequest) -> ApiResult<Option<String>> {
 /// Personal data as filed (defaults apply to omitted fields).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)] // documents the body; it is read field by field
+#[allow(dead_code)] // documents the body, read field by field (in step: tests/api/contract.rs)
 pub struct PersonalDataInput {
     /// As the hospital states it. For a cyber attack on `emr`, `pacs`, `lab`, `pharmacy` or
     /// `ordering`, `none` counts as `suspected` unless `none_reason` says why (DOMAIN.md 2.2).
@@ -97,7 +97,7 @@ pub struct PersonalDataInput {
 /// The hospital's own strong encryption of the data, as filed.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)] // documents the body; it is read field by field
+#[allow(dead_code)] // documents the body, read field by field (in step: tests/api/contract.rs)
 pub struct StrongEncryptionInput {
     /// The hospital had protected the data with strong encryption before the event. Default false.
     pub protected: Option<bool>,
@@ -112,7 +112,7 @@ pub struct StrongEncryptionInput {
 /// A contractor (委託先) involved, as filed.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)] // documents the body; it is read field by field
+#[allow(dead_code)] // documents the body, read field by field (in step: tests/api/contract.rs)
 pub struct ContractorInput {
     #[schema(min_length = 1, max_length = 200, pattern = "@name")]
     pub name: String,
@@ -125,7 +125,7 @@ pub struct ContractorInput {
 /// The public announcement (公表), as filed.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)] // documents the body; it is read field by field
+#[allow(dead_code)] // documents the body, read field by field (in step: tests/api/contract.rs)
 pub struct PublicAnnouncementInput {
     /// Not in the future.
     pub at: DateTime<Utc>,
@@ -148,7 +148,7 @@ pub struct DataItem(String);
 /// Ransomware facts as filed (government common format).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)] // documents the body; it is read field by field
+#[allow(dead_code)] // documents the body, read field by field (in step: tests/api/contract.rs)
 pub struct RansomwareInput {
     /// Text of the ransom note.
     #[schema(max_length = 20000, pattern = "@text")]
@@ -166,7 +166,7 @@ pub struct RansomwareInput {
 /// An indicator of compromise as filed.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)] // documents the body; it is read field by field
+#[allow(dead_code)] // documents the body, read field by field (in step: tests/api/contract.rs)
 pub struct IocInput {
     /// A STIX 2.1 cyber-observable type (`ipv4-addr`, `file:sha256`, ...), or a common alias (`ip`,
     /// `ipv4`, `ip-dst`, `domain`, `hostname`, `sha256`, `md5`, `email`, `filename`, `regkey`, `AS`,
@@ -185,7 +185,7 @@ pub struct IocInput {
 /// Who to call back: a phone, because the hospital's e-mail may be down.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)] // documents the body; it is read field by field
+#[allow(dead_code)] // documents the body, read field by field (in step: tests/api/contract.rs)
 pub struct IncidentContactInput {
     #[schema(min_length = 1, max_length = 100, pattern = "@name", example = "情報システム室 佐藤")]
     pub name: String,
@@ -201,7 +201,7 @@ pub struct IncidentContactInput {
 /// text is trimmed; unknown fields are refused (422).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)] // documents the body; it is read field by field
+#[allow(dead_code)] // documents the body, read field by field (in step: tests/api/contract.rs)
 pub struct IncidentInput {
     #[schema(min_length = 1, max_length = 200, pattern = "@name")]
     pub title: String,

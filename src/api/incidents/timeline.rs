@@ -6,7 +6,7 @@ use super::*;
 /// A timeline entry to add: a note, or a status report under the four headings.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-#[allow(dead_code)] // documents the body; it is read field by field
+#[allow(dead_code)] // documents the body, read field by field (in step: tests/api/contract.rs)
 pub enum NewUpdate {
     /// A note.
     Note {
