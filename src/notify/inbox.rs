@@ -473,6 +473,13 @@ pub async fn inbox_loop(state: web::Data<AppState>, url: InboxUrl, mut stop: wat
              hikeshi's own e-mails reach incidents and anything else waits in the officers' inbox"
         );
     }
+    if state.settings.inbox.reply_to.is_none() {
+        tracing::warn!(
+            mail_from = %state.settings.mail_from,
+            "HIKESHI_INBOX__REPLY_TO is not set: answers go to HIKESHI_MAIL_FROM, which must then be the mailbox \
+             HIKESHI_INBOX_URL reads"
+        );
+    }
     let holder = db::new_id();
     let mut failures = 0u32;
     loop {
