@@ -304,6 +304,11 @@ impl Settings {
         Ok(settings)
     }
 
+    /// The mailbox to read, if any (an empty `HIKESHI_INBOX_URL` names none).
+    pub fn inbox_url(&self) -> Option<&str> {
+        self.inbox_url.as_ref().map(Secret::expose).filter(|u| !u.trim().is_empty())
+    }
+
     /// Checks values that serde cannot, with messages that name the setting.
     pub fn validate(&self) -> anyhow::Result<()> {
         let mut problems = Vec::new();
@@ -323,9 +328,9 @@ impl Settings {
                 ));
             }
         }
-        if let Some(url) = self.inbox_url.as_ref().filter(|u| !u.expose().trim().is_empty()) {
-            if let Err(e) = crate::notify::inbox::InboxUrl::parse(url.expose()) {
-                problems.push(format!("HIKESHI_INBOX_URL {:?}: {e}", redact_url(url.expose())));
+        if let Some(url) = self.inbox_url() {
+            if let Err(e) = crate::notify::inbox::InboxUrl::parse(url) {
+                problems.push(format!("HIKESHI_INBOX_URL {:?}: {e}", redact_url(url)));
             }
         }
         if let Some(r) = &self.inbox.reply_to {

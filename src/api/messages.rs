@@ -228,8 +228,7 @@ pub async fn assign(
         if m.incident_id.is_some() {
             return Err(ApiError::Conflict("the message is on an incident already".into()));
         }
-        let who = (i.id.as_str(), i.hospital_id.as_str(), i.facts.contact.email.as_deref());
-        let (_, party) = db::messages::classify_sender(conn, Some(who), m.from_address.as_deref().unwrap_or(""))?;
+        let (_, party) = db::messages::classify_sender(conn, Some(&i), m.from_address.as_deref().unwrap_or(""))?;
         if !db::messages::assign(conn, &m.id, &i.id, &party)? {
             return Err(ApiError::Conflict("the message is on an incident already".into()));
         }
@@ -239,7 +238,7 @@ pub async fn assign(
             &i.id,
             crate::domain::UpdateKind::Message,
             None,
-            crate::notify::inbox::timeline_data(&m),
+            m.timeline_data(),
             Some((&user.id, &user.name)),
         )?;
         super::audit_by(
@@ -290,8 +289,10 @@ pub async fn attachment(
     let (id, mid, aid) = path.into_inner();
     let (a, content) = with_conn(&state, move |conn| {
         let (i, _, scope) = load(conn, &user, &id)?;
-        let visible = crate::api::need_to_know::messages(db::messages::for_incident(conn, &i.id)?, scope.sight())?;
-        if !visible.iter().any(|m| m.id == mid) {
+        // The message, if it is this incident's and the caller may read it (the list's own policy).
+        let message = db::messages::get(conn, &mid)?.filter(|m| m.incident_id.as_deref() == Some(i.id.as_str()));
+        let visible = crate::api::need_to_know::messages(message.into_iter().collect(), scope.sight())?;
+        if visible.is_empty() {
             return Err(ApiError::NotFound);
         }
         let found = db::messages::attachment_content(conn, &mid, &aid)?.ok_or(ApiError::NotFound)?;

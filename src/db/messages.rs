@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::incidents::Incident;
 use super::schema::{contacts, message_attachments, messages, notifications, users};
 use super::{from_json, parse_enum, to_json, ts, utc, AnyConnection, DbResult, LiteralLimitDsl};
 use crate::domain::correspondence::Sender;
@@ -124,6 +125,18 @@ pub struct Message {
     pub size: i64,
     pub attachments: Vec<Attachment>,
     pub created_at: DateTime<Utc>,
+}
+
+impl Message {
+    /// What the timeline says of a message (the need-to-know policy may cut it down to channel and
+    /// direction: `api::need_to_know::timeline`).
+    pub fn timeline_data(&self) -> serde_json::Value {
+        serde_json::json!({
+            "message": self.id, "channel": self.channel, "direction": self.direction, "party": self.party,
+            "party_label": self.party_label, "authority": self.authority, "subject": self.subject,
+            "auto_reply": self.auto_reply, "attachments": self.attachments.len(),
+        })
+    }
 }
 
 /// A message to store (and its attachments' contents).
@@ -269,13 +282,14 @@ fn attachments_of(conn: &mut AnyConnection, ids: &[String]) -> DbResult<Vec<(Str
 
 fn with_attachments(conn: &mut AnyConnection, rows: Vec<MessageRow>) -> DbResult<Vec<Message>> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let mut all = attachments_of(conn, &ids)?;
+    let mut by_message: std::collections::HashMap<String, Vec<Attachment>> = std::collections::HashMap::new();
+    for (mid, a) in attachments_of(conn, &ids)? {
+        by_message.entry(mid).or_default().push(a);
+    }
     rows.into_iter()
         .map(|r| {
-            let (mine, rest): (Vec<_>, Vec<_>) =
-                std::mem::take(&mut all).into_iter().partition(|(mid, _)| *mid == r.id);
-            all = rest;
-            decode(r, mine.into_iter().map(|(_, a)| a).collect())
+            let attachments = by_message.remove(&r.id).unwrap_or_default();
+            decode(r, attachments)
         })
         .collect()
 }
@@ -409,15 +423,15 @@ impl Party {
     }
 }
 
-/// Who `address` is, for `incident` (id, hospital, the filing's contact e-mail), or for no incident.
-/// Returns the rule's [`Sender`] and the name to show.
+/// Who `address` is, for `incident` or for no incident. Returns the rule's [`Sender`] and the name
+/// to show.
 pub fn classify_sender(
     conn: &mut AnyConnection,
-    incident: Option<(&str, &str, Option<&str>)>,
+    incident: Option<&Incident>,
     address: &str,
 ) -> DbResult<(Sender, Party)> {
     let address = address.trim().to_lowercase();
-    if let Some((incident_id, _, _)) = incident {
+    if let Some(incident_id) = incident.map(|i| i.id.as_str()) {
         let contact: Option<(String, String, String)> = contacts::table
             .filter(lower(contacts::address).eq(address.clone()))
             .filter(
@@ -447,7 +461,7 @@ pub fn classify_sender(
     if let Some((id, org_id, role, name)) = user {
         let role: Role = parse_enum(&role)?;
         let ministry = matches!(role, Role::DutyOfficer | Role::Admin);
-        let own_hospital = incident.is_some_and(|(_, hospital, _)| hospital == org_id);
+        let own_hospital = incident.is_some_and(|i| i.hospital_id == org_id);
         let (sender, kind) = match (ministry, own_hospital, incident.is_some()) {
             (true, _, _) => (Sender::Ministry { user_id: id.clone(), role }, MessageParty::Ministry),
             (false, true, _) => (Sender::Hospital { user_id: Some(id.clone()) }, MessageParty::Hospital),
@@ -455,7 +469,7 @@ pub fn classify_sender(
         };
         return Ok((sender, Party { kind, id: Some(id), label: Some(name), authority: None }));
     }
-    if let Some((_, _, Some(contact_email))) = incident {
+    if let Some(contact_email) = incident.and_then(|i| i.facts.contact.email.as_deref()) {
         if contact_email.trim().eq_ignore_ascii_case(&address) {
             return Ok((
                 Sender::Hospital { user_id: None },

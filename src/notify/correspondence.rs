@@ -240,7 +240,7 @@ fn record(conn: &mut AnyConnection, user: &AuthUser, m: &Message, action: &str) 
         incident_id,
         crate::domain::UpdateKind::Message,
         None,
-        crate::notify::inbox::timeline_data(m),
+        m.timeline_data(),
         Some((&user.id, &user.name)),
     )?;
     crate::api::audit_by(

@@ -111,7 +111,7 @@ pub const TOO_LARGE_NOTE: &str = "（このメールは大きすぎるため、�
 pub const UNREADABLE_NOTE: &str = "（このメールは MIME として読めませんでした。元の内容の先頭を以下に示します。）\n(This message could not be read as MIME. The start of its raw content follows.)";
 
 fn bare_id(id: &str) -> String {
-    id.trim().trim_start_matches('<').trim_end_matches('>').trim().to_owned()
+    crate::notify::mailer::bare_message_id(id).to_owned()
 }
 
 fn cut(text: &str) -> String {
@@ -318,48 +318,27 @@ pub fn store(
     }
     let from = p.from_address.clone().unwrap_or_default();
     let found = candidates(conn, &p)?;
-    let mut party = Party::unknown();
-    let mut lookup_error = None;
     let from_domain = from.rsplit_once('@').map(|(_, d)| d);
     let check = correspondence::sender_check(
         p.authentication_results.iter().map(String::as_str),
         trusted_authserv_id,
         from_domain,
     );
-    let (placement, _) = correspondence::place(&found, check, |incident_id| {
-        let incident = match db::incidents::get_visible(conn, incident_id, &Scope::All) {
-            Ok(Some(i)) => i,
-            Ok(None) => return correspondence::Sender::Unknown,
-            Err(e) => {
-                lookup_error = Some(e);
-                return correspondence::Sender::Unknown;
-            }
-        };
-        let who = (incident.id.as_str(), incident.hospital_id.as_str(), incident.facts.contact.email.as_deref());
-        match db::messages::classify_sender(conn, Some(who), &from) {
-            Ok((sender, named)) => {
-                party = named;
-                sender
-            }
-            Err(e) => {
-                lookup_error = Some(e);
-                correspondence::Sender::Unknown
-            }
-        }
-    });
-    if let Some(e) = lookup_error {
-        return Err(e);
-    }
-    let (incident_id, matched_by, inbox_reason) = match placement {
+    // The sender as known for the strongest candidate (the one `place` decides on), or for none.
+    let strongest = match found.first() {
+        Some((incident_id, _)) => db::incidents::get_visible(conn, incident_id, &Scope::All)?,
+        None => None,
+    };
+    let (sender, party) = if from.is_empty() {
+        (correspondence::Sender::Unknown, Party::unknown())
+    } else {
+        db::messages::classify_sender(conn, strongest.as_ref(), &from)?
+    };
+    let (incident_id, matched_by, inbox_reason) = match correspondence::place(&found, check, |_| sender).0 {
         Placement::Incident { incident_id, matched_by } => {
             (Some(incident_id), Some(matched_by.as_str().to_owned()), None)
         }
-        Placement::Inbox { reason } => {
-            if found.is_empty() && !from.is_empty() {
-                party = db::messages::classify_sender(conn, None, &from)?.1;
-            }
-            (None, None, Some(reason.to_owned()))
-        }
+        Placement::Inbox { reason } => (None, None, Some(reason.to_owned())),
     };
     let (attachments, contents): (Vec<Attachment>, Vec<Option<Vec<u8>>>) = p.attachments.into_iter().unzip();
     let message = Message {
@@ -396,7 +375,7 @@ pub fn store(
     }
     let m = new.message;
     if let Some(incident_id) = &m.incident_id {
-        db::updates::add(conn, incident_id, UpdateKind::Message, None, timeline_data(&m), None)?;
+        db::updates::add(conn, incident_id, UpdateKind::Message, None, m.timeline_data(), None)?;
     }
     db::audit::append(
         conn,
@@ -417,16 +396,6 @@ pub fn store(
         },
     )?;
     Ok(Some(m))
-}
-
-/// What the timeline says of a message (the need-to-know policy may cut it down to channel and
-/// direction: `api::need_to_know::timeline`).
-pub fn timeline_data(m: &Message) -> serde_json::Value {
-    serde_json::json!({
-        "message": m.id, "channel": m.channel, "direction": m.direction, "party": m.party,
-        "party_label": m.party_label, "authority": m.authority, "subject": m.subject,
-        "auto_reply": m.auto_reply, "attachments": m.attachments.len(),
-    })
 }
 
 /// A byte stream the IMAP session runs over: TCP, or TLS over TCP.
@@ -539,24 +508,20 @@ async fn read(
     let settings = &state.settings;
     let max_wait =
         StdDuration::from_secs(settings.inbox.poll_seconds.min((settings.inbox.lease_seconds / 2).max(1) as u64));
-    loop {
+    'session: loop {
         while session.unsolicited_responses.try_recv().is_ok() {}
         if !hold(state, holder).await? {
-            let _ = timed("logout", session.logout()).await;
-            return Ok(());
+            break;
         }
         let mut uids: Vec<u32> = timed("search", session.uid_search(&search)).await?.into_iter().collect();
         uids.sort_unstable();
         for uid in uids {
-            if *stop.borrow() || !hold(state, holder).await? {
-                let _ = timed("logout", session.logout()).await;
-                return Ok(());
+            if *stop.borrow() || !take(state, &mut session, uid, &flag, holder).await? {
+                break 'session;
             }
-            take(state, &mut session, uid, &flag, holder).await?;
         }
         if *stop.borrow() {
-            let _ = timed("logout", session.logout()).await;
-            return Ok(());
+            break;
         }
         if idle {
             let mut handle = session.idle();
@@ -575,23 +540,26 @@ async fn read(
             }
         }
     }
+    let _ = timed("logout", session.logout()).await;
+    Ok(())
 }
 
-/// Fetches, stores and flags one message. The flag is set only after the commit.
+/// Fetches, stores and flags one message (the flag only after the commit), renewing the lease for
+/// the fetch; `false` when the lease has gone to another instance.
 async fn take(
     state: &web::Data<AppState>,
     session: &mut Session,
     uid: u32,
     flag: &str,
     holder: &str,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
     let limit = state.settings.inbox.max_message_bytes;
     // Size and Message-ID first: a message stored before (its flag was lost with a crash or refused
     // by the server) is only flagged, not downloaded again.
     let (size, message_id) = {
         let fetches = fetch(session, uid, "(RFC822.SIZE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])", TIMEOUT).await?;
         let Some(f) = fetches.iter().find(|f| f.uid == Some(uid)) else {
-            return Ok(()); // expunged meanwhile
+            return Ok(true); // expunged meanwhile
         };
         let id = f
             .header()
@@ -603,7 +571,7 @@ async fn take(
     if let Some(id) = message_id.filter(|id| !id.is_empty()) {
         let known = crate::notify::worker::blocking(state, move |c| Ok(db::messages::has_message_id(c, &id)?)).await?;
         if known {
-            return set_flag(session, uid, flag).await;
+            return set_flag(session, uid, flag).await.map(|()| true);
         }
     }
     let (query, headers_only) =
@@ -611,7 +579,7 @@ async fn take(
     // The lease covers the fetch: about a second per megabyte beyond the usual wait.
     let seconds = i64::from(size.min(limit) / 1_000_000);
     if !hold_for(state, holder, seconds + TIMEOUT.as_secs() as i64).await? {
-        return Ok(());
+        return Ok(false);
     }
     let raw: Vec<u8> = {
         let fetches = fetch(session, uid, query, TIMEOUT + StdDuration::from_secs(seconds as u64)).await?;
@@ -619,7 +587,7 @@ async fn take(
         let part = f.and_then(|f| if headers_only.is_some() { f.header() } else { f.body() });
         match part {
             Some(bytes) => bytes.to_vec(),
-            None if f.is_none() => return Ok(()), // expunged meanwhile
+            None if f.is_none() => return Ok(true), // expunged meanwhile
             None => anyhow::bail!("the server sent message {uid} without its content"),
         }
     };
@@ -636,14 +604,14 @@ async fn take(
             // Not flagged, so found again at the next search: one message that cannot be stored (or
             // a database that is away) must not hold up the mail behind it.
             tracing::warn!(uid, error = format!("{e:#}"), "inbound message not stored; it stays in the mailbox");
-            return Ok(());
+            return Ok(true);
         }
     };
     if let Some(m) = &stored {
         state.metrics.messages_received.inc();
         tracing::info!(message = %m.id, incident = ?m.incident_id, "inbound message stored");
     }
-    set_flag(session, uid, flag).await
+    set_flag(session, uid, flag).await.map(|()| true)
 }
 
 async fn fetch(
@@ -677,7 +645,7 @@ async fn set_flag(session: &mut Session, uid: u32, flag: &str) -> anyhow::Result
 
 /// The mailbox the settings name (an empty `HIKESHI_INBOX_URL` names none).
 pub fn configured(settings: &Settings) -> Option<InboxUrl> {
-    settings.inbox_url.as_ref().filter(|u| !u.expose().trim().is_empty()).and_then(|u| InboxUrl::parse(u.expose()).ok())
+    settings.inbox_url().and_then(|u| InboxUrl::parse(u).ok())
 }
 
 #[cfg(test)]

@@ -234,7 +234,7 @@ impl Mailer {
     }
 
     fn build_message(&self, email: &OutgoingEmail) -> Result<Message, SendError> {
-        let id = email.message_id.trim().trim_start_matches('<').trim_end_matches('>');
+        let id = bare_message_id(&email.message_id);
         if id.is_empty()
             || !id.contains('@')
             || id.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
@@ -258,7 +258,7 @@ impl Mailer {
             })?;
             builder = builder.to(mailbox);
         }
-        let bracket = |id: &str| format!("<{}>", id.trim().trim_start_matches('<').trim_end_matches('>'));
+        let bracket = |id: &str| format!("<{}>", bare_message_id(id));
         if let Some(parent) = &email.in_reply_to {
             builder = builder.in_reply_to(bracket(parent));
         }
@@ -285,6 +285,11 @@ impl Mailer {
             )
             .map_err(|e| SendError::Build(e.to_string()))
     }
+}
+
+/// A Message-ID without its angle brackets and surrounding space (`<a@b>` → `a@b`).
+pub(crate) fn bare_message_id(id: &str) -> &str {
+    id.trim().trim_start_matches('<').trim_end_matches('>').trim()
 }
 
 /// Connections to the SMTP server at most, and so sends in flight per worker.
@@ -361,7 +366,7 @@ pub(crate) fn percent_decode(s: &str) -> Result<String, String> {
 
 /// Keeps `[A-Za-z0-9._@+-]`, replacing anything else (path separators included) by `_`.
 fn sanitize_file_name(id: &str) -> String {
-    let id = id.trim().trim_start_matches('<').trim_end_matches('>');
+    let id = bare_message_id(id);
     let mut name: String = id
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '+' | '-') { c } else { '_' })
