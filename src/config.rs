@@ -140,6 +140,22 @@ impl Default for WorkerSettings {
     }
 }
 
+/// The campaign detector (issue 20).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CampaignSettings {
+    /// Incidents reported within this many days of each other can be linked into one campaign.
+    pub window_days: i64,
+    /// How often an instance looks for incidents to link when no filing on it woke the detector, in seconds.
+    pub poll_seconds: u64,
+}
+
+impl Default for CampaignSettings {
+    fn default() -> Self {
+        Self { window_days: 30, poll_seconds: 10 }
+    }
+}
+
 /// Reading replies from the inbox (`inbox_url`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -204,6 +220,7 @@ pub struct Settings {
     /// only sends).
     pub inbox_url: Option<Secret>,
     pub inbox: InboxSettings,
+    pub campaigns: CampaignSettings,
     pub jwt_secret: Option<Secret>,
     pub log_format: LogFormat,
     /// Connections in the pool (default: two per core of this machine, from 4 to 16).
@@ -270,6 +287,7 @@ impl Default for Settings {
             mail_from: "hikeshi@localhost".into(),
             inbox_url: None,
             inbox: InboxSettings::default(),
+            campaigns: CampaignSettings::default(),
             jwt_secret: None,
             log_format: LogFormat::Pretty,
             pool_size: default_pool_size(),

@@ -59,23 +59,28 @@ pub fn seed(conn: &mut AnyConnection) -> anyhow::Result<Option<DemoCredentials>>
             conn,
             json!({"kind": "hospital", "name": "東京中央総合病院", "prefecture": "13", "beds": 650, "code": "1312345678",
                    "regional_roles": ["disaster_base", "emergency_center", "advanced_treatment"], "legal_status": "private",
-                   "municipality": "13101"}),
+                   "municipality": "13101",
+                   "remote_access": [{"kind": "vpn", "vendor": "Fortinet", "product": "FortiGate", "version": "100F"},
+                                     {"kind": "maintenance", "vendor": "富士通Japan", "product": "HOPE LifeMark リモート保守"}]}),
         )?;
         let tokushima = org(
             conn,
             json!({"kind": "hospital", "name": "みなみ町立病院", "prefecture": "36", "beds": 120, "code": "3610000001",
-                   "regional_roles": ["remote_area_base"], "legal_status": "local_government"}),
+                   "regional_roles": ["remote_area_base"], "legal_status": "local_government",
+                   "remote_access": [{"kind": "vpn", "vendor": "Fortinet", "product": "FortiGate", "version": "60F"}]}),
         )?;
         let osaka = org(
             conn,
             json!({"kind": "hospital", "name": "大阪湾岸急性期医療センター", "prefecture": "27", "beds": 865,
                    "code": "2710000002", "regional_roles": ["disaster_base", "emergency_center", "perinatal_center"],
-                   "legal_status": "local_iaa", "municipality": "27100"}),
+                   "legal_status": "local_iaa", "municipality": "27100",
+                   "remote_access": [{"kind": "vpn", "vendor": "Fortinet", "product": "FortiGate"}]}),
         )?;
         let hokkaido = org(
             conn,
             json!({"kind": "hospital", "name": "道北地域医療センター", "prefecture": "01", "beds": 199, "code": "0110000003",
-                   "regional_roles": ["remote_area_base", "disaster_base"], "legal_status": "private"}),
+                   "regional_roles": ["remote_area_base", "disaster_base"], "legal_status": "private",
+                   "remote_access": [{"kind": "vpn", "vendor": "Cisco", "product": "AnyConnect"}]}),
         )?;
         let okayama = org(
             conn,
@@ -91,6 +96,7 @@ pub fn seed(conn: &mut AnyConnection) -> anyhow::Result<Option<DemoCredentials>>
             (Role::Responder, "responder@east-team.example", "専門家 伊藤", &team),
             (Role::Responder, "responder@west-team.example", "専門家 渡辺", &team_west),
             (Role::Liaison, "liaison@ppc.example", "PPC 連絡担当 中村", &ppc),
+            (Role::Reporter, "reporter@osaka-wangan.example", "医療情報部 山本", &osaka),
         ];
         let mut users = Vec::new();
         for (role, email, name, o) in accounts {

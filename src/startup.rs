@@ -144,6 +144,7 @@ impl Application {
             audit_key: settings.audit_key(),
             dummy_hash,
             outbox_wake: Arc::new(Notify::new()),
+            campaign_wake: Arc::new(Notify::new()),
             metrics: metrics.clone(),
             stats_lock: Default::default(),
             webhooks: Default::default(),

@@ -23,6 +23,8 @@ pub struct AppState {
     pub dummy_hash: String,
     /// Wakes the outbox worker after a commit that enqueued mail.
     pub outbox_wake: Arc<Notify>,
+    /// Wakes the campaign detector after a commit that filed or changed an incident.
+    pub campaign_wake: Arc<Notify>,
     pub metrics: Metrics,
     /// One statistics computation at a time in this process: requests that find no fresh
     /// snapshot wait for the one being computed instead of sorting the same rows again.

@@ -1,8 +1,10 @@
 //! The HTTP API under `/api/v1`: one module per resource. A handler extracts, parses into domain
 //! types, runs one transaction through `db`, and maps the result to a response.
 
+pub mod advisories;
 pub mod audit;
 pub mod auth;
+pub mod campaigns;
 pub mod contacts;
 pub mod dispatch;
 pub mod health;
@@ -11,6 +13,7 @@ pub mod messages;
 pub mod need_to_know;
 pub mod openapi;
 pub mod organizations;
+pub mod profile;
 pub mod reports;
 pub mod routing;
 pub mod session;
@@ -316,6 +319,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(auth::routes)
             .configure(session::routes)
             .configure(organizations::routes)
+            .configure(profile::routes)
+            .configure(campaigns::routes)
+            .configure(advisories::routes)
             .configure(users::routes)
             .configure(stats::routes)
             .configure(incidents::routes)

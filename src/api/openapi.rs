@@ -10,8 +10,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::session::RefreshCookie;
 use super::{
-    audit, auth, contacts, dispatch, health, incidents, messages, organizations, reports, routing, session, stats,
-    users, webhooks,
+    advisories, audit, auth, campaigns, contacts, dispatch, health, incidents, messages, organizations, profile,
+    reports, routing, session, stats, users, webhooks,
 };
 
 struct BearerAuth;
@@ -258,6 +258,7 @@ impl Modify for ParameterBounds {
         auth::login, auth::refresh, auth::logout, auth::totp_setup, auth::totp_confirm, auth::totp_disable, auth::me,
         session::create, session::refresh, session::totp, session::delete,
         organizations::list, organizations::create, organizations::get, organizations::update,
+        profile::get, profile::put,
         users::list, users::create, users::update, users::get_policy, users::put_policy,
         incidents::file, incidents::list, incidents::get, incidents::update, incidents::transition,
         incidents::stix, incidents::misp,
@@ -274,9 +275,12 @@ impl Modify for ParameterBounds {
         webhooks::list, webhooks::create, webhooks::update, webhooks::delete,
         messages::list, messages::send, messages::log_call, messages::inbox, messages::assign,
         messages::attachment, messages::inbox_attachment,
+        campaigns::list, campaigns::get, campaigns::confirm, campaigns::dismiss, campaigns::situation,
+        advisories::list, advisories::create, advisories::get, advisories::ack, advisories::remind,
+        stats::stats_csv,
     ),
     components(schemas(crate::domain::Milestone, crate::db::incidents::Order, reports::ReportFormat)),
-    tags((name = "auth"), (name = "organizations"), (name = "users"), (name = "incidents"), (name = "routing"), (name = "contacts"), (name = "dispatch"), (name = "stats"), (name = "audit"), (name = "webhooks"), (name = "correspondence"), (name = "operations"))
+    tags((name = "auth"), (name = "organizations"), (name = "users"), (name = "incidents"), (name = "routing"), (name = "contacts"), (name = "dispatch"), (name = "stats"), (name = "audit"), (name = "webhooks"), (name = "correspondence"), (name = "campaigns"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

@@ -48,7 +48,14 @@ pub struct OrganizationInput {
     pub skills: Option<Vec<Skill>>,
     #[schema(max_items = 47)]
     pub coverage: Option<Vec<Prefecture>>,
+    /// Hospitals: the remote-access products they run (replaced as a whole). A hospital's own
+    /// users may change this field (and only this one) of their organisation.
+    #[schema(max_items = 20)]
+    pub remote_access: Option<Vec<crate::domain::national::RemoteAccess>>,
 }
+
+/// The fields a hospital's own users may change on their organisation.
+pub const HOSPITAL_EDITABLE: &[&str] = &["remote_access"];
 
 /// Parses an organisation from JSON fields onto `base` (a new one, or the current one for a patch).
 pub fn parse_org(
@@ -122,6 +129,12 @@ pub fn parse_org(
                 Some(_) => {}
                 None => r.error("coverage", format!("{c:?} is not a prefecture code")),
             }
+        }
+    }
+    if body.contains_key("remote_access") {
+        org.remote_access = r.objects("remote_access", 20, crate::domain::national::read_remote_access);
+        if org.kind != OrgKind::Hospital && !org.remote_access.is_empty() {
+            r.error("remote_access", "is kept for hospitals only");
         }
     }
     r.finish();
@@ -217,7 +230,8 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<Strin
     Ok(HttpResponse::Ok().insert_header(("ETag", etag(org.version))).json(org))
 }
 
-/// Change an organisation (admin; `If-Match` required).
+/// Change an organisation (admin; `If-Match` required). A hospital's own users may change its
+/// `remote_access` and nothing else.
 #[utoipa::path(patch, path = "/api/v1/organizations/{id}", tag = "organizations", security(("bearer" = [])),
     params(("id" = String, Path, description = "Organisation id"), ("If-Match" = String, Header, description = "ETag of the version changed")),
     request_body = OrganizationInput,
@@ -234,9 +248,22 @@ pub async fn update(
     if !can_read(&user, &id) {
         return Err(ApiError::NotFound);
     }
-    require(&user, Action::ManageOrganizations)?;
-    let version = if_match(&req)?;
     let body = body.into_inner();
+    let own_profile = user.org_id == id && crate::auth::policy::allows(user.role, Action::EditOwnProfile);
+    if own_profile {
+        let others: Vec<&str> =
+            body.keys().map(String::as_str).filter(|k| !HOSPITAL_EDITABLE.contains(k)).collect();
+        if !others.is_empty() {
+            return Err(ApiError::Forbidden(format!(
+                "a hospital may change only {} of its organisation; {} are changed by an administrator",
+                HOSPITAL_EDITABLE.join(", "),
+                others.join(", ")
+            )));
+        }
+    } else {
+        require(&user, Action::ManageOrganizations)?;
+    }
+    let version = if_match(&req)?;
     let st = state.clone();
     let org = in_tx(&state, move |conn| {
         let current = db::orgs::get(conn, &id)?;

@@ -16,7 +16,9 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/stats", web::get().to(stats)).route("/incidents/export.csv", web::get().to(export));
+    cfg.route("/stats", web::get().to(stats))
+        .route("/stats.csv", web::get().to(stats_csv))
+        .route("/incidents/export.csv", web::get().to(export));
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -82,8 +84,46 @@ pub async fn stats(
     user: AuthUser,
     q: web::Query<StatsQuery>,
 ) -> ApiResult<web::Json<Stats>> {
-    require_officer(&user)?;
-    let q = q.into_inner();
+    Ok(web::Json(compute(&req, &state, &user, q.into_inner()).await?))
+}
+
+/// The figures of `GET /stats` as CSV: one row per group, for each duration its count, median and
+/// p90 in hours (a spreadsheet's reading of the same numbers; small groups show as small counts).
+#[utoipa::path(get, path = "/api/v1/stats.csv", tag = "stats", security(("bearer" = [])), params(StatsQuery),
+    responses((status = 200, description = "CSV", content_type = "text/csv"), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn stats_csv(
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: web::Query<StatsQuery>,
+) -> ApiResult<HttpResponse> {
+    let s = compute(&req, &state, &user, q.into_inner()).await?;
+    let hours = |v: Option<f64>| v.map(|x| format!("{:.2}", x / 3600.0)).unwrap_or_default();
+    let mut header = vec!["group".to_owned(), "label".to_owned(), "incidents".to_owned()];
+    for (name, _, _) in db::stats::METRICS {
+        header.extend([format!("{name}_count"), format!("{name}_median_hours"), format!("{name}_p90_hours")]);
+    }
+    let mut out = header.join(",") + "\r\n";
+    for g in &s.groups {
+        let mut row = vec![csv_field(&g.group.key), csv_field(&g.label), g.group.count.to_string()];
+        for (name, _, _) in db::stats::METRICS {
+            let m = g.group.metrics.get(name);
+            row.push(m.map(|m| m.count).unwrap_or(0).to_string());
+            row.push(hours(m.and_then(|m| m.median_seconds)));
+            row.push(hours(m.and_then(|m| m.p90_seconds)));
+        }
+        out.push_str(&row.join(","));
+        out.push_str("\r\n");
+    }
+    let name = String::from(s.group_by).replace(':', "-");
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"hikeshi-stats-{name}.csv\"")))
+        .body(out))
+}
+
+async fn compute(req: &actix_web::HttpRequest, state: &web::Data<AppState>, user: &AuthUser, q: StatsQuery) -> ApiResult<Stats> {
+    require_officer(user)?;
     let (from, to) = period(q.from, q.to)?;
     let group_by = q.group_by.unwrap_or(GroupBy::Prefecture);
     let drill = q.drill.unwrap_or(false);
@@ -99,7 +139,7 @@ pub async fn stats(
     let cached = if no_cache {
         None
     } else {
-        with_conn(&state, move |conn| Ok(db::stats::fresh_snapshot(conn, &k, refresh, max_age)?.1)).await?
+        with_conn(state, move |conn| Ok(db::stats::fresh_snapshot(conn, &k, refresh, max_age)?.1)).await?
     };
     let snapshot = match cached {
         Some(s) => s,
@@ -107,7 +147,7 @@ pub async fn stats(
             // Computed once per process at a time; whoever waited looks again first.
             let _computing = state.stats_lock.lock().await;
             let (from_t, to_t) = (jst_midnight(from), jst_midnight(to + Duration::days(1)));
-            with_conn(&state, move |conn| {
+            with_conn(state, move |conn| {
                 let (mark, fresh) = db::stats::fresh_snapshot(conn, &key, refresh, max_age)?;
                 if let (false, Some(s)) = (no_cache, fresh) {
                     return Ok(s);
@@ -132,12 +172,15 @@ pub async fn stats(
                 GroupBy::Category => {
                     crate::domain::vocabulary::label_ja("category", &g.key).map(str::to_owned).unwrap_or(g.key.clone())
                 }
+                GroupBy::Checklist(_) => crate::domain::vocabulary::label_ja("checklist_state", &g.key)
+                    .map(str::to_owned)
+                    .unwrap_or(g.key.clone()),
                 _ => g.key.clone(),
             };
             StatsGroup { group: g, label }
         })
         .collect();
-    Ok(web::Json(Stats { from, to, group_by, drill, as_of: snapshot.computed_at, groups }))
+    Ok(Stats { from, to, group_by, drill, as_of: snapshot.computed_at, groups })
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -41,6 +41,9 @@ pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    /// Signs links sent by e-mail that act without a sign-in (an advisory's acknowledgement):
+    /// HMAC-SHA256 under a key derived from the signing secret, never usable as an access token.
+    links: Hmac<sha2::Sha256>,
 }
 
 impl std::fmt::Debug for JwtKeys {
@@ -114,7 +117,41 @@ impl JwtKeys {
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 5;
-        JwtKeys { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation }
+        let mut derive = <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret).expect("HMAC takes any key length");
+        derive.update(b"hikeshi e-mail link key v1");
+        let link_key = derive.finalize().into_bytes();
+        let links = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&link_key).expect("HMAC takes any key length");
+        JwtKeys {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            links,
+        }
+    }
+
+    /// The signature of an e-mail link for `purpose` and its `parts` (base64url, no padding).
+    pub fn sign_link(&self, purpose: &str, parts: &[&str]) -> String {
+        use base64::Engine;
+        let mut mac = self.links.clone();
+        mac.update(purpose.as_bytes());
+        for p in parts {
+            mac.update(b"\n");
+            mac.update(p.as_bytes());
+        }
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
+    /// Whether `signature` is [`JwtKeys::sign_link`]'s for these parts (compared in constant time).
+    pub fn verify_link(&self, purpose: &str, parts: &[&str], signature: &str) -> bool {
+        use base64::Engine;
+        let Ok(given) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature) else { return false };
+        let mut mac = self.links.clone();
+        mac.update(purpose.as_bytes());
+        for p in parts {
+            mac.update(b"\n");
+            mac.update(p.as_bytes());
+        }
+        mac.verify_slice(&given).is_ok()
     }
 
     pub fn sign(&self, claims: &Claims) -> anyhow::Result<String> {

@@ -44,6 +44,15 @@ pub enum Action {
     LogCall,
     /// The inbox of mail that matched no incident, and assigning it.
     ReadInbox,
+    /// A hospital's own profile: its remote-access products and its checklist state.
+    EditOwnProfile,
+    /// Campaigns across hospitals, the national situation: they name every hospital.
+    ReadCampaigns,
+    /// Confirm or dismiss a proposed campaign; write advisories and remind.
+    DecideCampaigns,
+    WriteAdvisories,
+    /// Acknowledge an advisory sent to one's hospital.
+    AcknowledgeAdvisory,
 }
 
 /// The policy table: one row per action, the roles allowed.
@@ -71,6 +80,9 @@ pub fn allows(role: Role, action: Action) -> bool {
         ManageTeams | SuggestTeams | SetAnyAvailability | ReadStats => matches!(role, DutyOfficer | Admin),
         Correspond => matches!(role, Reporter | DutyOfficer),
         LogCall | ReadInbox => role == DutyOfficer,
+        EditOwnProfile | AcknowledgeAdvisory => role == Reporter,
+        ReadCampaigns => matches!(role, DutyOfficer | Admin),
+        DecideCampaigns | WriteAdvisories => role == DutyOfficer,
     }
 }
 

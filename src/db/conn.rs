@@ -41,6 +41,14 @@ impl DbKind {
     }
 
     /// SQL for the Japan-time month `YYYY-MM` of a UTC TIMESTAMP column.
+    /// The Japanese calendar day of a timestamp column, comparable with a DATE column.
+    pub fn jst_date(self, col: &str) -> String {
+        match self {
+            DbKind::Postgres => format!("CAST({col} + INTERVAL '9 hours' AS DATE)"),
+            DbKind::Sqlite => format!("date({col}, '+9 hours')"),
+        }
+    }
+
     pub fn jst_month(self, col: &str) -> String {
         match self {
             DbKind::Postgres => format!("to_char({col} + INTERVAL '9 hours', 'YYYY-MM')"),

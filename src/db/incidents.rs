@@ -224,9 +224,11 @@ pub fn insert(conn: &mut AnyConnection, i: &Incident) -> DbResult<()> {
 
 /// Writes `i` if the stored version is `i.version - 1` (optimistic lock); false when stale.
 pub fn update(conn: &mut AnyConnection, i: &Incident) -> DbResult<bool> {
+    // A change of facts may change what links the incident to others: the campaign detector looks
+    // at it again.
     let n =
         diesel::update(incidents::table.filter(incidents::id.eq(&i.id)).filter(incidents::version.eq(i.version - 1)))
-            .set(to_row(i))
+            .set((to_row(i), incidents::links_checked_at.eq(None::<NaiveDateTime>)))
             .execute(conn)?;
     Ok(n == 1)
 }
@@ -361,6 +363,11 @@ pub struct Filters {
 /// defined (constant text, so that reused plans can use that index).
 const ACTIVE: &str = "\"incidents\".\"status\" IN ('reported', 'triaged', 'responding', 'recovering')";
 const NOT_ACTIVE: &str = "\"incidents\".\"status\" NOT IN ('reported', 'triaged', 'responding', 'recovering')";
+
+/// The active condition (`status` before recovery), for queries outside this module.
+pub(super) fn active_condition() -> StaticCondition {
+    StaticCondition::new(ACTIVE)
+}
 
 /// Visible incidents matching the filters, in `order`, after the cursor.
 pub(super) fn page_query(scope: &Scope, f: &Filters, order: Order, after: Option<&Cursor>) -> Boxed<'static> {

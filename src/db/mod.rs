@@ -1,8 +1,11 @@
 //! Persistence: the connection pool, and one module per aggregate with plain functions taking
 //! `&mut AnyConnection`. Handlers never write SQL; they call these inside one transaction.
 
+pub mod advisories;
 pub mod audit;
 pub mod audit_check;
+pub mod campaigns;
+pub mod checklists;
 pub mod conn;
 pub mod contacts;
 pub mod dispatches;

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use super::schema::organizations;
 use super::{from_json, parse_enum, to_json, ts, utc, AnyConnection, DbResult, LiteralLimitDsl};
+use crate::domain::national::RemoteAccess;
 use crate::domain::{Authority, LegalStatus, OrgKind, Prefecture, RegionalRole, Skill};
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset, Debug, Clone)]
@@ -23,6 +24,7 @@ struct OrgRow {
     municipality: Option<String>,
     authority: Option<String>,
     skills: String,
+    remote_access: String,
     coverage: String,
     version: i32,
     created_at: NaiveDateTime,
@@ -51,6 +53,9 @@ pub struct Organization {
     pub municipality: Option<String>,
     /// Which authority this organisation is (kind `authority`).
     pub authority: Option<Authority>,
+    /// Remote-access products the hospital runs (VPN appliances, remote desktops, maintenance
+    /// connections), kept by the hospital: advisories reach the hospitals running a product.
+    pub remote_access: Vec<RemoteAccess>,
     /// Skills (responder teams).
     pub skills: Vec<Skill>,
     /// Prefectures covered (responder teams).
@@ -70,6 +75,7 @@ impl Organization {
             municipality: r.municipality,
             authority: r.authority.as_deref().map(parse_enum).transpose()?,
             skills: from_json(&r.skills)?,
+            remote_access: from_json(&r.remote_access)?,
             coverage: from_json(&r.coverage)?,
             id: r.id,
             name: r.name,
@@ -94,6 +100,7 @@ impl Organization {
             municipality: self.municipality.clone(),
             authority: self.authority.map(|a| a.as_str().into()),
             skills: to_json(&self.skills),
+            remote_access: to_json(&self.remote_access),
             coverage: to_json(&self.coverage),
             version: self.version,
             created_at: ts(self.created_at),
@@ -115,6 +122,7 @@ impl Organization {
             legal_status: None,
             municipality: None,
             authority: None,
+            remote_access: Vec::new(),
             skills: Vec::new(),
             coverage: Vec::new(),
             version: 1,

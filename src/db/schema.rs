@@ -33,6 +33,7 @@ diesel::table! {
         updated_at -> Timestamp,
         legal_status -> Nullable<Text>,
         municipality -> Nullable<Text>,
+        remote_access -> Text,
     }
 }
 
@@ -135,6 +136,7 @@ diesel::table! {
         version -> Integer,
         updated_at -> Timestamp,
         rules_version -> Text,
+        links_checked_at -> Nullable<Timestamp>,
     }
 }
 
@@ -409,7 +411,92 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    checklist_items (org_id, item) {
+        org_id -> Text,
+        item -> Text,
+        done -> Bool,
+        done_since -> Nullable<Date>,
+        updated_at -> Timestamp,
+        updated_by -> Text,
+    }
+}
+
+diesel::table! {
+    checklist_history (id) {
+        id -> Text,
+        org_id -> Text,
+        item -> Text,
+        done -> Bool,
+        done_since -> Nullable<Date>,
+        recorded_at -> Timestamp,
+        recorded_by -> Text,
+    }
+}
+
+diesel::table! {
+    incident_links (incident_id, kind, value) {
+        incident_id -> Text,
+        kind -> Text,
+        value -> Text,
+        hospital_id -> Text,
+        reported_at -> Timestamp,
+        drill -> Bool,
+    }
+}
+
+diesel::table! {
+    campaigns (id) {
+        id -> Text,
+        status -> Text,
+        drill -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<Text>,
+        note -> Nullable<Text>,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    campaign_incidents (campaign_id, incident_id) {
+        campaign_id -> Text,
+        incident_id -> Text,
+        joined_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    advisories (id) {
+        id -> Text,
+        title -> Text,
+        body -> Text,
+        title_en -> Nullable<Text>,
+        body_en -> Nullable<Text>,
+        criteria -> Text,
+        campaign_id -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    advisory_recipients (advisory_id, org_id) {
+        advisory_id -> Text,
+        org_id -> Text,
+        notified_at -> Nullable<Timestamp>,
+        reminded_at -> Nullable<Timestamp>,
+        acknowledged_at -> Nullable<Timestamp>,
+        acknowledged_by -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(message_attachments -> messages (message_id));
+diesel::joinable!(campaign_incidents -> campaigns (campaign_id));
+diesel::joinable!(campaign_incidents -> incidents (incident_id));
+diesel::joinable!(advisory_recipients -> advisories (advisory_id));
+diesel::joinable!(advisory_recipients -> organizations (org_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     settings,
@@ -437,4 +524,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     messages,
     message_attachments,
     leases,
+    checklist_items,
+    checklist_history,
+    incident_links,
+    campaigns,
+    campaign_incidents,
+    advisories,
+    advisory_recipients,
 );

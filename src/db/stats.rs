@@ -9,17 +9,69 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::schema::{incidents, stats_snapshots};
+use crate::domain::{CareImpact, ChecklistItem};
 use super::{from_json, to_json, ts, utc, AnyConnection, DbResult};
 
-/// How incidents are grouped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
+/// How incidents are grouped: `category`, `prefecture`, `bed_band`, `month`, or
+/// `checklist:<item>` (the hospital's state of a checklist item when the incident was detected:
+/// `done`, `not_done`, `unknown`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub enum GroupBy {
     Category,
     Prefecture,
     BedBand,
     Month,
+    Checklist(ChecklistItem),
 }
+
+impl GroupBy {
+    /// Every grouping, in its wire spelling.
+    pub fn all() -> impl Iterator<Item = GroupBy> {
+        [GroupBy::Category, GroupBy::Prefecture, GroupBy::BedBand, GroupBy::Month]
+            .into_iter()
+            .chain(ChecklistItem::ALL.iter().map(|i| GroupBy::Checklist(*i)))
+    }
+}
+
+impl From<GroupBy> for String {
+    fn from(g: GroupBy) -> String {
+        match g {
+            GroupBy::Category => "category".into(),
+            GroupBy::Prefecture => "prefecture".into(),
+            GroupBy::BedBand => "bed_band".into(),
+            GroupBy::Month => "month".into(),
+            GroupBy::Checklist(i) => format!("checklist:{i}"),
+        }
+    }
+}
+
+impl TryFrom<String> for GroupBy {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        GroupBy::all().find(|g| String::from(*g) == s).ok_or_else(|| {
+            let all: Vec<String> = GroupBy::all().map(String::from).collect();
+            format!("must be one of: {}", all.join(", "))
+        })
+    }
+}
+
+impl utoipa::PartialSchema for GroupBy {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(GroupBy::all().map(String::from)))
+            .description(Some(
+                "How incidents are grouped. `checklist:<item>`: by the hospital's state of that checklist item \
+                 when the incident was detected (`done`: in place since before; `not_done`: not, or only later; \
+                 `unknown`: not on record).",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for GroupBy {}
 
 /// The durations measured per incident: (name, later column, earlier column).
 pub const METRICS: [(&str, &str, &str); 6] = [
@@ -39,6 +91,15 @@ fn group_expr(kind: super::DbKind, g: GroupBy) -> String {
                              WHEN beds < 200 THEN '20-199' WHEN beds < 400 THEN '200-399' ELSE '400+' END"
             .into(),
         GroupBy::Month => kind.jst_month("reported_at"),
+        // The item's current record, read against the detection day: in place since before it
+        // (or since an unstated date) counts as done. `item` is an enumeration's constant text.
+        GroupBy::Checklist(item) => format!(
+            "COALESCE((SELECT CASE WHEN c.done AND (c.done_since IS NULL OR c.done_since <= {day}) \
+             THEN 'done' ELSE 'not_done' END FROM checklist_items c \
+             WHERE c.org_id = incidents.hospital_id AND c.item = '{item}'), 'unknown')",
+            day = kind.jst_date("incidents.detected_at"),
+            item = item.as_str()
+        ),
     }
 }
 
@@ -279,6 +340,26 @@ fn aggregate_windowed(
             (r.metric, r.g, Summary { count: r.n, median_seconds: ms(r.median), p90_seconds: ms(p90) })
         })
         .collect())
+}
+
+/// Per prefecture code: active incidents (drills excluded) and the worst care impact among them.
+pub fn active_by_prefecture(
+    conn: &mut AnyConnection,
+) -> DbResult<std::collections::BTreeMap<String, (i64, Option<CareImpact>)>> {
+    let rows: Vec<(String, String, i64)> = incidents::table
+        .filter(super::incidents::active_condition())
+        .filter(incidents::drill.eq(false))
+        .group_by((incidents::prefecture, incidents::care_impact))
+        .select((incidents::prefecture, incidents::care_impact, diesel::dsl::count_star()))
+        .load(conn)?;
+    let mut out: std::collections::BTreeMap<String, (i64, Option<CareImpact>)> = Default::default();
+    for (prefecture, impact, n) in rows {
+        let impact: CareImpact = super::parse_enum(&impact)?;
+        let entry = out.entry(prefecture).or_insert((0, None));
+        entry.0 += n;
+        entry.1 = entry.1.max(Some(impact));
+    }
+    Ok(out)
 }
 
 /// A stored result of [`aggregate`]: computing statistics sorts every duration of the period

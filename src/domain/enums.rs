@@ -76,7 +76,7 @@ text_enum! {
         ObligationOverdue = "obligation.overdue",
         NotificationDead = "notification.dead",
         DispatchUpdated = "dispatch.updated",
-        /// Not yet emitted: campaign detection is not built.
+        /// A campaign was proposed, or an incident joined one (officers' and admins' subscriptions only).
         CampaignDetected = "campaign.detected",
     }
 }
@@ -350,4 +350,40 @@ text_enum! {
         /// An address hikeshi does not know.
         Unknown = "unknown",
     }
+}
+
+text_enum! {
+    /// How a hospital's system is reached from outside (DOMAIN.md 6: what campaigns hit).
+    pub enum RemoteAccessKind { Vpn = "vpn", RemoteDesktop = "remote_desktop", Maintenance = "maintenance", Other = "other" }
+}
+
+text_enum! {
+    /// The items of the MHLW checklist whose state a hospital keeps (DOMAIN.md 6, seed 002).
+    pub enum ChecklistItem {
+        /// 連絡体制図: who calls whom in an incident.
+        ContactChart = "contact_chart",
+        OfflineBackup = "offline_backup",
+        /// 事業継続計画 for a cyber attack.
+        Bcp = "bcp",
+        /// 外部接続先の把握: every outside connection known.
+        ExternalConnections = "external_connections",
+        /// Two-factor authentication (required by FY2027).
+        TwoFactor = "two_factor",
+    }
+}
+
+text_enum! {
+    /// A checklist item's state at an incident, for statistics: in place before the incident was
+    /// detected, not (or only later), or never recorded.
+    pub enum ChecklistState { Done = "done", NotDone = "not_done", Unknown = "unknown" }
+}
+
+text_enum! {
+    /// Where a campaign stands: proposed by the detector, then confirmed or dismissed by an officer.
+    pub enum CampaignStatus { Proposed = "proposed", Confirmed = "confirmed", Dismissed = "dismissed" }
+}
+
+text_enum! {
+    /// What links incidents of different hospitals into a campaign.
+    pub enum LinkKind { Ioc = "ioc", Cve = "cve", Product = "product", Family = "family" }
 }

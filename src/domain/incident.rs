@@ -279,6 +279,9 @@ pub struct IncidentFacts {
     /// CVE identifiers exploited, e.g. `CVE-2024-3400`.
     #[serde(default)]
     pub vulnerabilities: Vec<String>,
+    /// The remote-access product the attacker came through, when known (links campaigns).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry_point: Option<super::national::RemoteAccess>,
     /// A contractor (委託先) involved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contractor: Option<Contractor>,
@@ -344,6 +347,7 @@ impl IncidentFacts {
                 r.error(&format!("vulnerabilities[{i}]"), "must be a CVE identifier, e.g. CVE-2024-3400");
             }
         }
+        let entry_point = r.object("entry_point", super::national::read_remote_access).flatten();
         let contractor = r.object("contractor", |c| read_contractor(c, limit));
         let public_announcement = r.object("public_announcement", |a| {
             let at = a.time("at", true, limit);
@@ -410,6 +414,7 @@ impl IncidentFacts {
                 discovered_by,
                 entry_technique,
                 vulnerabilities,
+                entry_point,
                 contractor: contractor.flatten(),
                 public_announcement: public_announcement.flatten(),
                 ransom_response,
@@ -445,6 +450,7 @@ impl IncidentFacts {
             discovered_by: None,
             entry_technique: None,
             vulnerabilities: Vec::new(),
+            entry_point: None,
             contractor: None,
             public_announcement: None,
             ransom_response: None,

@@ -743,6 +743,8 @@ fn prefecture_sections(d: &mut Doc, l: Locale, s: &IncidentSummary) {
     }
 }
 
+mod national;
+pub use national::{advisory, campaign_alert};
 mod notices;
 pub use notices::{
     correspondence, dead_letter_alert, dispatch_assigned, dispatch_status_notice, obligation_reminder,

@@ -10,6 +10,7 @@ pub mod incident;
 pub mod ioc;
 pub mod letters;
 pub mod lifecycle;
+pub mod national;
 pub mod obligations;
 pub mod parse;
 pub mod password;

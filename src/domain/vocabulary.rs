@@ -14,6 +14,7 @@ use super::{
     OfflineBackup, PersonalDataStatus, RansomResponse, RansomwareKind, RegionalRole, ReportedVia, Requirement, Role,
     Severity, Skill, SupportMode, Tlp, UpdateKind,
 };
+use super::{CampaignStatus, ChecklistItem, ChecklistState, LinkKind, RemoteAccessKind};
 use super::{MessageChannel, MessageDirection, MessageParty, SenderCheck};
 
 /// Japanese and English display names of an enumeration value.
@@ -302,6 +303,40 @@ labels!(MessageParty {
     Unknown => ("未登録の差出人", "Unknown sender"),
 });
 
+labels!(RemoteAccessKind {
+    Vpn => ("VPN装置", "VPN appliance"),
+    RemoteDesktop => ("リモートデスクトップ", "Remote desktop"),
+    Maintenance => ("保守用接続（リモート保守）", "Maintenance connection"),
+    Other => ("その他の外部接続", "Other remote access"),
+});
+
+labels!(ChecklistItem {
+    ContactChart => ("インシデント発生時の連絡体制図", "Incident contact chart"),
+    OfflineBackup => ("オフラインバックアップ", "Offline backup"),
+    Bcp => ("サイバー攻撃を想定したBCP", "BCP for a cyber attack"),
+    ExternalConnections => ("外部接続先の把握", "All outside connections known"),
+    TwoFactor => ("二要素認証", "Two-factor authentication"),
+});
+
+labels!(ChecklistState {
+    Done => ("事案の前から実施", "In place before the incident"),
+    NotDone => ("未実施（または事案の後に実施）", "Not in place (or only afterwards)"),
+    Unknown => ("記録なし", "Not on record"),
+});
+
+labels!(CampaignStatus {
+    Proposed => ("提案（未確認）", "Proposed"),
+    Confirmed => ("確認済み", "Confirmed"),
+    Dismissed => ("却下", "Dismissed"),
+});
+
+labels!(LinkKind {
+    Ioc => ("共通の侵害指標（IoC）", "Shared indicator (IoC)"),
+    Cve => ("共通の脆弱性（CVE）", "Shared vulnerability (CVE)"),
+    Product => ("共通のリモート接続製品", "Shared remote-access product"),
+    Family => ("同じランサムウェア", "Same ransomware family"),
+});
+
 labels!(Role {
     Reporter => ("医療機関 報告者", "Hospital reporter"),
     DutyOfficer => ("当番", "Duty officer"),
@@ -344,6 +379,8 @@ const NOTIFICATION_KIND: &[(&str, &str, &str)] = &[
     ("dispatch_status", "派遣状況（医療機関宛）", "Dispatch status (to the hospital)"),
     ("webhook", "連携先システムへのイベント通知（Webhook）", "Event to a subscribed system (webhook)"),
     ("message", "連絡（事案についてのメール）", "Correspondence (an e-mail about the incident)"),
+    ("advisory", "注意喚起（医療機関宛）", "Advisory (to hospitals)"),
+    ("campaign", "キャンペーン検知（当番宛）", "Campaign detected (to duty officers)"),
 ];
 /// Why an inbound e-mail waits in the officers' inbox (`domain::correspondence::place`).
 const INBOX_REASON: &[(&str, &str, &str)] = &[
@@ -380,6 +417,7 @@ const STATS_GROUP: &[(&str, &str, &str)] = &[
     ("prefecture", "都道府県", "Prefecture"),
     ("bed_band", "病床規模", "Bed band"),
     ("month", "月", "Month"),
+    ("checklist", "チェックリスト項目の実施状況", "Checklist item state"),
 ];
 
 /// One value and its display names.
@@ -435,6 +473,11 @@ pub fn vocabulary() -> BTreeMap<&'static str, Vec<Term>> {
     v.insert("inbox_reason", listed(INBOX_REASON));
     v.insert("sender_check", terms(SenderCheck::ALL, SenderCheck::as_str));
     v.insert("role", terms(Role::ALL, Role::as_str));
+    v.insert("remote_access_kind", terms(RemoteAccessKind::ALL, RemoteAccessKind::as_str));
+    v.insert("checklist_item", terms(ChecklistItem::ALL, ChecklistItem::as_str));
+    v.insert("checklist_state", terms(ChecklistState::ALL, ChecklistState::as_str));
+    v.insert("campaign_status", terms(CampaignStatus::ALL, CampaignStatus::as_str));
+    v.insert("campaign_link", terms(LinkKind::ALL, LinkKind::as_str));
     v.insert("skill", terms(Skill::ALL, Skill::as_str));
     v.insert("availability", terms(Availability::ALL, Availability::as_str));
     v.insert("reported_via", terms(ReportedVia::ALL, ReportedVia::as_str));

@@ -167,7 +167,7 @@ fn enqueue(
                 kind: KIND.into(),
                 authority: None,
                 contact_id: None,
-                dedup_key: dedup_key(&s.webhook.id, event, key),
+                dedup_key: delivery_key(&s.webhook.id, event, key),
                 recipients: vec![s.webhook.url.clone()],
                 locale: Locale::Ja,
                 subject: event.as_str().into(),
@@ -201,7 +201,7 @@ pub fn signature(hook: &Webhook, id: &str, at: DateTime<Utc>, body: &str) -> Res
 
 /// The outbox key of a delivery: it names the subscription (the outbox's `contact_id` refers to
 /// authority contacts only), the event, and this occurrence of it.
-fn dedup_key(webhook_id: &str, event: WebhookEvent, key: &str) -> String {
+pub fn delivery_key(webhook_id: &str, event: WebhookEvent, key: &str) -> String {
     format!("{KEY_PREFIX}{webhook_id}:{event}:{key}")
 }
 

@@ -169,6 +169,7 @@ pub async fn update(
     })
     .await?;
     state.outbox_wake.notify_one();
+    state.campaign_wake.notify_one();
     Ok(respond(&v, &scope))
 }
 

@@ -219,6 +219,9 @@ pub struct IncidentInput {
     pub entry_technique: Option<crate::domain::EntryTechnique>,
     #[schema(max_items = 50)]
     pub vulnerabilities: Option<Vec<CveId>>,
+    /// The remote-access product the attacker came through, when known: incidents at other
+    /// hospitals naming the same vendor and product are linked into a campaign.
+    pub entry_point: Option<crate::domain::national::RemoteAccess>,
     pub contractor: Option<ContractorInput>,
     pub public_announcement: Option<PublicAnnouncementInput>,
     /// Nothing is said about a ransom unless recorded here.
@@ -382,6 +385,7 @@ pub async fn file(
     };
     state.metrics.incidents_filed.inc();
     state.outbox_wake.notify_one();
+    state.campaign_wake.notify_one();
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/incidents/{id}")))
         .insert_header(("ETag", etag(1)))

@@ -1,0 +1,10 @@
+DROP TABLE advisory_recipients;
+DROP TABLE advisories;
+DROP TABLE campaign_incidents;
+DROP TABLE campaigns;
+DROP INDEX incidents_links_pending;
+ALTER TABLE incidents DROP COLUMN links_checked_at;
+DROP TABLE incident_links;
+DROP TABLE checklist_history;
+DROP TABLE checklist_items;
+ALTER TABLE organizations DROP COLUMN remote_access;
