@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{decode_cursor, in_tx, page_limit, paginate, with_conn, Page};
-use crate::auth::policy::{require, Action};
 use crate::auth::jwt::JwtKeys;
+use crate::auth::policy::{require, Action};
 use crate::auth::AuthUser;
 use crate::config::Settings;
 use crate::db::advisories::{Advisory, NewAdvisory};
@@ -82,7 +82,8 @@ pub async fn list(
     let org = scope(&user)?;
     let limit = page_limit(q.limit)?;
     let before: Option<(DateTime<Utc>, String)> = q.cursor.as_deref().map(decode_cursor).transpose()?;
-    let rows = with_conn(&state, move |conn| Ok(db::advisories::list(conn, org.as_deref(), before, limit + 1)?)).await?;
+    let rows =
+        with_conn(&state, move |conn| Ok(db::advisories::list(conn, org.as_deref(), before, limit + 1)?)).await?;
     Ok(web::Json(paginate(rows, limit, |a| (a.created_at, a.id.clone()), |a| a)))
 }
 
@@ -92,11 +93,18 @@ pub async fn list(
 pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> ApiResult<web::Json<Advisory>> {
     let org = scope(&user)?;
     let id = id.into_inner();
-    let a = with_conn(&state, move |conn| db::advisories::get(conn, &id, org.as_deref())?.ok_or(ApiError::NotFound)).await?;
+    let a = with_conn(&state, move |conn| db::advisories::get(conn, &id, org.as_deref())?.ok_or(ApiError::NotFound))
+        .await?;
     Ok(web::Json(a))
 }
 
-fn checked(field: &'static str, value: Option<&str>, max: usize, text: bool, errors: &mut Vec<FieldError>) -> Option<String> {
+fn checked(
+    field: &'static str,
+    value: Option<&str>,
+    max: usize,
+    text: bool,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
     let v = value?.trim();
     if v.is_empty() {
         return None;
@@ -269,7 +277,8 @@ pub async fn ack(
     let ack = in_tx(&state, move |conn| {
         let at = db::advisories::acknowledge(conn, &id, &org_id, by.as_ref().map(|u| u.id.as_str()), db::now())?
             .ok_or(ApiError::NotFound)?;
-        let details = serde_json::json!({"organization_id": org_id, "by": if by.is_some() { "user" } else { "e-mail link" }});
+        let details =
+            serde_json::json!({"organization_id": org_id, "by": if by.is_some() { "user" } else { "e-mail link" }});
         match &by {
             Some(u) => super::audit_by(conn, u, "advisory.acknowledge", ("advisory", &id), None, details)?,
             None => db::audit::append(

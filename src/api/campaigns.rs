@@ -92,7 +92,8 @@ async fn decide(
             return Err(ApiError::Conflict("the campaign changed meanwhile: look at it again".into()));
         }
         let action = if status == CampaignStatus::Confirmed { "campaign.confirm" } else { "campaign.dismiss" };
-        let details = serde_json::json!({"note": note, "incidents": c.incidents.iter().map(|i| &i.id).collect::<Vec<_>>()});
+        let details =
+            serde_json::json!({"note": note, "incidents": c.incidents.iter().map(|i| &i.id).collect::<Vec<_>>()});
         super::audit_by(conn, &user, action, ("campaign", &id), None, details)?;
         db::campaigns::get(conn, &id)?.ok_or(ApiError::NotFound)
     })

@@ -251,8 +251,7 @@ pub async fn update(
     let body = body.into_inner();
     let own_profile = user.org_id == id && crate::auth::policy::allows(user.role, Action::EditOwnProfile);
     if own_profile {
-        let others: Vec<&str> =
-            body.keys().map(String::as_str).filter(|k| !HOSPITAL_EDITABLE.contains(k)).collect();
+        let others: Vec<&str> = body.keys().map(String::as_str).filter(|k| !HOSPITAL_EDITABLE.contains(k)).collect();
         if !others.is_empty() {
             return Err(ApiError::Forbidden(format!(
                 "a hospital may change only {} of its organisation; {} are changed by an administrator",

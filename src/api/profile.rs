@@ -106,7 +106,10 @@ pub async fn put(
             errors.push(FieldError::new(format!("items[{i}].item"), "is listed twice"));
         }
         if it.at.is_some() && !it.done {
-            errors.push(FieldError::new(format!("items[{i}].at"), "is the date since when the measure is in place: only with done: true"));
+            errors.push(FieldError::new(
+                format!("items[{i}].at"),
+                "is the date since when the measure is in place: only with done: true",
+            ));
         }
         if it.at.is_some_and(|d| d > today + Duration::days(1)) {
             errors.push(FieldError::new(format!("items[{i}].at"), "must not be in the future"));

@@ -122,7 +122,12 @@ pub async fn stats_csv(
         .body(out))
 }
 
-async fn compute(req: &actix_web::HttpRequest, state: &web::Data<AppState>, user: &AuthUser, q: StatsQuery) -> ApiResult<Stats> {
+async fn compute(
+    req: &actix_web::HttpRequest,
+    state: &web::Data<AppState>,
+    user: &AuthUser,
+    q: StatsQuery,
+) -> ApiResult<Stats> {
     require_officer(user)?;
     let (from, to) = period(q.from, q.to)?;
     let group_by = q.group_by.unwrap_or(GroupBy::Prefecture);

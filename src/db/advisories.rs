@@ -103,7 +103,8 @@ pub fn insert(conn: &mut AnyConnection, a: &NewAdvisory, recipients: &[(String, 
     Ok(())
 }
 
-type HeadRow = (String, String, String, Option<String>, Option<String>, String, Option<String>, NaiveDateTime, Option<String>);
+type HeadRow =
+    (String, String, String, Option<String>, Option<String>, String, Option<String>, NaiveDateTime, Option<String>);
 type RecipientRow =
     (String, String, String, Option<String>, Option<NaiveDateTime>, Option<NaiveDateTime>, Option<NaiveDateTime>);
 
@@ -122,7 +123,8 @@ pub fn list(
         q = q.filter(advisories::id.eq_any(sent_to));
     }
     if let Some((at, id)) = before {
-        q = q.filter(advisories::created_at.lt(ts(at)).or(advisories::created_at.eq(ts(at)).and(advisories::id.lt(id))));
+        q = q
+            .filter(advisories::created_at.lt(ts(at)).or(advisories::created_at.eq(ts(at)).and(advisories::id.lt(id))));
     }
     let heads: Vec<HeadRow> = q
         .order((advisories::created_at.desc(), advisories::id.desc()))
@@ -234,8 +236,7 @@ pub fn acknowledge(
     diesel::update(mine.filter(advisory_recipients::acknowledged_at.is_null()))
         .set((advisory_recipients::acknowledged_at.eq(Some(ts(now))), advisory_recipients::acknowledged_by.eq(user_id)))
         .execute(conn)?;
-    let at: Option<Option<NaiveDateTime>> =
-        mine.select(advisory_recipients::acknowledged_at).first(conn).optional()?;
+    let at: Option<Option<NaiveDateTime>> = mine.select(advisory_recipients::acknowledged_at).first(conn).optional()?;
     Ok(at.flatten().map(utc))
 }
 

@@ -243,7 +243,8 @@ pub fn decide(
     Ok(n == 1)
 }
 
-type HeadRow = (String, String, bool, NaiveDateTime, NaiveDateTime, Option<NaiveDateTime>, Option<String>, Option<String>, i32);
+type HeadRow =
+    (String, String, bool, NaiveDateTime, NaiveDateTime, Option<NaiveDateTime>, Option<String>, Option<String>, i32);
 
 /// Campaigns, newest first: of one status, or every open one (proposed and confirmed).
 pub fn list(
@@ -252,7 +253,8 @@ pub fn list(
     before: Option<(DateTime<Utc>, String)>,
     limit: i64,
 ) -> DbResult<Vec<Campaign>> {
-    let mut q = campaigns::table.left_join(users::table.on(users::id.nullable().eq(campaigns::decided_by))).into_boxed();
+    let mut q =
+        campaigns::table.left_join(users::table.on(users::id.nullable().eq(campaigns::decided_by))).into_boxed();
     q = match status {
         Some(s) => q.filter(campaigns::status.eq(s.as_str())),
         None => q.filter(campaigns::status.ne(CampaignStatus::Dismissed.as_str())),
@@ -364,10 +366,8 @@ fn complete(conn: &mut AnyConnection, heads: Vec<HeadRow>) -> DbResult<Vec<Campa
             let mut prefectures: Vec<Prefecture> = incidents.iter().map(|i| i.prefecture).collect();
             prefectures.sort();
             prefectures.dedup();
-            let product = links
-                .iter()
-                .find(|l| l.kind == LinkKind::Product)
-                .and_then(|l| products.get(&l.value).cloned());
+            let product =
+                links.iter().find(|l| l.kind == LinkKind::Product).and_then(|l| products.get(&l.value).cloned());
             Ok(Campaign {
                 status: parse_enum(&status)?,
                 drill,
@@ -398,8 +398,10 @@ fn product_names(conn: &mut AnyConnection, members: &[MemberRow]) -> DbResult<BT
     let ids: Vec<&str> = members.iter().map(|m| m.1.as_str()).collect();
     let hospitals: Vec<&str> = members.iter().map(|m| m.3.as_str()).collect();
     let facts: Vec<String> = incidents::table.filter(incidents::id.eq_any(&ids)).select(incidents::facts).load(conn)?;
-    let profiles: Vec<String> =
-        organizations::table.filter(organizations::id.eq_any(&hospitals)).select(organizations::remote_access).load(conn)?;
+    let profiles: Vec<String> = organizations::table
+        .filter(organizations::id.eq_any(&hospitals))
+        .select(organizations::remote_access)
+        .load(conn)?;
     let mut names = BTreeMap::new();
     let mut add = |r: &RemoteAccess| {
         if let Some(k) = product_key(&r.vendor, &r.product) {

@@ -116,8 +116,10 @@ pub fn set(
         return Ok(Vec::new());
     }
     let items: Vec<&str> = changed.iter().map(|s| s.item.as_str()).collect();
-    diesel::delete(checklist_items::table.filter(checklist_items::org_id.eq(org_id)).filter(checklist_items::item.eq_any(&items)))
-        .execute(conn)?;
+    diesel::delete(
+        checklist_items::table.filter(checklist_items::org_id.eq(org_id)).filter(checklist_items::item.eq_any(&items)),
+    )
+    .execute(conn)?;
     let at = ts(now);
     let current_rows: Vec<_> = changed
         .iter()

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::schema::{incidents, stats_snapshots};
-use crate::domain::{CareImpact, ChecklistItem};
 use super::{from_json, to_json, ts, utc, AnyConnection, DbResult};
+use crate::domain::{CareImpact, ChecklistItem};
 
 /// How incidents are grouped: `category`, `prefecture`, `bed_band`, `month`, or
 /// `checklist:<item>` (the hospital's state of a checklist item when the incident was detected:

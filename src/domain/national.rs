@@ -79,8 +79,7 @@ pub fn family_key(family: &str) -> Option<String> {
         .filter(|c| c.is_alphanumeric() || *c == '.')
         .collect();
     let trimmed = folded.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
-    let key: String =
-        if trimmed.chars().any(char::is_alphabetic) { trimmed } else { folded.as_str() }.replace('.', "");
+    let key: String = if trimmed.chars().any(char::is_alphabetic) { trimmed } else { folded.as_str() }.replace('.', "");
     (!key.is_empty()).then_some(key)
 }
 
@@ -305,8 +304,12 @@ mod tests {
             Ioc { ioc_type: IocType::FileName, value: "readme.txt".into(), note: None },
             Ioc { ioc_type: IocType::FileSha256, value: "a".repeat(64), note: None },
         ];
-        f.ransomware =
-            Some(RansomwareFacts { note_text: None, encrypted_extension: None, family: Some("LockBit 3.0".into()), kinds: vec![] });
+        f.ransomware = Some(RansomwareFacts {
+            note_text: None,
+            encrypted_extension: None,
+            family: Some("LockBit 3.0".into()),
+            kinds: vec![],
+        });
         let keys = link_keys(&f, &[vpn("Fortinet", "FortiGate")]);
         let expected: BTreeSet<(LinkKind, String)> = [
             (LinkKind::Ioc, "ipv4-addr:203.0.113.7".to_string()),

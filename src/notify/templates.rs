@@ -166,7 +166,8 @@ mod tests {
             crate::domain::letters::correspondence(r, "ログのご提出", body, from, url, false),
         ));
         use crate::domain::LinkKind;
-        let links = [(LinkKind::Cve, "CVE-2024-21762".to_owned()), (LinkKind::Product, "fortinet/fortigate".to_owned())];
+        let links =
+            [(LinkKind::Cve, "CVE-2024-21762".to_owned()), (LinkKind::Product, "fortinet/fortigate".to_owned())];
         let prefectures = [s.prefecture];
         let campaign = "https://hikeshi.example/campaigns/1";
         mails.push((
@@ -178,14 +179,22 @@ mod tests {
             crate::domain::letters::campaign_alert(true, 4, &prefectures, &links, campaign, false),
         ));
         let ack = "https://hikeshi.example/advisory-ack?id=1&token=org.sig";
-        let advisory_text = "FortiOS の SSL-VPN に遠隔からコードを実行される脆弱性があります。\nファームウェアを更新してください。";
+        let advisory_text =
+            "FortiOS の SSL-VPN に遠隔からコードを実行される脆弱性があります。\nファームウェアを更新してください。";
         let english = Some(("FortiGate SSL-VPN vulnerability", "Please update FortiOS now."));
         for (name, english, reminder) in
             [("advisory", english, false), ("advisory_ja_only", None, false), ("advisory_reminder", english, true)]
         {
             mails.push((
                 name.into(),
-                crate::domain::letters::advisory("FortiGate の脆弱性について", advisory_text, english, ack, url, reminder),
+                crate::domain::letters::advisory(
+                    "FortiGate の脆弱性について",
+                    advisory_text,
+                    english,
+                    ack,
+                    url,
+                    reminder,
+                ),
             ));
         }
         let mut drill = s.clone();

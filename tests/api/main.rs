@@ -15,6 +15,7 @@ mod hardening;
 mod health;
 mod imap_server;
 mod incidents;
+mod national;
 mod routing;
 mod scaleout;
 mod scenarios;

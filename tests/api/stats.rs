@@ -56,14 +56,14 @@ async fn file(app: &TestApp, token: &str, body: &Value) -> Value {
 /// The known times of one incident: when it was reported, and each duration in milliseconds
 /// (report, care resumed and full recovery from detection; triage, dispatch and arrival from the report).
 #[derive(Debug, Clone)]
-struct Times {
-    reported: DateTime<Utc>,
-    report_ms: i64,
-    triage_ms: Option<i64>,
-    accept_ms: Option<i64>,
-    on_site_ms: Option<i64>,
-    care_ms: Option<i64>,
-    full_ms: Option<i64>,
+pub(crate) struct Times {
+    pub reported: DateTime<Utc>,
+    pub report_ms: i64,
+    pub triage_ms: Option<i64>,
+    pub accept_ms: Option<i64>,
+    pub on_site_ms: Option<i64>,
+    pub care_ms: Option<i64>,
+    pub full_ms: Option<i64>,
 }
 
 impl Times {
@@ -95,18 +95,18 @@ impl Times {
 
 /// One incident of a fixture: its group keys and times.
 #[derive(Debug, Clone)]
-struct Row {
-    prefecture: &'static str,
-    category: &'static str,
-    bed_band: &'static str,
+pub(crate) struct Row {
+    pub prefecture: &'static str,
+    pub category: &'static str,
+    pub bed_band: &'static str,
     /// `YYYY-MM` in Japan time.
-    month: String,
-    times: Times,
+    pub month: String,
+    pub times: Times,
 }
 
 /// Sets an incident's times directly in the database (and bumps its version, so that a background
 /// writer holding an older copy cannot silently write the old times back).
-fn set_times(conn: &mut hikeshi::db::AnyConnection, id: &str, t: &Times) {
+pub(crate) fn set_times(conn: &mut hikeshi::db::AnyConnection, id: &str, t: &Times) {
     let n = |d: Option<DateTime<Utc>>| d.map(|x| x.naive_utc());
     let affected = diesel::sql_query(
         "UPDATE incidents SET detected_at = $1, reported_at = $2, triaged_at = $3, dispatch_accepted_at = $4, \
@@ -126,9 +126,9 @@ fn set_times(conn: &mut hikeshi::db::AnyConnection, id: &str, t: &Times) {
 }
 
 /// The figures we expect per group: (count, per metric (count, median, p90)).
-type Expected = BTreeMap<String, (i64, BTreeMap<&'static str, (i64, Option<f64>, Option<f64>)>)>;
+pub(crate) type Expected = BTreeMap<String, (i64, BTreeMap<&'static str, (i64, Option<f64>, Option<f64>)>)>;
 
-fn expected(rows: &[Row], key: impl Fn(&Row) -> String) -> Expected {
+pub(crate) fn expected(rows: &[Row], key: impl Fn(&Row) -> String) -> Expected {
     let mut groups: BTreeMap<String, Vec<&Row>> = BTreeMap::new();
     for r in rows {
         groups.entry(key(r)).or_default().push(r);
@@ -158,7 +158,7 @@ fn close(got: &Value, want: Option<f64>, what: &str) {
 }
 
 /// Asserts that a GET /stats answer has exactly the expected groups and figures.
-fn assert_figures(body: &Value, want: &Expected) {
+pub(crate) fn assert_figures(body: &Value, want: &Expected) {
     let groups = body["groups"].as_array().unwrap_or_else(|| panic!("no groups: {body}"));
     let keys: Vec<&str> = groups.iter().map(|g| g["key"].as_str().unwrap()).collect();
     let mut sorted_keys = keys.clone();

@@ -22,9 +22,7 @@ pub fn campaign_alert(
     let subject = format!("{}【キャンペーン検知】{what_ja} / {what_en}", prefix(drill));
     let names_ja: Vec<&str> = prefectures.iter().map(|p| p.name_ja()).collect();
     let names_en: Vec<&str> = prefectures.iter().map(|p| p.name_en()).collect();
-    let evidence = |l: Locale| -> Vec<String> {
-        links.iter().map(|(k, v)| format!("{}: {v}", k.label(l))).collect()
-    };
+    let evidence = |l: Locale| -> Vec<String> { links.iter().map(|(k, v)| format!("{}: {v}", k.label(l))).collect() };
     let mut d = Doc::new();
     drill_banner(&mut d, Locale::Ja, drill);
     d.para(&format!("{what_ja}。内容を確認し、キャンペーンとして確認または却下してください。必要に応じて、同じ製品を使う医療機関へ注意喚起を送ってください。"));
@@ -51,14 +49,17 @@ pub fn advisory(
     page_url: &str,
     reminder: bool,
 ) -> Letter {
-    let (tag_ja, tag_en) = if reminder { ("【注意喚起・再送】", "Reminder: ") } else { ("【注意喚起】", "") };
+    let (tag_ja, tag_en) =
+        if reminder { ("【注意喚起・再送】", "Reminder: ") } else { ("【注意喚起】", "") };
     let subject = match english {
         Some((t, _)) => format!("{tag_ja}{} / {tag_en}{}", title.trim(), t.trim()),
         None => format!("{tag_ja}{}", title.trim()),
     };
     let mut d = Doc::new();
     if reminder {
-        d.para("先にお送りした注意喚起について、受領の確認がまだありません。内容をご確認のうえ、受領を確認してください。");
+        d.para(
+            "先にお送りした注意喚起について、受領の確認がまだありません。内容をご確認のうえ、受領を確認してください。",
+        );
     }
     d.heading(title.trim());
     d.para(body.trim());
