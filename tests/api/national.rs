@@ -506,3 +506,105 @@ db_test!(the_checklist_is_kept_by_the_hospital_read_by_officers_and_refused_to_o
     let (_, _, after) = parts(app.get(&path, &tokyo).await).await;
     assert_eq!(after["history"].as_array().unwrap().len(), 3, "refused input changed nothing");
 });
+
+/// Issue 20's figure: the time to link a new incident against 100,000 existing ones, on PostgreSQL
+/// (the detector's whole work for one incident: its keys written, the matches found through the
+/// index, campaigns read and written, the alert queued, the incident marked). The existing
+/// incidents are copies of one filing spread over a year and five hospitals, each with an IoC (one
+/// of 50,000), a CVE (one of 2,000) and a family (one of 50). Printed, not asserted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, not a check: run with --ignored --nocapture"]
+async fn measure_linking_against_100000_incidents() {
+    use std::time::Instant;
+    let Some(app) = spawn_app_with(Backend::Postgres, |s| {
+        s.worker.enabled = false;
+        s.rate_limit_per_minute = 0;
+    })
+    .await
+    else {
+        return;
+    };
+    let officer = app.login(OFFICER).await;
+    let hospitals: Vec<String> = app.creds.hospitals.iter().map(|(id, _)| id.clone()).collect();
+    let mut body = vpn_filing("雛形");
+    body["hospital_id"] = json!(hospitals[3]);
+    body["reported_via"] = json!("phone");
+    let template = file(&app, &officer, &body).await;
+    let mut conn = app.conn();
+    #[derive(QueryableByName)]
+    struct Cols {
+        #[diesel(sql_type = Text)]
+        cols: String,
+    }
+    let cols: Vec<Cols> = diesel::sql_query(
+        "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) AS cols FROM information_schema.columns \
+         WHERE table_name = 'incidents' AND column_name NOT IN ('id', 'reference', 'hospital_id', 'reported_at', 'links_checked_at')",
+    )
+    .load(&mut conn)
+    .unwrap();
+    let cols = &cols[0].cols;
+    let started = Instant::now();
+    let hospital_list = hospitals.iter().map(|h| format!("'{h}'")).collect::<Vec<_>>().join(",");
+    diesel::sql_query(format!(
+        "INSERT INTO incidents (id, reference, hospital_id, reported_at, links_checked_at, {cols}) \
+         SELECT 'bench-' || g, 'HK-BENCH-' || g, (ARRAY[{hospital_list}])[1 + g % 5], \
+                now() - (g % 365) * INTERVAL '1 day', now(), {cols} \
+         FROM incidents, generate_series(1, 100000) g WHERE id = '{template}'"
+    ))
+    .execute(&mut conn)
+    .unwrap();
+    diesel::sql_query(format!(
+        "INSERT INTO incident_links (incident_id, kind, value, hospital_id, reported_at, drill) \
+         SELECT i.id, k.kind, CASE k.kind WHEN 'ioc' THEN 'ipv4-addr:203.0.' || (n % 50000 / 250) || '.' || (n % 250) \
+                WHEN 'cve' THEN 'CVE-2024-' || (10000 + n % 2000) ELSE 'family' || (n % 50) END, \
+                i.hospital_id, i.reported_at, false \
+         FROM (SELECT id, hospital_id, reported_at, CAST(substr(id, 7) AS INTEGER) AS n FROM incidents WHERE id LIKE 'bench-%') i, \
+              (VALUES ('ioc'), ('cve'), ('family')) k(kind)"
+    ))
+    .execute(&mut conn)
+    .unwrap();
+    diesel::sql_query("ANALYZE").execute(&mut conn).unwrap();
+    println!("100,000 incidents and 300,000 link keys written in {:.1} s", started.elapsed().as_secs_f64());
+
+    let state = app.state.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut c = state.pool.get().unwrap();
+        hikeshi::db::audit::with_key(state.audit_key.clone(), || {
+            hikeshi::notify::campaigns::detect_once(&mut c, &state, "measure").unwrap()
+        })
+    })
+    .await
+    .unwrap();
+    let mut took = Vec::new();
+    for i in 0..200 {
+        let mut body = vpn_filing(&format!("新規 {i}"));
+        body["hospital_id"] = json!(hospitals[i % 5]);
+        body["reported_via"] = json!("phone");
+        body["vulnerabilities"] = json!([format!("CVE-2024-{}", 10000 + (i * 7) % 2000)]);
+        body["iocs"] = json!([{"type": "ipv4-addr", "value": format!("203.0.{}.{}", i % 200, i % 250)}]);
+        file(&app, &officer, &body).await;
+        let state = app.state.clone();
+        let t = tokio::task::spawn_blocking(move || {
+            let mut c = state.pool.get().unwrap();
+            let start = Instant::now();
+            let n = hikeshi::db::audit::with_key(state.audit_key.clone(), || {
+                hikeshi::notify::campaigns::detect_once(&mut c, &state, "measure").unwrap()
+            });
+            assert_eq!(n, 1, "one incident to look at");
+            start.elapsed().as_secs_f64() * 1000.0
+        })
+        .await
+        .unwrap();
+        took.push(t);
+    }
+    took.sort_by(f64::total_cmp);
+    let at = |p: f64| took[((took.len() as f64 * p).ceil() as usize).saturating_sub(1)];
+    let (_, _, open) = parts(app.get("/campaigns?limit=200", &officer).await).await;
+    println!(
+        "linking one new incident against 100,000 (200 incidents, debug build): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {} open campaigns",
+        at(0.5),
+        at(0.99),
+        took[took.len() - 1],
+        open["items"].as_array().map_or(0, Vec::len)
+    );
+}
