@@ -30,6 +30,11 @@ RESULTS = os.path.join(OUT, ("scale-" if "--scale" in sys.argv else "") + ("tiny
 HIKESHI = os.path.join(ROOT, "target", "release", "hikeshi")
 SEED = os.path.join(ROOT, "target", "release", "examples", "bench_seed")
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+# Both sides of every comparison (pgbench and hikeshi's libpq) reach PostgreSQL over loopback, where
+# TLS protects nothing: without this, libpq's default `sslmode=prefer` encrypts every round trip of
+# both (Debian's server has `ssl = on`) and maps OpenSSL into hikeshi (3 MB of its idle memory).
+# Across hosts, use `sslmode=verify-full` in HIKESHI_DATABASE_URL; set PGSSLMODE to measure that.
+os.environ.setdefault("PGSSLMODE", "disable")
 PG_LOG = os.environ.get("BENCH_PG_LOG", "/var/log/postgresql/postgresql-15-main.log")
 SYS_PYTHON = "/usr/bin/python3"
 

@@ -45,13 +45,32 @@ static ASSETS: &[Asset] = &[
     asset!("stats.js", JS),
     asset!("dispatches.js", JS),
     asset!("conversation.js", JS),
+    asset!("national.js", JS),
+    asset!("advisories.js", JS),
+    asset!("profile.js", JS),
 ];
 
 static INDEX: &[u8] = include_bytes!("../../web/static/index.html");
 
 /// Paths the single-page application answers with its shell (e-mail links point at
 /// `/incidents/{id}`).
-const PAGES: &[&str] = &["/", "/login", "/totp", "/file", "/incidents", "/queue", "/stats", "/dispatches", "/inbox"];
+const PAGES: &[&str] = &[
+    "/",
+    "/login",
+    "/totp",
+    "/file",
+    "/incidents",
+    "/queue",
+    "/stats",
+    "/dispatches",
+    "/inbox",
+    "/map",
+    "/campaigns",
+    "/advisories",
+    "/advisories/new",
+    "/advisory-ack",
+    "/profile",
+];
 
 fn etags() -> &'static Vec<String> {
     static TAGS: OnceLock<Vec<String>> = OnceLock::new();
@@ -106,10 +125,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     for page in PAGES {
         cfg.route(page, web::get().to(index));
     }
-    cfg.route("/incidents/{id}", web::get().to(index)).route("/assets/{name}", web::get().to(asset)).route(
-        "/favicon.ico",
-        web::get().to(|| async { HttpResponse::Found().insert_header(("Location", "/assets/icon.svg")).finish() }),
-    );
+    cfg.route("/incidents/{id}", web::get().to(index))
+        .route("/campaigns/{id}", web::get().to(index))
+        .route("/advisories/{id}", web::get().to(index))
+        .route("/assets/{name}", web::get().to(asset))
+        .route(
+            "/favicon.ico",
+            web::get().to(|| async { HttpResponse::Found().insert_header(("Location", "/assets/icon.svg")).finish() }),
+        );
 }
 
 #[cfg(test)]

@@ -235,6 +235,7 @@ async function main() {
   const state = {};
   const R_EMAIL = 'reporter@tokyo-chuo.example';
   const R2_EMAIL = 'reporter@minami-town.example';
+  const R3_EMAIL = 'reporter@osaka-wangan.example';
   const O_EMAIL = 'officer@mhlw.example';
   const S_EMAIL = 'responder@east-team.example';
 
@@ -556,6 +557,189 @@ async function main() {
       const file = await download.path();
       const csv = readFileSync(file, 'utf8');
       check(csv.split('\n').length >= 2 && csv.includes(','), `CSV: ${csv.slice(0, 200)}`);
+    });
+
+    // The national picture. The officer's account has two factors and a code is good once, so an API
+    // token takes a code of a step not used yet (waiting for the next 30 s step when needed).
+    const officerToken = async () => {
+      if (state.officerToken) return state.officerToken;
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        const r = await apiCall(srv.base, 'POST', '/auth/login', null,
+          { email: O_EMAIL, password: srv.passwords[O_EMAIL], otp: totp(state.officerSecret, 1) });
+        if (r.status === 200) {
+          state.officerToken = r.body.access_token;
+          return state.officerToken;
+        }
+        await new Promise((res) => setTimeout(res, 31000 - (Date.now() % 30000)));
+      }
+      throw new Error('no API token for the duty officer');
+    };
+
+    await step('national picture (officer): a tile map of the 47 prefectures, counted and coloured, with the same figures in a table', async () => {
+      const op = state.op;
+      await op.click('nav a[href="/map"]');
+      await op.waitForSelector('#tilemap a.tile');
+      check((await op.locator('#tilemap a.tile').count()) === 47, 'a tile for each of the 47 prefectures');
+      // Tokushima: the one incident of みなみ町立病院 (partial impact on care), still active.
+      const tokushima = op.locator('#tilemap a[data-code="36"]');
+      const name = (await tokushima.textContent()).replace(/\s+/g, ' ');
+      check(name.includes('徳島県') && name.includes('1'), `Tokushima's tile says its name and count: ${name}`);
+      check((await tokushima.getAttribute('class')).includes('impact-partial'), 'Tokushima coloured by its partial impact');
+      check((await op.locator('#tilemap a.impact-quiet').count()) >= 40, 'prefectures without an active incident are plain');
+      await op.waitForSelector('#situation-table tbody tr');
+      check(await op.locator('#situation-table caption').count() === 1, 'the table has a caption');
+      check((await op.textContent('#situation-table tbody')).includes('徳島県'), 'Tokushima in the table');
+      check((await op.textContent('.map-legend')).includes('対応中の事案なし'), 'a legend');
+      await op.setViewportSize(PHONE);
+      await op.waitForTimeout(300);
+      const box = await tokushima.boundingBox();
+      check(box.width >= 24 && box.height >= 24, `tiles are large enough to touch at 360 px: ${JSON.stringify(box)}`);
+      const width = await op.evaluate(() => document.documentElement.scrollWidth);
+      check(width <= 360, `no horizontal scrolling at 360 px (scrollWidth ${width})`);
+      await op.setViewportSize(DESKTOP);
+      await pageChecks(op, '14-officer-map');
+      // A tile opens the queue filtered by its prefecture.
+      await tokushima.click();
+      await op.waitForURL('**/queue?prefecture=36');
+      await op.waitForSelector('#queue-list .incident');
+      check((await op.inputValue('select[name=prefecture]')) === '36', 'the queue is filtered by Tokushima');
+      check((await op.textContent('#queue-list')).includes('秘密の事案'), 'Tokushima’s incident in the queue');
+    });
+
+    // The campaign: three hospitals in three prefectures (Tokyo, Tokushima, Osaka: the demo's
+    // reporter accounts) report entry through the same FortiGate vulnerability; the server's
+    // detector proposes a campaign within seconds.
+    await step('campaigns: the same VPN vulnerability at three hospitals becomes a proposed campaign; the officer checks its evidence and confirms it', async () => {
+      const op = state.op;
+      const officer = await officerToken();
+      const filing = (title) => ({
+        title, category: 'unauthorized_access', detected_at: new Date(Date.now() - 2 * 3600e3).toISOString(), care_impact: 'partial',
+        vulnerabilities: ['CVE-2024-21762'], entry_point: { kind: 'vpn', vendor: 'Fortinet', product: 'FortiGate' },
+        contact: { name: '情報システム担当', phone: '03-0000-0000' },
+      });
+      const filed = [];
+      for (const email of [R_EMAIL, R2_EMAIL, R3_EMAIL]) {
+        const r = await apiCall(srv.base, 'POST', '/incidents', await apiLogin(srv, email), filing('VPN 装置経由の不正アクセス'));
+        check(r.status === 201, `${email} filed: ${r.status} ${JSON.stringify(r.body)}`);
+        filed.push(r.body.id);
+      }
+      // The detector may propose the campaign with the first two and add the third a moment later.
+      const deadline = Date.now() + 15000;
+      let campaign = null;
+      for (;;) {
+        const r = await apiCall(srv.base, 'GET', '/campaigns?status=proposed', officer);
+        check(r.status === 200, `campaigns: ${r.status} ${JSON.stringify(r.body)}`);
+        campaign = r.body.items.find((c) => filed.every((id) => (c.incidents || []).some((i) => i.id === id)));
+        if (campaign) break;
+        check(Date.now() < deadline, `a campaign of the three incidents was proposed within 15 s: ${JSON.stringify(r.body.items)}`);
+        await new Promise((res) => setTimeout(res, 500));
+      }
+      state.campaign = campaign;
+      await op.click('nav a[href="/campaigns"]');
+      await op.waitForSelector(`#campaign-list a[href="/campaigns/${campaign.id}"]`);
+      check((await op.textContent('#campaign-list')).includes('CVE-2024-21762'), 'the campaign is listed with its vulnerability');
+      await pageChecks(op, '15-officer-campaigns');
+      await op.click(`#campaign-list a[href="/campaigns/${campaign.id}"]`);
+      await op.waitForSelector('#evidence');
+      check((await op.textContent('#evidence')).includes('CVE-2024-21762'), 'the shared vulnerability is evidence');
+      const rows = await op.locator('#campaign-incidents tbody tr').count();
+      check(rows === campaign.incidents.length, `${rows} incidents in the table (API: ${campaign.incidents.length})`);
+      check((await op.textContent('#evidence')).toLowerCase().includes('fortinet/fortigate'), 'the shared product is evidence');
+      check(await op.isVisible('#campaign-confirm'), 'confirm while proposed');
+      await pageChecks(op, '16-officer-campaign');
+      await op.fill('textarea[name=decision_note]', '同一の脆弱性を経由した侵入を3病院で確認');
+      await op.click('#campaign-confirm');
+      await op.waitForSelector('.badge.campaign_status-confirmed');
+      check(!(await op.isVisible('#campaign-confirm')), 'no decision once confirmed');
+      const after = await apiCall(srv.base, 'GET', `/campaigns/${campaign.id}`, officer);
+      check(after.body.status === 'confirmed', `campaign ${after.body.status}`);
+    });
+
+    await step('advisory (officer): written from the campaign, sent to every hospital, with acknowledgements per hospital', async () => {
+      const op = state.op;
+      await op.click('#write-advisory');
+      await op.waitForSelector('#advisory-form');
+      const suggested = state.campaign.suggested_criteria || {};
+      if (suggested.vendor) check((await op.inputValue('input[name=vendor]')) === suggested.vendor, 'the vendor comes from the campaign');
+      check((await op.textContent('main')).includes('もとの攻撃キャンペーン'), 'the advisory names its campaign');
+      await pageChecks(op, '17-officer-advisory-new');
+      await op.fill('input[name=title]', 'FortiGate の脆弱性（CVE-2024-21762）を悪用した侵入について');
+      await op.fill('textarea[name=body]', 'VPN 装置のファームウェアを直ちに更新し、管理者アカウントのパスワードを変更してください。');
+      await op.check('input[name=all]');
+      await op.click('#advisory-form button[type=submit]');
+      await op.waitForURL(/\/advisories\/[0-9A-Za-z-]+$/);
+      state.advisoryId = op.url().split('/').pop();
+      await op.waitForSelector('#recipients tbody tr');
+      check((await op.textContent('#recipients')).includes('東京中央総合病院'), 'the Tokyo hospital is a recipient');
+      check((await op.textContent('#recipients')).includes('未確認'), 'nobody has acknowledged yet');
+      await pageChecks(op, '18-officer-advisory');
+    });
+
+    await step('hospital profile (reporter, phone): remote-access products and the checklist, "not recorded" kept apart from "not done"', async () => {
+      await rp.click('nav a[href="/profile"]');
+      await rp.waitForSelector('#remote-access-form');
+      await rp.waitForSelector('#checklist-form');
+      const token = await apiLogin(srv, R_EMAIL);
+      const orgId = (await apiCall(srv.base, 'GET', '/me', token)).body.org.id;
+      const before = (await apiCall(srv.base, 'GET', `/organizations/${orgId}`, token)).body.remote_access || [];
+      check((await rp.locator('#remote-access-form fieldset.ra-row').count()) === before.length, `one row per registered product (${before.length})`);
+      // A new row for the remote-desktop gateway, below the demo's FortiGate and maintenance line.
+      await rp.click('#ra-add');
+      const row = rp.locator('#remote-access-form fieldset.ra-row').last();
+      await row.locator('select[name=ra_kind]').selectOption('remote_desktop');
+      await row.locator('input[name=ra_vendor]').fill('Microsoft');
+      await row.locator('input[name=ra_product]').fill('RD Gateway');
+      await row.locator('input[name=ra_version]').fill('Windows Server 2019');
+      await rp.click('#remote-access-form button[type=submit]');
+      await rp.waitForSelector('#remote-access-form .info');
+      const after = (await apiCall(srv.base, 'GET', `/organizations/${orgId}`, token)).body.remote_access || [];
+      check(after.length === before.length + 1 && after.some((x) => x.product === 'RD Gateway' && x.kind === 'remote_desktop'),
+        `remote access saved: ${JSON.stringify(after)}`);
+      check((await rp.textContent('fieldset[data-item=two_factor]')).includes('未記録'), 'an item never answered is "not recorded"');
+      await rp.check('input[name="cl-offline_backup"][value=done]');
+      await rp.fill('input[name="cl-offline_backup-at"]', '2025-04-01');
+      await rp.check('input[name="cl-two_factor"][value=not_done]');
+      await rp.click('#checklist-form button[type=submit]');
+      await rp.waitForSelector('#checklist-form .info');
+      check(!(await rp.textContent('fieldset[data-item=two_factor]')).includes('未記録'), 'a "not done" answer is recorded');
+      check((await rp.textContent('fieldset[data-item=bcp]')).includes('未記録'), 'an item left alone stays "not recorded"');
+      const cl = await apiCall(srv.base, 'GET', `/organizations/${orgId}/checklist`, token);
+      const items = Object.fromEntries((cl.body.items || []).map((x) => [x.item, x]));
+      check(items.offline_backup && items.offline_backup.done === true && items.offline_backup.at === '2025-04-01', `offline backup: ${JSON.stringify(items.offline_backup)}`);
+      check(items.two_factor && items.two_factor.done === false, `two factor: ${JSON.stringify(items.two_factor)}`);
+      check(!items.bcp, 'bcp not recorded');
+      const width = await rp.evaluate(() => document.documentElement.scrollWidth);
+      check(width <= 360, `no horizontal scrolling at 360 px (scrollWidth ${width})`);
+      await rp.click('details.history summary');
+      await pageChecks(rp, '19-reporter-profile');
+    });
+
+    await step('advisories (reporter, phone): the ministry’s advisory, acknowledged with one press', async () => {
+      await rp.click('nav a[href="/advisories"]');
+      await rp.waitForSelector(`button[data-advisory="${state.advisoryId}"]`);
+      check((await rp.textContent('main')).includes('CVE-2024-21762'), 'the advisory is shown');
+      await pageChecks(rp, '20-reporter-advisories');
+      await rp.click(`button[data-advisory="${state.advisoryId}"]`);
+      await rp.waitForSelector('.ack-done');
+      check((await rp.textContent('.ack-done')).includes('受領確認済み'), 'acknowledged');
+      const a = await apiCall(srv.base, 'GET', `/advisories/${state.advisoryId}`, await officerToken());
+      check(a.body.counts.acknowledged === 1, `acknowledged ${JSON.stringify(a.body.counts)}`);
+      const tokyo = a.body.recipients.find((r) => r.organization_name === '東京中央総合病院');
+      check(tokyo && tokyo.acknowledged_at, 'Tokyo’s row acknowledged');
+    });
+
+    await step('the acknowledgement link of an advisory e-mail opens signed out; a wrong token is refused on the page', async () => {
+      const ctx = await phoneCtx();
+      const p = await ctx.newPage();
+      watch(p, 'advisory-ack');
+      await p.goto(`${srv.base}/advisory-ack?id=${state.advisoryId}&token=not-the-token`);
+      await p.waitForSelector('#ack-button');
+      check(new URL(p.url()).pathname === '/advisory-ack', `stayed signed out on ${p.url()}`);
+      check((await p.textContent('main h1')) === '注意喚起の受領確認', 'the acknowledgement page');
+      await p.click('#ack-button');
+      await p.waitForSelector('main .error');
+      await pageChecks(p, '21-advisory-ack');
+      await ctx.close();
     });
 
     await step('sign-out ends the browser session (a reload stays signed out)', async () => {

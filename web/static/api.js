@@ -143,6 +143,19 @@ export async function api(method, path, body, { headers = {}, raw = false, retri
   return { status: res.status, body: data, headers: res.headers };
 }
 
+/**
+ * A POST that carries no session at all (no bearer token, no refresh on 401): for links that act by a
+ * token of their own, such as acknowledging an advisory from its e-mail. Throws ApiError / NetworkError.
+ */
+export async function postPublic(path, body) {
+  const res = await send(`${BASE}${path}`, {
+    method: 'POST', credentials: 'omit', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new ApiError(res.status, await problemOf(res), res.headers.get('Retry-After'));
+  const text = await res.text();
+  try { return text ? JSON.parse(text) : null; } catch { return text; }
+}
+
 export const get = (path, opts) => api('GET', path, undefined, opts).then((r) => r.body);
 export const post = (path, body, opts) => api('POST', path, body, opts).then((r) => r.body);
 export const put = (path, body, opts) => api('PUT', path, body, opts).then((r) => r.body);

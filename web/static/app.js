@@ -11,8 +11,14 @@ import { queuePage } from './queue.js';
 import { statsPage } from './stats.js';
 import { dispatchesPage } from './dispatches.js';
 import { inboxPage } from './conversation.js';
+import { mapPage, campaignsPage, campaignPage } from './national.js';
+import { advisoriesPage, advisoryPage, advisoryNewPage, advisoryAckPage } from './advisories.js';
+import { profilePage } from './profile.js';
 
 const state = { me: null, cleanup: [] };
+
+/** Pages anyone may open without signing in. */
+const PUBLIC = new Set(['/login', '/advisory-ack']);
 
 export function me() { return state.me; }
 
@@ -27,8 +33,9 @@ function home(role) {
 
 function navItems(role) {
   switch (role) {
-    case 'reporter': return [['/incidents', 'nav_incidents'], ['/file', 'nav_file']];
-    case 'duty_officer': return [['/queue', 'nav_queue'], ['/inbox', 'nav_inbox'], ['/file?proxy=1', 'nav_proxy'], ['/stats', 'nav_stats']];
+    case 'reporter': return [['/incidents', 'nav_incidents'], ['/file', 'nav_file'], ['/advisories', 'nav_advisories'], ['/profile', 'nav_profile']];
+    case 'duty_officer': return [['/queue', 'nav_queue'], ['/map', 'nav_map'], ['/campaigns', 'nav_campaigns'], ['/advisories', 'nav_advisories'],
+      ['/inbox', 'nav_inbox'], ['/file?proxy=1', 'nav_proxy'], ['/stats', 'nav_stats']];
     case 'responder': return [['/dispatches', 'nav_dispatches']];
     default: return [['/incidents', 'nav_incidents']];
   }
@@ -89,7 +96,7 @@ async function route() {
   const path = location.pathname;
   const params = new URLSearchParams(location.search);
   renderHeader();
-  if (!state.me && path !== '/login') {
+  if (!state.me && !PUBLIC.has(path)) {
     sessionStorage.setItem('hikeshi:next', path + location.search);
     return navigate('/login', { replace: true });
   }
@@ -121,6 +128,16 @@ function pageFor(path, params) {
   if (path === '/stats') return statsPage();
   if (path === '/inbox') return inboxPage();
   if (path === '/dispatches') return dispatchesPage();
+  if (path === '/map') return mapPage();
+  if (path === '/campaigns') return campaignsPage();
+  const c = path.match(/^\/campaigns\/([0-9A-Za-z-]{1,64})$/);
+  if (c) return campaignPage(c[1]);
+  if (path === '/advisories') return advisoriesPage();
+  if (path === '/advisories/new') return advisoryNewPage(params);
+  const a = path.match(/^\/advisories\/([0-9A-Za-z-]{1,64})$/);
+  if (a) return advisoryPage(a[1]);
+  if (path === '/advisory-ack') return advisoryAckPage(params);
+  if (path === '/profile') return profilePage();
   return errorBox(t('not_found'));
 }
 

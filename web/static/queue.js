@@ -2,7 +2,7 @@
 // and delivery-failure flags, refreshing itself every 30 seconds.
 
 import * as api from './api.js';
-import { t, label, enumValues, fmtTime, factorLabel, PREFECTURES, problemText } from './i18n.js';
+import { t, label, enumValues, fmtTime, factorLabel, PREFECTURE_CODES, prefectureName, problemText } from './i18n.js';
 import { h, select, checkbox, opts, clear, errorBox } from './ui.js';
 import { incidentCard } from './incidents.js';
 import { onLeave } from './app.js';
@@ -12,7 +12,7 @@ export async function queuePage() {
   const status = select(t('status'), [['', t('all')], ...opts('status', enumValues('status'))], { name: 'status', value: params.get('status') || '' });
   const severity = select(t('severity'), [['', t('all')], ...opts('severity', enumValues('severity'))], { name: 'severity', value: params.get('severity') || '' });
   const category = select(t('category'), [['', t('all')], ...opts('category', enumValues('category'))], { name: 'category', value: params.get('category') || '' });
-  const prefecture = select(t('prefecture'), [['', t('all')], ...PREFECTURES.map((p, n) => [String(n + 1).padStart(2, '0'), p])], { name: 'prefecture', value: params.get('prefecture') || '' });
+  const prefecture = select(t('prefecture'), [['', t('all')], ...PREFECTURE_CODES.map((c) => [c, prefectureName(c)])], { name: 'prefecture', value: params.get('prefecture') || '' });
   const drill = select(t('drills'), [['false', t('real_only')], ['', t('all')], ['true', t('drill_only')]], { name: 'drill', value: params.get('drill') ?? 'false' });
   const auto = checkbox(t('auto_refresh'), { checked: true, name: 'auto' });
   const list = h('div', { id: 'queue-list', 'aria-live': 'polite', 'aria-busy': 'false' });

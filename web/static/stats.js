@@ -2,13 +2,35 @@
 // CSV export.
 
 import * as api from './api.js';
-import { t, label, enumValues, hoursOf, jstDate, fmtTime, problemText } from './i18n.js';
+import { t, label, enumValues, hoursOf, jstDate, fmtTime, problemText, checklistItems } from './i18n.js';
 import { h, s, select, field, checkbox, section, clear, errorBox, busy, uid } from './ui.js';
 import { onLeave } from './app.js';
 
 function groupLabel(groupBy, g) {
   if (groupBy === 'category') return label('category', g.key);
+  if (String(groupBy).startsWith('checklist:')) return label('checklist_state', g.key);
   return g.label || g.key;
+}
+
+/** The group-by choices: the vocabulary's, with "checklist" as one choice per item ("checklist:<item>"). */
+function groupChoices() {
+  const values = enumValues('group_by').filter((g) => g !== 'checklist');
+  for (const item of checklistItems()) values.push(`checklist:${item}`);
+  return values.map((g) => (g.startsWith('checklist:')
+    ? [g, `${t('checklist_short')}: ${label('checklist_item', g.slice('checklist:'.length))}`]
+    : [g, label('group_by', g)]));
+}
+
+/** Saves what an API path answers as a file (the API needs the bearer token, so a plain link cannot). */
+async function download(path, filename) {
+  const res = await api.api('GET', path, undefined, { raw: true });
+  const blob = await res.blob();
+  const url = URL.createObjectURL(blob);
+  const a = h('a', { href: url, download: filename, class: 'visually-hidden' }, 'csv');
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
 /** A round axis maximum: 1, 2 or 5 times a power of ten (counts: a multiple of 4, so ticks are whole). */
@@ -70,13 +92,15 @@ function barChart(title, rows, series, unit) {
 export async function statsPage() {
   const params = new URLSearchParams(location.search);
   const yearAgo = new Date(Date.now() - 365 * 86400000);
-  const groupBy = select(t('group_by'), enumValues('group_by').map((g) => [g, label('group_by', g)]), { value: params.get('group_by') || 'prefecture' });
+  const groupBy = select(t('group_by'), groupChoices(), { name: 'group_by', value: params.get('group_by') || 'prefecture' });
   const from = field(t('from'), { type: 'date', value: params.get('from') || jstDate(yearAgo) });
   const to = field(t('to'), { type: 'date', value: params.get('to') || jstDate() });
   const drill = checkbox(t('drill_only'), { checked: params.get('drill') === 'true' });
   const pseudo = checkbox(t('pseudonymize'), { checked: true });
   const out = h('div', { id: 'charts' });
   const msg = h('div', { class: 'messages' });
+  const summaryLink = h('a', { href: '/api/v1/stats.csv', class: 'button secondary', id: 'export-stats-csv' }, t('stats_csv'));
+  let shown = null; // the query of the statistics on the page
 
   function q() {
     const x = new URLSearchParams();
@@ -90,6 +114,8 @@ export async function statsPage() {
     const x = q();
     x.set('group_by', groupBy.input.value);
     history.replaceState(null, '', `/stats?${x}`);
+    shown = x;
+    summaryLink.href = `/api/v1/stats.csv?${x}`;
     try {
       last = await api.get(`/stats?${x}`);
       draw();
@@ -132,14 +158,21 @@ export async function statsPage() {
       const x = q();
       if (pseudo.input.checked) x.set('pseudonymize', 'true');
       try {
-        const res = await api.api('GET', `/incidents/export.csv?${x}`, undefined, { raw: true });
-        const blob = await res.blob();
-        const url = URL.createObjectURL(blob);
-        const a = h('a', { href: url, download: `hikeshi-incidents-${jstDate()}.csv`, class: 'visually-hidden' }, 'csv');
-        document.body.append(a);
-        a.click();
-        a.remove();
-        setTimeout(() => URL.revokeObjectURL(url), 10000);
+        await download(`/incidents/export.csv?${x}`, `hikeshi-incidents-${jstDate()}.csv`);
+      } catch (e) {
+        msg.append(errorBox(e instanceof api.NetworkError ? t('offline') : problemText(e.problem)));
+      }
+    });
+  });
+
+  // The summary as shown (its group, from, to and drill choice), as CSV.
+  summaryLink.addEventListener('click', (ev) => {
+    ev.preventDefault();
+    busy(summaryLink, async () => {
+      msg.replaceChildren();
+      const x = new URLSearchParams(shown || '');
+      try {
+        await download(`/stats.csv?${x}`, `hikeshi-stats-${(x.get('group_by') || 'stats').replace(/[^a-z0-9_]+/gi, '-')}-${jstDate()}.csv`);
       } catch (e) {
         msg.append(errorBox(e instanceof api.NetworkError ? t('offline') : problemText(e.problem)));
       }
@@ -148,7 +181,7 @@ export async function statsPage() {
 
   const form = h('form', { class: 'card filters' },
     h('div', { class: 'filter-grid' }, groupBy.el, from.el, to.el), drill.el,
-    h('p', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, t('show'))));
+    h('p', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, t('show')), summaryLink));
   form.addEventListener('submit', (ev) => { ev.preventDefault(); load(); });
   await load();
   return h('div', { class: 'page' }, h('h1', {}, t('stats_title')), form,

@@ -129,6 +129,14 @@ export function section(title, ...children) {
   return h('section', { class: 'card', 'aria-labelledby': id }, h('h2', { id }, title), ...children);
 }
 
+/**
+ * A table in a box that scrolls sideways on a phone; the box is focusable so that a keyboard can
+ * scroll it, and named (a group, not a second landmark beside the section the table is in).
+ */
+export function scrollTable(name, table) {
+  return h('div', { class: 'table-wrap', role: 'group', 'aria-label': name, tabindex: '0' }, table);
+}
+
 export function errorBox(msg) {
   return h('p', { class: 'error', role: 'alert' }, msg);
 }
