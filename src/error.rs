@@ -252,19 +252,25 @@ pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &actix_web::Htt
     let api = match &err {
         J::OverflowKnownLength { .. } | J::Overflow { .. } => ApiError::PayloadTooLarge,
         J::ContentType => ApiError::UnsupportedMediaType("send Content-Type: application/json".into()),
-        J::Deserialize(e) if e.is_data() => {
-            let msg = e.to_string();
-            let names_a_field = msg.starts_with("missing field") || msg.starts_with("unknown field");
-            let field = msg.split('`').nth(1).filter(|_| names_a_field).unwrap_or("body").to_owned();
-            // serde quotes the offending value ("invalid type: integer `12345678`"): it may be a
-            // password, so neither the answer nor the log repeats it. Field names stay.
-            let msg = if names_a_field { msg } else { without_quoted_values(&msg) };
-            ApiError::Validation(vec![FieldError::new(field, msg)])
-        }
-        J::Deserialize(e) => ApiError::BadRequest(format!("malformed JSON: {e}")),
+        J::Deserialize(e) => deserialize_problem(e),
         other => ApiError::BadRequest(format!("unreadable body: {other}")),
     };
     api.into()
+}
+
+/// The problem for a body serde could not read: 422 naming the field when the JSON was well formed
+/// but did not fit, 400 when it was not JSON.
+pub fn deserialize_problem(e: &serde_json::Error) -> ApiError {
+    if !e.is_data() {
+        return ApiError::BadRequest(format!("malformed JSON: {e}"));
+    }
+    let msg = e.to_string();
+    let names_a_field = msg.starts_with("missing field") || msg.starts_with("unknown field");
+    let field = msg.split('`').nth(1).filter(|_| names_a_field).unwrap_or("body").to_owned();
+    // serde quotes the offending value ("invalid type: integer `12345678`"): it may be a
+    // password, so neither the answer nor the log repeats it. Field names stay.
+    let msg = if names_a_field { msg } else { without_quoted_values(&msg) };
+    ApiError::Validation(vec![FieldError::new(field, msg)])
 }
 
 /// `msg` with every `` `quoted` `` part left out.

@@ -2,12 +2,14 @@
 //! product, prefectures, or all) before they are hit; each hospital acknowledges, in the web UI or
 //! by the signed link in its e-mail; officers see who has not and remind them.
 
+use std::collections::BTreeMap;
+
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{decode_cursor, in_tx, page_limit, paginate, with_conn, Page};
+use super::{decode_cursor, in_tx, optional_body, page_limit, paginate, with_conn, Page};
 use crate::auth::jwt::JwtKeys;
 use crate::auth::policy::{require, Action};
 use crate::auth::AuthUser;
@@ -72,7 +74,7 @@ fn scope(user: &AuthUser) -> ApiResult<Option<String>> {
 }
 
 /// Advisories, newest first.
-#[utoipa::path(get, path = "/api/v1/advisories", tag = "campaigns", security(("bearer" = [])), params(AdvisoryQuery),
+#[utoipa::path(get, path = "/api/v1/advisories", tag = "advisories", security(("bearer" = [])), params(AdvisoryQuery),
     responses((status = 200, body = Page<Advisory>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -88,7 +90,7 @@ pub async fn list(
 }
 
 /// One advisory.
-#[utoipa::path(get, path = "/api/v1/advisories/{id}", tag = "campaigns", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/advisories/{id}", tag = "advisories", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = Advisory), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> ApiResult<web::Json<Advisory>> {
     let org = scope(&user)?;
@@ -116,6 +118,15 @@ fn checked(
             None
         }
     }
+}
+
+/// The addresses of every hospital's users, by hospital (one statement, however many hospitals).
+fn reporters_by_hospital(conn: &mut db::AnyConnection) -> ApiResult<BTreeMap<String, Vec<String>>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for u in db::users::by_org_and_role(conn, None, Role::Reporter)? {
+        out.entry(u.org_id).or_default().push(u.email);
+    }
+    Ok(out)
 }
 
 /// The e-mail of one advisory (or its reminder) to one hospital.
@@ -153,7 +164,7 @@ fn letter_to(
 
 /// Write an advisory (officers): it goes at once, through the outbox, to every hospital the
 /// criteria reach (their hospital users' addresses); the recipients are fixed when it is written.
-#[utoipa::path(post, path = "/api/v1/advisories", tag = "campaigns", security(("bearer" = [])), request_body = NewAdvisoryInput,
+#[utoipa::path(post, path = "/api/v1/advisories", tag = "advisories", security(("bearer" = [])), request_body = NewAdvisoryInput,
     responses((status = 201, body = Advisory), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(
@@ -201,6 +212,7 @@ pub async fn create(
             created_by: user.id.clone(),
             created_at: now,
         };
+        let addresses = reporters_by_hospital(conn)?;
         let mut recipients = Vec::new();
         let mut mails = Vec::new();
         for (org_id, prefecture, remote) in db::advisories::hospitals(conn)? {
@@ -208,11 +220,10 @@ pub async fn create(
             if !a.criteria.reaches(prefecture.as_deref().and_then(Prefecture::parse), &remote) {
                 continue;
             }
-            let addresses: Vec<String> =
-                db::users::by_org_and_role(conn, Some(&org_id), Role::Reporter)?.into_iter().map(|u| u.email).collect();
-            recipients.push((org_id.clone(), !addresses.is_empty()));
-            if !addresses.is_empty() {
-                mails.push(letter_to(&st.settings, &st.keys, &a, &org_id, addresses, None));
+            let to = addresses.get(&org_id).cloned().unwrap_or_default();
+            recipients.push((org_id.clone(), !to.is_empty()));
+            if !to.is_empty() {
+                mails.push(letter_to(&st.settings, &st.keys, &a, &org_id, to, None));
             }
         }
         db::advisories::insert(conn, &a, &recipients)?;
@@ -248,7 +259,7 @@ pub struct Acknowledgement {
 /// Acknowledge an advisory: a signed-in user of a hospital it was sent to (no body), or anyone
 /// holding the link from that hospital's e-mail (`{token}`, no sign-in). The first acknowledgement
 /// stands; acknowledging again answers the same.
-#[utoipa::path(post, path = "/api/v1/advisories/{id}/ack", tag = "campaigns", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/advisories/{id}/ack", tag = "advisories", params(("id" = String, Path)),
     request_body(content = Option<AckInput>), security((), ("bearer" = [])),
     responses((status = 200, body = Acknowledgement), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 422, body = Problem)))]
@@ -256,10 +267,10 @@ pub async fn ack(
     state: web::Data<AppState>,
     user: Option<AuthUser>,
     id: web::Path<String>,
-    body: Option<web::Json<AckInput>>,
+    body: web::Bytes,
 ) -> ApiResult<web::Json<Acknowledgement>> {
     let id = id.into_inner();
-    let token = body.and_then(|b| b.into_inner().token);
+    let token = optional_body::<AckInput>(&body)?.token;
     let (org_id, by) = match (&token, &user) {
         (Some(t), _) => {
             let (org, signature) = t.split_once('.').unwrap_or(("", ""));
@@ -302,7 +313,7 @@ pub async fn ack(
 }
 
 /// Whom to remind.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RemindInput {
     /// Hospitals that have not acknowledged and were last told at least this many hours ago
@@ -318,7 +329,7 @@ pub struct Reminded {
 }
 
 /// Remind the hospitals that have not acknowledged (officers).
-#[utoipa::path(post, path = "/api/v1/advisories/{id}/remind", tag = "campaigns", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/advisories/{id}/remind", tag = "advisories", security(("bearer" = [])),
     params(("id" = String, Path)), request_body(content = Option<RemindInput>),
     responses((status = 200, body = Reminded), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 422, body = Problem)))]
@@ -326,10 +337,10 @@ pub async fn remind(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<String>,
-    body: Option<web::Json<RemindInput>>,
+    body: web::Bytes,
 ) -> ApiResult<web::Json<Reminded>> {
     require(&user, Action::WriteAdvisories)?;
-    let hours = body.and_then(|b| b.older_than_hours).unwrap_or(24);
+    let hours = optional_body::<RemindInput>(&body)?.older_than_hours.unwrap_or(24);
     if !(0..=720).contains(&hours) {
         return Err(ApiError::validation("older_than_hours", "must be from 0 to 720"));
     }
@@ -350,18 +361,20 @@ pub async fn remind(
             created_by: String::new(),
             created_at: a.created_at,
         };
+        let addresses = reporters_by_hospital(conn)?;
         let mut mails = Vec::new();
         let mut told = Vec::new();
-        for org_id in due {
-            let addresses: Vec<String> =
-                db::users::by_org_and_role(conn, Some(&org_id), Role::Reporter)?.into_iter().map(|u| u.email).collect();
-            if !addresses.is_empty() {
-                mails.push(letter_to(&st.settings, &st.keys, &written, &org_id, addresses, Some(now)));
-                told.push(org_id);
-            }
+        for (org_id, notified) in due {
+            let Some(to) = addresses.get(&org_id).filter(|a| !a.is_empty()) else { continue };
+            // A hospital that had nobody to write to when the advisory went out gets it now, as
+            // itself (not as a reminder of something it never received).
+            let reminder = notified.then_some(now);
+            mails.push(letter_to(&st.settings, &st.keys, &written, &org_id, to.clone(), reminder));
+            told.push((org_id, notified));
         }
         db::advisories::reminded(conn, &id, &told, now)?;
         db::notifications::enqueue_many(conn, mails, &outbox::mail_domain(&st.settings))?;
+        let told: Vec<String> = told.into_iter().map(|(o, _)| o).collect();
         let details = serde_json::json!({"older_than_hours": hours, "reminded": told});
         super::audit_by(conn, &user, "advisory.remind", ("advisory", &id), None, details)?;
         Ok(told.len())

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{decode_cursor, in_tx, page_limit, paginate, with_conn, Page};
+use super::{decode_cursor, in_tx, optional_body, page_limit, paginate, with_conn, Page};
 use crate::auth::policy::{require, Action};
 use crate::auth::AuthUser;
 use crate::db::campaigns::Campaign;
@@ -75,11 +75,12 @@ async fn decide(
     state: web::Data<AppState>,
     user: AuthUser,
     id: String,
-    body: Option<web::Json<Decision>>,
+    body: web::Bytes,
     status: CampaignStatus,
 ) -> ApiResult<web::Json<Campaign>> {
     require(&user, Action::DecideCampaigns)?;
-    let note = body.and_then(|b| b.into_inner().note).map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    let body: Decision = optional_body(&body)?;
+    let note = body.note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
     if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
         return Err(ApiError::validation("note", "must be at most 2000 characters"));
     }
@@ -110,7 +111,7 @@ pub async fn confirm(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<String>,
-    body: Option<web::Json<Decision>>,
+    body: web::Bytes,
 ) -> ApiResult<web::Json<Campaign>> {
     decide(state, user, id.into_inner(), body, CampaignStatus::Confirmed).await
 }
@@ -125,7 +126,7 @@ pub async fn dismiss(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<String>,
-    body: Option<web::Json<Decision>>,
+    body: web::Bytes,
 ) -> ApiResult<web::Json<Campaign>> {
     decide(state, user, id.into_inner(), body, CampaignStatus::Dismissed).await
 }

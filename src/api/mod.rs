@@ -104,6 +104,16 @@ pub fn audit_by(
     Ok(())
 }
 
+/// A JSON body that may be left out: an empty body means the defaults; anything else must be a
+/// body of `T`, or the request is refused (422 naming the field, 400 for what is not JSON) and
+/// nothing happens. (actix's `Option<Json<T>>` would take a body it cannot read for no body.)
+pub fn optional_body<T: DeserializeOwned + Default>(bytes: &web::Bytes) -> ApiResult<T> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(bytes).map_err(|e| crate::error::deserialize_problem(&e))
+}
+
 /// `?limit=&cursor=` of every list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -280,7 +280,7 @@ impl Modify for ParameterBounds {
         stats::stats_csv,
     ),
     components(schemas(crate::domain::Milestone, crate::db::incidents::Order, reports::ReportFormat)),
-    tags((name = "auth"), (name = "organizations"), (name = "users"), (name = "incidents"), (name = "routing"), (name = "contacts"), (name = "dispatch"), (name = "stats"), (name = "audit"), (name = "webhooks"), (name = "correspondence"), (name = "campaigns"), (name = "operations"))
+    tags((name = "auth"), (name = "organizations"), (name = "users"), (name = "incidents"), (name = "routing"), (name = "contacts"), (name = "dispatch"), (name = "stats"), (name = "audit"), (name = "webhooks"), (name = "correspondence"), (name = "campaigns"), (name = "advisories"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

@@ -68,7 +68,7 @@ fn load(conn: &mut db::AnyConnection, org_id: &str) -> ApiResult<Checklist> {
 }
 
 /// A hospital's checklist state.
-#[utoipa::path(get, path = "/api/v1/organizations/{id}/checklist", tag = "organizations", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/organizations/{id}/checklist", tag = "organizations", operation_id = "get_checklist", security(("bearer" = [])),
     params(("id" = String, Path, description = "The hospital's id")),
     responses((status = 200, body = Checklist), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> ApiResult<web::Json<Checklist>> {
@@ -81,7 +81,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<Strin
 
 /// Record checklist items (the hospital's own users). Items not listed keep their state; a change
 /// is kept in the history with who made it.
-#[utoipa::path(put, path = "/api/v1/organizations/{id}/checklist", tag = "organizations", security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/organizations/{id}/checklist", tag = "organizations", operation_id = "put_checklist", security(("bearer" = [])),
     params(("id" = String, Path, description = "The hospital's id")), request_body = ChecklistInput,
     responses((status = 200, body = Checklist), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 422, body = Problem)))]

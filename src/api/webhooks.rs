@@ -68,7 +68,7 @@ pub struct NewWebhook {
     /// `https`, or `http` to a loopback address.
     #[schema(min_length = 1, max_length = 2000, example = "https://siem.hospital.example/hikeshi")]
     pub url: String,
-    /// One or more (`campaign.detected` is accepted but not emitted yet).
+    /// One or more (`campaign.detected` reaches only subscriptions that see every hospital).
     #[schema(min_items = 1, max_items = 6)]
     pub events: Vec<WebhookEvent>,
     /// Whose need-to-know the payloads pass (an admin, a duty officer, or a hospital's reporter for

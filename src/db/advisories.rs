@@ -43,7 +43,8 @@ pub struct Advisory {
     pub created_at: DateTime<Utc>,
     pub created_by_name: String,
     pub counts: Counts,
-    /// Officers: every hospital it went to. A hospital: its own entry only.
+    /// Officers: every hospital it went to. A hospital: its own entry only (and no criteria or
+    /// campaign: they would name where else attacks happened).
     pub recipients: Vec<Recipient>,
 }
 
@@ -99,7 +100,9 @@ pub fn insert(conn: &mut AnyConnection, a: &NewAdvisory, recipients: &[(String, 
             )
         })
         .collect();
-    crate::with_inner!(conn, |c| diesel::insert_into(advisory_recipients::table).values(&rows).execute(c))?;
+    for chunk in rows.chunks(5000) {
+        crate::with_inner!(conn, |c| diesel::insert_into(advisory_recipients::table).values(chunk).execute(c))?;
+    }
     Ok(())
 }
 
@@ -167,9 +170,14 @@ pub fn get(conn: &mut AnyConnection, id: &str, org: Option<&str>) -> DbResult<Op
 
 fn complete(conn: &mut AnyConnection, heads: Vec<HeadRow>, org: Option<&str>) -> DbResult<Vec<Advisory>> {
     let ids: Vec<&str> = heads.iter().map(|h| h.0.as_str()).collect();
-    let rows: Vec<RecipientRow> = advisory_recipients::table
+    let mut q = advisory_recipients::table
         .inner_join(organizations::table)
-        .filter(advisory_recipients::advisory_id.eq_any(&ids))
+        .filter(advisory_recipients::advisory_id.eq_any(ids))
+        .into_boxed();
+    if let Some(o) = org {
+        q = q.filter(advisory_recipients::org_id.eq(o.to_owned()));
+    }
+    let rows: Vec<RecipientRow> = q
         .order((organizations::prefecture.asc(), organizations::name.asc()))
         .select((
             advisory_recipients::advisory_id,
@@ -196,17 +204,17 @@ fn complete(conn: &mut AnyConnection, heads: Vec<HeadRow>, org: Option<&str>) ->
                     acknowledged_at: r.6.map(utc),
                 })
                 .collect();
-            // A hospital learns neither who else was warned nor how many.
-            let recipients: Vec<Recipient> = match org {
-                Some(o) => all.into_iter().filter(|r| r.organization_id == o).collect(),
-                None => all,
-            };
+            // A hospital learns neither who else was warned nor how many (its query read only its own).
+            let recipients = all;
             let counts = Counts {
                 recipients: recipients.len(),
                 acknowledged: recipients.iter().filter(|r| r.acknowledged_at.is_some()).count(),
             };
+            // Nor which campaign it is about, nor whom else the criteria named (prefectures hit).
+            let (criteria, campaign_id) =
+                if org.is_some() { (AdvisoryCriteria::default(), None) } else { (from_json(&criteria)?, campaign_id) };
             Ok(Advisory {
-                criteria: from_json(&criteria)?,
+                criteria,
                 created_at: utc(created_at),
                 created_by_name: created_by_name.unwrap_or_default(),
                 counts,
@@ -240,8 +248,9 @@ pub fn acknowledge(
     Ok(at.flatten().map(utc))
 }
 
-/// Recipients that have not acknowledged and were last told before `before`.
-pub fn unacknowledged(conn: &mut AnyConnection, id: &str, before: DateTime<Utc>) -> DbResult<Vec<String>> {
+/// Recipients that have not acknowledged and were last told before `before` (or never told), with
+/// whether they were ever told.
+pub fn unacknowledged(conn: &mut AnyConnection, id: &str, before: DateTime<Utc>) -> DbResult<Vec<(String, bool)>> {
     let rows: Vec<(String, Option<NaiveDateTime>, Option<NaiveDateTime>)> = advisory_recipients::table
         .filter(advisory_recipients::advisory_id.eq(id))
         .filter(advisory_recipients::acknowledged_at.is_null())
@@ -251,15 +260,19 @@ pub fn unacknowledged(conn: &mut AnyConnection, id: &str, before: DateTime<Utc>)
     Ok(rows
         .into_iter()
         .filter(|(_, notified, reminded)| reminded.or(*notified).is_none_or(|t| t <= cut))
-        .map(|(org, _, _)| org)
+        .map(|(org, notified, _)| (org, notified.is_some()))
         .collect())
 }
 
-/// Marks recipients reminded (or notified for the first time, if they never were).
-pub fn reminded(conn: &mut AnyConnection, id: &str, org_ids: &[String], now: DateTime<Utc>) -> DbResult<()> {
-    let mine = advisory_recipients::table
-        .filter(advisory_recipients::advisory_id.eq(id))
-        .filter(advisory_recipients::org_id.eq_any(org_ids));
-    diesel::update(mine).set(advisory_recipients::reminded_at.eq(Some(ts(now)))).execute(conn)?;
+/// Marks recipients reminded, or notified when they never were (`(org_id, notified before)`).
+pub fn reminded(conn: &mut AnyConnection, id: &str, told: &[(String, bool)], now: DateTime<Utc>) -> DbResult<()> {
+    let of = |before: bool| told.iter().filter(|(_, n)| *n == before).map(|(o, _)| o.as_str()).collect::<Vec<_>>();
+    let mine = |orgs: Vec<&str>| {
+        advisory_recipients::table
+            .filter(advisory_recipients::advisory_id.eq(id.to_owned()))
+            .filter(advisory_recipients::org_id.eq_any(orgs.into_iter().map(str::to_owned).collect::<Vec<_>>()))
+    };
+    diesel::update(mine(of(true))).set(advisory_recipients::reminded_at.eq(Some(ts(now)))).execute(conn)?;
+    diesel::update(mine(of(false))).set(advisory_recipients::notified_at.eq(Some(ts(now)))).execute(conn)?;
     Ok(())
 }

@@ -201,8 +201,23 @@ pub fn propose(conn: &mut AnyConnection, incident_ids: &[String], drill: bool, n
     Ok(id)
 }
 
-/// Adds incidents to a campaign.
-pub fn join(conn: &mut AnyConnection, campaign_id: &str, incident_ids: &[String], now: DateTime<Utc>) -> DbResult<()> {
+/// Adds incidents to a campaign, unless it was dismissed meanwhile (then `false`, nothing written).
+pub fn join(
+    conn: &mut AnyConnection,
+    campaign_id: &str,
+    incident_ids: &[String],
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    let open = diesel::update(
+        campaigns::table
+            .filter(campaigns::id.eq(campaign_id))
+            .filter(campaigns::status.ne(CampaignStatus::Dismissed.as_str())),
+    )
+    .set((campaigns::updated_at.eq(ts(now)), campaigns::version.eq(campaigns::version + 1)))
+    .execute(conn)?;
+    if open == 0 {
+        return Ok(false);
+    }
     let rows: Vec<_> = incident_ids
         .iter()
         .map(|i| {
@@ -214,8 +229,14 @@ pub fn join(conn: &mut AnyConnection, campaign_id: &str, incident_ids: &[String]
         })
         .collect();
     crate::with_inner!(conn, |c| diesel::insert_into(campaign_incidents::table).values(&rows).execute(c))?;
-    diesel::update(campaigns::table.filter(campaigns::id.eq(campaign_id)))
-        .set((campaigns::updated_at.eq(ts(now)), campaigns::version.eq(campaigns::version + 1)))
+    Ok(true)
+}
+
+/// Marks an incident looked at whatever its version: the detector could not link it (logged), and
+/// it is looked at again when it changes.
+pub fn skip(conn: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> DbResult<()> {
+    diesel::update(incidents::table.filter(incidents::id.eq(id)))
+        .set(incidents::links_checked_at.eq(Some(ts(now))))
         .execute(conn)?;
     Ok(())
 }
@@ -300,6 +321,9 @@ pub fn get(conn: &mut AnyConnection, id: &str) -> DbResult<Option<Campaign>> {
     Ok(complete(conn, heads)?.pop())
 }
 
+/// The incidents sharing one key, and their hospitals.
+type Sharing<'a> = (Vec<String>, BTreeSet<&'a str>);
+
 type MemberRow = (String, String, String, String, String, NaiveDateTime, String, String, String, NaiveDateTime, String);
 
 /// Adds incidents, links and suggested criteria to campaign heads (three statements for a page).
@@ -352,7 +376,7 @@ fn complete(conn: &mut AnyConnection, heads: Vec<HeadRow>) -> DbResult<Vec<Campa
                 })
                 .collect::<DbResult<Vec<_>>>()?;
             let members_of: BTreeSet<&str> = mine.iter().map(|m| m.1.as_str()).collect();
-            let mut shared: BTreeMap<(LinkKind, String), (Vec<String>, BTreeSet<&str>)> = BTreeMap::new();
+            let mut shared: BTreeMap<(LinkKind, String), Sharing<'_>> = BTreeMap::new();
             for (incident_id, kind, value, hospital_id) in keys.iter().filter(|k| members_of.contains(k.0.as_str())) {
                 let entry = shared.entry((parse_enum(kind)?, value.clone())).or_default();
                 entry.0.push(incident_id.clone());
@@ -432,6 +456,7 @@ pub fn open_by_prefecture(conn: &mut AnyConnection) -> DbResult<Vec<(String, Str
         .inner_join(incidents::table)
         .filter(campaigns::status.ne(CampaignStatus::Dismissed.as_str()))
         .filter(campaigns::drill.eq(false))
+        .filter(incidents::status.ne(crate::domain::IncidentStatus::Withdrawn.as_str()))
         .select((campaigns::id, campaigns::status, incidents::prefecture))
         .load(conn)?)
 }

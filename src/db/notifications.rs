@@ -171,12 +171,21 @@ pub fn enqueue_many(conn: &mut AnyConnection, messages: Vec<NewNotification>, ma
             }
         })
         .collect();
-    Ok(crate::with_inner!(conn, |c| diesel::insert_into(notifications::table)
-        .values(&rows)
-        .on_conflict(notifications::dedup_key)
-        .do_nothing()
-        .execute(c))?)
+    // PostgreSQL binds at most 65,535 parameters per statement (22 per row): an advisory to every
+    // hospital of the country is written in several statements.
+    let mut written = 0;
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        written += crate::with_inner!(conn, |c| diesel::insert_into(notifications::table)
+            .values(chunk)
+            .on_conflict(notifications::dedup_key)
+            .do_nothing()
+            .execute(c))?;
+    }
+    Ok(written)
 }
+
+/// Rows per multi-row insert (far under PostgreSQL's bound-parameter limit).
+const ROWS_PER_INSERT: usize = 1000;
 
 /// The notification written with `dedup_key`, if any.
 pub fn by_dedup_key(conn: &mut AnyConnection, dedup_key: &str) -> DbResult<Option<Notification>> {

@@ -13,8 +13,8 @@ use super::{from_json, to_json, ts, utc, AnyConnection, DbResult};
 use crate::domain::{CareImpact, ChecklistItem};
 
 /// How incidents are grouped: `category`, `prefecture`, `bed_band`, `month`, or
-/// `checklist:<item>` (the hospital's state of a checklist item when the incident was detected:
-/// `done`, `not_done`, `unknown`).
+/// `checklist:<item>` (the hospital's state of a checklist item when the incident was detected, as
+/// it had recorded it by then: `done`, `not_done`, `unknown`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum GroupBy {
@@ -64,8 +64,9 @@ impl utoipa::PartialSchema for GroupBy {
             .enum_values(Some(GroupBy::all().map(String::from)))
             .description(Some(
                 "How incidents are grouped. `checklist:<item>`: by the hospital's state of that checklist item \
-                 when the incident was detected (`done`: in place since before; `not_done`: not, or only later; \
-                 `unknown`: not on record).",
+                 when the incident was detected, as recorded by then (`done`: in place; `not_done`: recorded as \
+                 not in place, or in place only from a later day; `unknown`: nothing recorded by then, except a \
+                 measure recorded later as in place since a named earlier day, which counts as `done`).",
             ))
             .into()
     }
@@ -91,12 +92,20 @@ fn group_expr(kind: super::DbKind, g: GroupBy) -> String {
                              WHEN beds < 200 THEN '20-199' WHEN beds < 400 THEN '200-399' ELSE '400+' END"
             .into(),
         GroupBy::Month => kind.jst_month("reported_at"),
-        // The item's current record, read against the detection day: in place since before it
-        // (or since an unstated date) counts as done. `item` is an enumeration's constant text.
+        // What the hospital had recorded when the incident was detected: its last entry before
+        // then (done counts from the day it named, if it named one). Nothing recorded by then: a
+        // measure recorded later counts as done only from a day it named, before the detection
+        // day; anything else is unknown, never assumed. `item` is an enumeration's constant text.
         GroupBy::Checklist(item) => format!(
-            "COALESCE((SELECT CASE WHEN c.done AND (c.done_since IS NULL OR c.done_since <= {day}) \
-             THEN 'done' ELSE 'not_done' END FROM checklist_items c \
-             WHERE c.org_id = incidents.hospital_id AND c.item = '{item}'), 'unknown')",
+            "COALESCE(\
+               (SELECT CASE WHEN h.done AND (h.done_since IS NULL OR h.done_since <= {day}) THEN 'done' \
+                       ELSE 'not_done' END \
+                FROM checklist_history h WHERE h.org_id = incidents.hospital_id AND h.item = '{item}' \
+                  AND h.recorded_at <= incidents.detected_at \
+                ORDER BY h.recorded_at DESC, h.id DESC LIMIT 1), \
+               (SELECT 'done' FROM checklist_items c WHERE c.org_id = incidents.hospital_id AND c.item = '{item}' \
+                  AND c.done AND c.done_since IS NOT NULL AND c.done_since <= {day}), \
+               'unknown')",
             day = kind.jst_date("incidents.detected_at"),
             item = item.as_str()
         ),

@@ -169,7 +169,8 @@ pub enum Decision {
 ///
 /// - No match: nothing.
 /// - An open (proposed or confirmed) campaign holds the incident or a match: the oldest such takes
-///   in the incident and every match it lacks ("new matching incidents join it").
+///   in the incident and every match it lacks ("new matching incidents join it"), but none that
+///   another open campaign holds.
 /// - Otherwise, unless a dismissed campaign already holds all of them (an officer said no to
 ///   exactly this), a new campaign is proposed.
 pub fn decide(id: &str, matches: &BTreeSet<String>, campaigns: &[Membership]) -> Decision {
@@ -183,7 +184,14 @@ pub fn decide(id: &str, matches: &BTreeSet<String>, campaigns: &[Membership]) ->
         .filter(|c| c.status != CampaignStatus::Dismissed && c.incident_ids.iter().any(|i| all.contains(i)))
         .min_by(|a, b| (a.created_at, &a.campaign_id).cmp(&(b.created_at, &b.campaign_id)));
     if let Some(c) = open {
-        let add: Vec<String> = all.iter().filter(|i| !c.incident_ids.contains(*i)).cloned().collect();
+        // An incident already in another open campaign stays there (one incident, one campaign).
+        let elsewhere: BTreeSet<&String> = campaigns
+            .iter()
+            .filter(|o| o.status != CampaignStatus::Dismissed && o.campaign_id != c.campaign_id)
+            .flat_map(|o| o.incident_ids.iter())
+            .collect();
+        let add: Vec<String> =
+            all.iter().filter(|i| !c.incident_ids.contains(*i) && !elsewhere.contains(i)).cloned().collect();
         return if add.is_empty() {
             Decision::Nothing
         } else {
@@ -411,6 +419,12 @@ mod tests {
                 "c",
                 set(&["a", "d"]),
                 vec![member("new", Confirmed, 1, &["d", "e"]), member("old", Confirmed, 5, &["a", "b"])],
+                Decision::Join { campaign_id: "old".into(), add: strings(&["c"]) },
+            ),
+            (
+                "c",
+                set(&["a", "d"]),
+                vec![member("old", Proposed, 5, &["a", "b"]), member("gone", Dismissed, 1, &["d"])],
                 Decision::Join { campaign_id: "old".into(), add: strings(&["c", "d"]) },
             ),
             ("c", set(&["a"]), vec![member("k", Confirmed, 1, &["a", "c"])], Decision::Nothing),

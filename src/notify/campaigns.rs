@@ -55,18 +55,29 @@ pub async fn detect_loop(state: web::Data<AppState>, mut stop: watch::Receiver<b
 
 /// One round: while holding the lease, looks at up to [`BATCH`] incidents. Returns how many.
 pub fn detect_once(conn: &mut AnyConnection, state: &AppState, holder: &str) -> DbResult<usize> {
-    if !db::leases::hold(conn, LEASE, holder, db::now(), Duration::seconds(60))? {
-        return Ok(0);
-    }
     let pending = db::campaigns::pending(conn, BATCH)?;
     let mut alerted = false;
+    let mut looked = 0;
     for id in &pending {
-        alerted |= conn.write_transaction(|c| link_one(c, state, id))?;
+        // Renewed before each incident: a round longer than the lease never overlaps another
+        // instance's.
+        if !db::leases::hold(conn, LEASE, holder, db::now(), Duration::seconds(60))? {
+            break;
+        }
+        looked += 1;
+        match conn.write_transaction(|c| link_one(c, state, id)) {
+            Ok(a) => alerted |= a,
+            // One incident that cannot be linked must not stop the country's detection.
+            Err(e) => {
+                tracing::error!(incident = %id, error = %e, "campaign detection failed for an incident; it is looked at again when it changes");
+                db::campaigns::skip(conn, id, db::now())?;
+            }
+        }
     }
     if alerted {
         state.outbox_wake.notify_one();
     }
-    Ok(pending.len())
+    Ok(looked)
 }
 
 /// Links one incident; true when officers were alerted.
@@ -91,16 +102,22 @@ fn link_one(conn: &mut AnyConnection, state: &AppState, id: &str) -> DbResult<bo
         Decision::Nothing => (None, false, Vec::new()),
         Decision::Propose(ids) => (Some(db::campaigns::propose(conn, &ids, drill, now)?), false, ids),
         Decision::Join { campaign_id, add } => {
-            db::campaigns::join(conn, &campaign_id, &add, now)?;
+            if !db::campaigns::join(conn, &campaign_id, &add, now)? {
+                // Dismissed since it was read: decided again in the next round.
+                return Ok(false);
+            }
             (Some(campaign_id), true, add)
         }
     };
+    // Incidents older than the window (the first run after an upgrade links years of them) are
+    // linked without alerting anyone.
+    let recent = incident.reported_at >= now - Duration::days(window);
     let alerted = match campaign_id {
-        Some(c) => {
+        Some(c) if recent => {
             alert(conn, state, &c, joined, &added, id)?;
             true
         }
-        None => false,
+        _ => false,
     };
     if !db::campaigns::mark_checked(conn, id, incident.version, now)? {
         // Changed while being looked at: the next round looks again (links are idempotent).
@@ -136,7 +153,8 @@ fn alert(
                 kind: "campaign".into(),
                 authority: None,
                 contact_id: None,
-                dedup_key: format!("campaign:{}:{change}:{trigger}", c.id),
+                // The campaign's version: each change of it is told once.
+                dedup_key: format!("campaign:{}:{}", c.id, c.version),
                 recipients: officers,
                 locale: Locale::Ja,
                 subject: rendered.subject,
@@ -150,12 +168,15 @@ fn alert(
     // Subscriptions of officers and administrators only: the event names every hospital.
     let subs = state.webhooks.current(conn)?;
     let event = WebhookEvent::CampaignDetected;
+    // The incidents that came in with this change, not the whole campaign again (a campaign of
+    // hundreds of hospitals would send its whole list with every join).
     let payload = json!({"type": event, "timestamp": db::now(), "data": {
-        "change": change, "added_incident_ids": added,
-        "campaign": {"id": c.id, "status": c.status, "drill": c.drill, "prefectures": c.prefectures,
-            "incidents": c.incidents.iter().map(|i| json!({"id": i.id, "reference": i.reference,
-                "hospital": {"id": i.hospital_id, "name": i.hospital_name, "prefecture": i.prefecture}})).collect::<Vec<_>>(),
-            "links": c.links}}});
+        "change": change,
+        "campaign": {"id": c.id, "status": c.status, "drill": c.drill, "version": c.version,
+            "prefectures": c.prefectures, "incident_count": c.incidents.len(), "links": c.links},
+        "added_incidents": c.incidents.iter().filter(|i| added.contains(&i.id)).map(|i| json!({"id": i.id,
+            "reference": i.reference, "hospital": {"id": i.hospital_id, "name": i.hospital_name,
+            "prefecture": i.prefecture}})).collect::<Vec<_>>()}});
     let deliveries: Vec<NewNotification> = subs
         .iter()
         .filter(|s| s.webhook.events.contains(&event) && s.scope == Scope::All)
@@ -164,7 +185,7 @@ fn alert(
             kind: "webhook".into(),
             authority: None,
             contact_id: None,
-            dedup_key: webhooks::delivery_key(&s.webhook.id, event, &format!("{}:{change}:{trigger}", c.id)),
+            dedup_key: webhooks::delivery_key(&s.webhook.id, event, &format!("{}:{}", c.id, c.version)),
             recipients: vec![s.webhook.url.clone()],
             locale: Locale::Ja,
             subject: event.as_str().into(),

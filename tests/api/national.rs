@@ -190,6 +190,11 @@ db_test!(
 
         // An officer confirms; a later matching incident joins; a second decision is refused.
         let path = format!("/campaigns/{}/confirm", c["id"].as_str().unwrap());
+        // A body that cannot be read decides nothing.
+        assert_problem(app.post(&path, &officer, &json!({"notes": "綴り違い"})).await, 422).await;
+        assert_problem(app.post(&path, &officer, &json!({"note": 5})).await, 422).await;
+        let (_, _, still) = parts(app.get(&format!("/campaigns/{}", c["id"].as_str().unwrap()), &officer).await).await;
+        assert_eq!(still["status"], "proposed", "{still}");
         let (status, _, confirmed) = parts(app.post(&path, &officer, &json!({"note": "同一の攻撃者"})).await).await;
         assert_eq!(status, 200, "{confirmed}");
         assert_eq!(confirmed["status"], "confirmed");
@@ -325,6 +330,11 @@ db_test!(hospitals_keep_their_profile_and_an_advisory_reaches_exactly_those_runn
     assert_problem(app.get(&format!("/advisories/{id}"), &osaka).await, 404).await;
     let (_, _, seen) = parts(app.get(&format!("/advisories/{id}"), &minami).await).await;
     assert_eq!(seen["recipients"].as_array().unwrap().len(), 1, "a hospital sees its own entry only: {seen}");
+    assert_eq!(seen["criteria"], json!({}), "nor whom else the criteria named: {seen}");
+    assert!(seen["campaign_id"].is_null(), "{seen}");
+    let res =
+        app.client.post(app.api(&format!("/advisories/{id}/ack"))).json(&json!({"token": 5})).send().await.unwrap();
+    assert_problem(res, 422).await;
     assert!(!seen.to_string().contains(NAMES[0]), "{seen}");
 
     let (_, _, counted) = parts(app.get(&format!("/advisories/{id}"), &officer).await).await;
@@ -354,36 +364,59 @@ db_test!(an_advisory_from_a_campaign_names_it_and_the_unacknowledged_are_reminde
     let (_, _, again) =
         parts(app.post(&format!("/advisories/{id}/remind"), &officer, &json!({"older_than_hours": 1})).await).await;
     assert_eq!(again["reminded"], 0, "just reminded: {again}");
+    let bad = app.post(&format!("/advisories/{id}/remind"), &officer, &json!({"older_than_hours": "x"})).await;
+    assert_problem(bad, 422).await;
+    // Okayama has nobody to write to: a recipient never told, and not "reminded".
+    let body = json!({"title": "岡山へ", "body": "確認してください。", "criteria": {"prefectures": ["33"]}});
+    let (_, _, okayama) = parts(app.post("/advisories", &officer, &body).await).await;
+    assert!(okayama["recipients"][0]["notified_at"].is_null(), "{okayama}");
+    let path = format!("/advisories/{}/remind", okayama["id"].as_str().unwrap());
+    let (_, _, none) = parts(app.post(&path, &officer, &json!({})).await).await;
+    assert_eq!(none["reminded"], 0, "{none}");
 });
 
 /// The checklist statistics on 1,000 generated incidents: medians and p90 of time to care resumed
 /// and to full recovery by the hospitals' offline-backup state, checked against the same figures
 /// computed here.
-fn statistics_case(backend: Backend) -> impl std::future::Future<Output = ()> {
-    async move {
+async fn statistics_case(backend: Backend) {
+    {
         let Some(app) = spawn_app_with(backend, |s| s.rate_limit_per_minute = 0).await else { return };
         let officer = app.login(OFFICER).await;
         let today = (Utc::now() + Duration::hours(9)).date_naive();
-        // Tokyo: a backup since long before; Minami: none; Osaka: only since two days ago (after its
-        // incidents, detected ten or more days ago); Hokkaido and Okayama: never recorded.
+        // Tokyo: recorded now, in place since a named day long before (done); Minami: recorded as
+        // absent 60 days ago (not done); Osaka: recorded as absent 60 days ago, in place since two
+        // days ago (not done at its incidents, detected 10 to 40 days ago); Hokkaido and Okayama:
+        // never recorded (unknown).
         let states = [
-            (TOKYO_REPORTER, json!({"item": "offline_backup", "done": true, "at": "2020-04-01"})),
-            (MINAMI_REPORTER, json!({"item": "offline_backup", "done": false})),
+            (TOKYO_REPORTER, vec![json!({"item": "offline_backup", "done": true, "at": "2020-04-01"})]),
+            (MINAMI_REPORTER, vec![json!({"item": "offline_backup", "done": false})]),
             (
                 OSAKA_REPORTER,
-                json!({"item": "offline_backup", "done": true, "at": (today - Duration::days(2)).to_string()}),
+                vec![
+                    json!({"item": "offline_backup", "done": false}),
+                    json!({"item": "offline_backup", "done": true, "at": (today - Duration::days(2)).to_string()}),
+                ],
             ),
         ];
-        for (who, item) in &states {
+        let mut conn = app.conn();
+        for (who, items) in &states {
             let token = app.login(who).await;
             let me = parts(app.get("/me", &token).await).await.2;
             let org = me["org"]["id"].as_str().unwrap().to_owned();
-            let (status, _, list) =
-                parts(app.put(&format!("/organizations/{org}/checklist"), &token, &json!({"items": [item]})).await)
-                    .await;
-            assert_eq!(status, 200, "{list}");
-            assert_eq!(list["items"][0]["item"], "offline_backup");
-            assert_eq!(list["history"].as_array().unwrap().len(), 1);
+            for (n, item) in items.iter().enumerate() {
+                let path = format!("/organizations/{org}/checklist");
+                let (status, _, list) = parts(app.put(&path, &token, &json!({"items": [item]})).await).await;
+                assert_eq!(status, 200, "{list}");
+                assert_eq!(list["history"].as_array().unwrap().len(), n + 1);
+                if who != &TOKYO_REPORTER && n == 0 {
+                    // Recorded 60 days ago: before the incidents.
+                    diesel::sql_query("UPDATE checklist_history SET recorded_at = $1 WHERE org_id = $2")
+                        .bind::<diesel::sql_types::Timestamp, _>((Utc::now() - Duration::days(60)).naive_utc())
+                        .bind::<Text, _>(&org)
+                        .execute(&mut conn)
+                        .unwrap();
+                }
+            }
         }
         let group_of = |name: &str| match name {
             "東京中央" => "done",
@@ -397,7 +430,6 @@ fn statistics_case(backend: Backend) -> impl std::future::Future<Output = ()> {
             seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
             (seed >> 33) % n
         };
-        let mut conn = app.conn();
         for i in 0..1000 {
             let h = hospitals[i % hospitals.len()];
             let mut body = vpn_filing(&format!("統計 {i}"));
@@ -553,14 +585,14 @@ async fn measure_linking_against_100000_incidents() {
     ))
     .execute(&mut conn)
     .unwrap();
-    diesel::sql_query(format!(
+    diesel::sql_query(
         "INSERT INTO incident_links (incident_id, kind, value, hospital_id, reported_at, drill) \
          SELECT i.id, k.kind, CASE k.kind WHEN 'ioc' THEN 'ipv4-addr:203.0.' || (n % 50000 / 250) || '.' || (n % 250) \
                 WHEN 'cve' THEN 'CVE-2024-' || (10000 + n % 2000) ELSE 'family' || (n % 50) END, \
                 i.hospital_id, i.reported_at, false \
          FROM (SELECT id, hospital_id, reported_at, CAST(substr(id, 7) AS INTEGER) AS n FROM incidents WHERE id LIKE 'bench-%') i, \
-              (VALUES ('ioc'), ('cve'), ('family')) k(kind)"
-    ))
+              (VALUES ('ioc'), ('cve'), ('family')) k(kind)",
+    )
     .execute(&mut conn)
     .unwrap();
     diesel::sql_query("ANALYZE").execute(&mut conn).unwrap();
