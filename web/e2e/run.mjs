@@ -635,6 +635,7 @@ async function main() {
         await new Promise((res) => setTimeout(res, 500));
       }
       state.campaign = campaign;
+      state.campaignIncidents = filed;
       await op.click('nav a[href="/campaigns"]');
       await op.waitForSelector(`#campaign-list a[href="/campaigns/${campaign.id}"]`);
       check((await op.textContent('#campaign-list')).includes('CVE-2024-21762'), 'the campaign is listed with its vulnerability');
@@ -726,6 +727,32 @@ async function main() {
       check(a.body.counts.acknowledged === 1, `acknowledged ${JSON.stringify(a.body.counts)}`);
       const tokyo = a.body.recipients.find((r) => r.organization_name === '東京中央総合病院');
       check(tokyo && tokyo.acknowledged_at, 'Tokyo’s row acknowledged');
+    });
+
+    await step('the campaign on the map (officer); a reporter of one of its hospitals reads no other hospital’s name anywhere', async () => {
+      const op = state.op;
+      await op.click('nav a[href="/map"]');
+      await op.waitForSelector('#tilemap a.tile.campaign[data-code="27"]');
+      for (const code of ['13', '27', '36']) {
+        check(await op.$(`#tilemap a.tile.campaign[data-code="${code}"]`), `prefecture ${code} is marked with the campaign`);
+      }
+      check(!(await op.$('#tilemap a.tile.campaign[data-code="01"]')), 'Hokkaido is not marked');
+      const others = ['大阪湾岸急性期医療センター', 'みなみ町立病院', '道北地域医療センター', '岡山こころの医療センター'];
+      const own = state.campaignIncidents[0];
+      for (const path of ['/incidents', `/incidents/${own}`, '/advisories', '/profile']) {
+        await rp.goto(`${srv.base}${path}`);
+        await rp.waitForSelector('main h1');
+        await rp.waitForLoadState('networkidle');
+        const text = await rp.textContent('body');
+        for (const name of others) check(!text.includes(name), `${path} shows ${name} to Tokyo’s reporter`);
+        check(!text.includes(state.campaign.id), `${path} shows the campaign to Tokyo’s reporter`);
+      }
+      check(!(await rp.$('nav a[href="/map"]')) && !(await rp.$('nav a[href="/campaigns"]')), 'no map or campaigns in a reporter’s navigation');
+      const reporterToken = await apiLogin(srv, R_EMAIL);
+      for (const path of ['/campaigns', '/situation', `/campaigns/${state.campaign.id}`]) {
+        const r = await apiCall(srv.base, 'GET', path, reporterToken);
+        check(r.status === 403, `${path} answers ${r.status} to a reporter`);
+      }
     });
 
     await step('the acknowledgement link of an advisory e-mail opens signed out; a wrong token is refused on the page', async () => {
