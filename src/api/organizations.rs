@@ -288,9 +288,17 @@ pub async fn update(
         if next.kind == OrgKind::Hospital && !changed.is_empty() {
             super::incidents::reroute_hospital(conn, &user, &st.settings, &next, &changed)?;
         }
+        if next.remote_access != current.remote_access {
+            // What campaigns hit: kept in the audit trail as it was and as it is, and the
+            // hospital's incidents are linked again with the products it now names.
+            let details = serde_json::json!({"before": current.remote_access, "after": next.remote_access});
+            super::audit_by(conn, &user, "organization.remote_access", ("organization", &next.id), None, details)?;
+            db::campaigns::recheck_hospital(conn, &next.id)?;
+        }
         Ok(next)
     })
     .await?;
     state.outbox_wake.notify_one();
+    state.campaign_wake.notify_one();
     Ok(HttpResponse::Ok().insert_header(("ETag", etag(org.version))).json(org))
 }

@@ -232,6 +232,13 @@ pub fn join(
     Ok(true)
 }
 
+/// Has the detector look again at a hospital's incidents (its remote-access products changed).
+pub fn recheck_hospital(conn: &mut AnyConnection, hospital_id: &str) -> DbResult<usize> {
+    Ok(diesel::update(incidents::table.filter(incidents::hospital_id.eq(hospital_id)))
+        .set(incidents::links_checked_at.eq(None::<NaiveDateTime>))
+        .execute(conn)?)
+}
+
 /// Marks an incident looked at whatever its version: the detector could not link it (logged), and
 /// it is looked at again when it changes.
 pub fn skip(conn: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> DbResult<()> {
