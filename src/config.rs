@@ -144,6 +144,8 @@ impl Default for WorkerSettings {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CampaignSettings {
+    /// Run the campaign detector in this process (with the workers). Off: another instance runs it.
+    pub enabled: bool,
     /// Incidents reported within this many days of each other can be linked into one campaign.
     pub window_days: i64,
     /// How often an instance looks for incidents to link when no filing on it woke the detector, in seconds.
@@ -152,7 +154,7 @@ pub struct CampaignSettings {
 
 impl Default for CampaignSettings {
     fn default() -> Self {
-        Self { window_days: 30, poll_seconds: 10 }
+        Self { enabled: true, window_days: 30, poll_seconds: 10 }
     }
 }
 

@@ -118,13 +118,9 @@ pub fn link_keys(facts: &IncidentFacts, hospital_remote_access: &[RemoteAccess])
     for cve in &facts.vulnerabilities {
         keys.insert((LinkKind::Cve, cve.to_ascii_uppercase()));
     }
-    let remote_entry = matches!(
-        facts.entry_technique,
-        Some(EntryTechnique::Vulnerability | EntryTechnique::StolenCredentials | EntryTechnique::BruteForce)
-    );
     let products: Vec<&RemoteAccess> = match &facts.entry_point {
         Some(p) => vec![p],
-        None if remote_entry => hospital_remote_access.iter().collect(),
+        None if needs_profile(facts) => hospital_remote_access.iter().collect(),
         None => Vec::new(),
     };
     for p in products {
@@ -136,6 +132,16 @@ pub fn link_keys(facts: &IncidentFacts, hospital_remote_access: &[RemoteAccess])
         keys.insert((LinkKind::Family, k));
     }
     keys
+}
+
+/// Whether [`link_keys`] reads the hospital's profile for this incident: no `entry_point`, and an
+/// entry by a vulnerability, stolen credentials or brute force.
+pub fn needs_profile(facts: &IncidentFacts) -> bool {
+    facts.entry_point.is_none()
+        && matches!(
+            facts.entry_technique,
+            Some(EntryTechnique::Vulnerability | EntryTechnique::StolenCredentials | EntryTechnique::BruteForce)
+        )
 }
 
 /// Whether two reports are close enough in time to belong to one campaign.

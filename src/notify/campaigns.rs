@@ -15,12 +15,13 @@ use tokio::sync::watch;
 use crate::auth::Scope;
 use crate::db::notifications::NewNotification;
 use crate::db::{self, AnyConnection, DbResult};
-use crate::domain::national::{decide, link_keys, Decision};
+use crate::domain::national::{decide, link_keys, needs_profile, Decision};
 use crate::domain::{IncidentStatus, Locale, Role, WebhookEvent};
 use crate::notify::{outbox, templates, webhooks};
 use crate::state::AppState;
 
 const LEASE: &str = "campaigns";
+const LEASE_SECONDS: i64 = 60;
 /// Incidents looked at per round (each in its own transaction).
 const BATCH: i64 = 200;
 
@@ -58,11 +59,16 @@ pub fn detect_once(conn: &mut AnyConnection, state: &AppState, holder: &str) -> 
     let pending = db::campaigns::pending(conn, BATCH)?;
     let mut alerted = false;
     let mut looked = 0;
+    let mut held_until = None;
     for id in &pending {
-        // Renewed before each incident: a round longer than the lease never overlaps another
-        // instance's.
-        if !db::leases::hold(conn, LEASE, holder, db::now(), Duration::seconds(60))? {
-            break;
+        // Renewed while less than two thirds of it is left: a round longer than the lease never
+        // overlaps another instance's, and a busy round does not write the lease per incident.
+        let now = db::now();
+        if held_until.is_none_or(|until| until - now < Duration::seconds(LEASE_SECONDS * 2 / 3)) {
+            if !db::leases::hold(conn, LEASE, holder, now, Duration::seconds(LEASE_SECONDS))? {
+                break;
+            }
+            held_until = Some(now + Duration::seconds(LEASE_SECONDS));
         }
         looked += 1;
         match conn.write_transaction(|c| link_one(c, state, id)) {
@@ -88,16 +94,24 @@ fn link_one(conn: &mut AnyConnection, state: &AppState, id: &str) -> DbResult<bo
     let keys = if incident.status == IncidentStatus::Withdrawn {
         BTreeSet::new()
     } else {
-        let remote = db::orgs::get(conn, &incident.hospital_id)?.map(|h| h.remote_access).unwrap_or_default();
+        let remote = if needs_profile(&incident.facts) {
+            db::orgs::get(conn, &incident.hospital_id)?.map(|h| h.remote_access).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         link_keys(&incident.facts, &remote)
     };
     let drill = incident.facts.drill;
     db::campaigns::replace_links(conn, id, &incident.hospital_id, incident.reported_at, drill, &keys)?;
     let window = state.settings.campaigns.window_days;
     let matches = db::campaigns::matches(conn, &incident.hospital_id, incident.reported_at, drill, window, &keys)?;
-    let mut involved = matches.clone();
-    involved.insert(id.to_owned());
-    let memberships = db::campaigns::memberships(conn, &involved)?;
+    let memberships = if matches.is_empty() {
+        Vec::new()
+    } else {
+        let mut involved = matches.clone();
+        involved.insert(id.to_owned());
+        db::campaigns::memberships(conn, &involved)?
+    };
     let (campaign_id, joined, added) = match decide(id, &matches, &memberships) {
         Decision::Nothing => (None, false, Vec::new()),
         Decision::Propose(ids) => (Some(db::campaigns::propose(conn, &ids, drill, now)?), false, ids),

@@ -24,7 +24,9 @@ pub fn spawn_workers(state: web::Data<AppState>, stop: watch::Receiver<bool>) ->
         let (wake, stop) = (state.outbox_wake.clone(), stop.clone());
         tasks.push(tokio::task::spawn_blocking(move || listen::listen(&url, wake, stop)));
     }
-    tasks.push(tokio::spawn(campaigns::detect_loop(state.clone(), stop.clone())));
+    if state.settings.campaigns.enabled {
+        tasks.push(tokio::spawn(campaigns::detect_loop(state.clone(), stop.clone())));
+    }
     if let Some(url) = inbox::configured(&state.settings) {
         tasks.push(tokio::spawn(inbox::inbox_loop(state.clone(), url, stop.clone())));
     }
