@@ -115,11 +115,6 @@ pub fn set(
     if changed.is_empty() {
         return Ok(Vec::new());
     }
-    let items: Vec<&str> = changed.iter().map(|s| s.item.as_str()).collect();
-    diesel::delete(
-        checklist_items::table.filter(checklist_items::org_id.eq(org_id)).filter(checklist_items::item.eq_any(&items)),
-    )
-    .execute(conn)?;
     let at = ts(now);
     let current_rows: Vec<_> = changed
         .iter()
@@ -134,7 +129,21 @@ pub fn set(
             )
         })
         .collect();
-    crate::with_inner!(conn, |c| diesel::insert_into(checklist_items::table).values(&current_rows).execute(c))?;
+    // An upsert: two saves of one checklist at once both succeed (the later one stands).
+    {
+        use diesel::upsert::excluded;
+        crate::with_inner!(conn, |c| diesel::insert_into(checklist_items::table)
+            .values(&current_rows)
+            .on_conflict((checklist_items::org_id, checklist_items::item))
+            .do_update()
+            .set((
+                checklist_items::done.eq(excluded(checklist_items::done)),
+                checklist_items::done_since.eq(excluded(checklist_items::done_since)),
+                checklist_items::updated_at.eq(excluded(checklist_items::updated_at)),
+                checklist_items::updated_by.eq(excluded(checklist_items::updated_by)),
+            ))
+            .execute(c))?;
+    }
     let history_rows: Vec<_> = changed
         .iter()
         .map(|s| {

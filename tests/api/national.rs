@@ -537,6 +537,13 @@ db_test!(the_checklist_is_kept_by_the_hospital_read_by_officers_and_refused_to_o
     }
     let (_, _, after) = parts(app.get(&path, &tokyo).await).await;
     assert_eq!(after["history"].as_array().unwrap().len(), 3, "refused input changed nothing");
+    // Two saves at once (two phones): both are taken, none answers a conflict.
+    let (on, off) = (
+        json!({"items": [{"item": "contact_chart", "done": true}]}),
+        json!({"items": [{"item": "contact_chart", "done": false}]}),
+    );
+    let (a, b) = tokio::join!(app.put(&path, &tokyo, &on), app.put(&path, &tokyo, &off));
+    assert_eq!((a.status().as_u16(), b.status().as_u16()), (200, 200));
 });
 
 /// Issue 20's figure: the time to link a new incident against 100,000 existing ones, on PostgreSQL
