@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{decode_cursor, in_tx, optional_body, page_limit, paginate, with_conn, Page};
+use super::{checked, decode_cursor, in_tx, optional_body, page_limit, paginate, with_conn, Page};
 use crate::auth::jwt::JwtKeys;
 use crate::auth::policy::{require, Action};
 use crate::auth::AuthUser;
@@ -18,7 +18,6 @@ use crate::db::advisories::{Advisory, NewAdvisory};
 use crate::db::notifications::NewNotification;
 use crate::db::{self};
 use crate::domain::national::{AdvisoryCriteria, RemoteAccess};
-use crate::domain::parse::{check_name, check_text};
 use crate::domain::{FieldError, Locale, Prefecture, Role};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::notify::{outbox, templates};
@@ -100,26 +99,6 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<Strin
     Ok(web::Json(a))
 }
 
-fn checked(
-    field: &'static str,
-    value: Option<&str>,
-    max: usize,
-    text: bool,
-    errors: &mut Vec<FieldError>,
-) -> Option<String> {
-    let v = value?.trim();
-    if v.is_empty() {
-        return None;
-    }
-    match if text { check_text(v, 1, max) } else { check_name(v, 1, max) } {
-        Ok(s) => Some(s),
-        Err(m) => {
-            errors.push(FieldError::new(field, m));
-            None
-        }
-    }
-}
-
 /// The addresses of every hospital's users, by hospital (one statement, however many hospitals).
 fn reporters_by_hospital(conn: &mut db::AnyConnection) -> ApiResult<BTreeMap<String, Vec<String>>> {
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -133,7 +112,7 @@ fn reporters_by_hospital(conn: &mut db::AnyConnection) -> ApiResult<BTreeMap<Str
 fn letter_to(
     settings: &Settings,
     keys: &JwtKeys,
-    a: &NewAdvisory,
+    a: &Advisory,
     org_id: &str,
     addresses: Vec<String>,
     reminder: Option<DateTime<Utc>>,
@@ -175,25 +154,21 @@ pub async fn create(
     require(&user, Action::WriteAdvisories)?;
     let input = body.into_inner();
     let mut errors = Vec::new();
-    let title = checked("title", Some(&input.title), 200, false, &mut errors);
-    let text = checked("body", Some(&input.body), 20_000, true, &mut errors);
-    if title.is_none() && !errors.iter().any(|e| e.field == "title") {
-        errors.push(FieldError::new("title", "must not be empty"));
-    }
-    if text.is_none() && !errors.iter().any(|e| e.field == "body") {
-        errors.push(FieldError::new("body", "must not be empty"));
-    }
-    let title_en = checked("title_en", input.title_en.as_deref(), 200, false, &mut errors);
-    let body_en = checked("body_en", input.body_en.as_deref(), 20_000, true, &mut errors);
+    let title = checked("title", &input.title, 1, 200, &mut errors, true);
+    let text = checked("body", &input.body, 1, 20_000, &mut errors, false);
+    let written = |v: &Option<String>| v.as_deref().filter(|v| !v.trim().is_empty()).map(str::to_owned);
+    let (title_en, body_en) = (written(&input.title_en), written(&input.body_en));
+    let title_en = title_en.map(|v| checked("title_en", &v, 1, 200, &mut errors, true));
+    let body_en = body_en.map(|v| checked("body_en", &v, 1, 20_000, &mut errors, false));
     if title_en.is_some() != body_en.is_some() {
         errors.push(FieldError::new("title_en", "and body_en go together: write both or neither"));
     }
     for (field, message) in input.criteria.problems() {
         errors.push(FieldError::new(field, message));
     }
-    let (Some(title), Some(text), true) = (title, text, errors.is_empty()) else {
+    if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
-    };
+    }
     let st = state.clone();
     let advisory = in_tx(&state, move |conn| {
         if let Some(c) = &input.campaign_id {
@@ -212,26 +187,27 @@ pub async fn create(
             created_by: user.id.clone(),
             created_at: now,
         };
-        let addresses = reporters_by_hospital(conn)?;
+        let mut addresses = reporters_by_hospital(conn)?;
         let mut recipients = Vec::new();
-        let mut mails = Vec::new();
         for (org_id, prefecture, remote) in db::advisories::hospitals(conn)? {
             let remote: Vec<RemoteAccess> = db::from_json(&remote)?;
-            if !a.criteria.reaches(prefecture.as_deref().and_then(Prefecture::parse), &remote) {
-                continue;
-            }
-            let to = addresses.get(&org_id).cloned().unwrap_or_default();
-            recipients.push((org_id.clone(), !to.is_empty()));
-            if !to.is_empty() {
-                mails.push(letter_to(&st.settings, &st.keys, &a, &org_id, to, None));
+            if a.criteria.reaches(prefecture.as_deref().and_then(Prefecture::parse), &remote) {
+                let told = addresses.get(&org_id).is_some_and(|to| !to.is_empty());
+                recipients.push((org_id, told));
             }
         }
         db::advisories::insert(conn, &a, &recipients)?;
+        let saved = db::advisories::get(conn, &a.id, None)?.ok_or(ApiError::NotFound)?;
+        let mails = recipients
+            .iter()
+            .filter_map(|(org_id, _)| Some((org_id, addresses.remove(org_id).filter(|to| !to.is_empty())?)))
+            .map(|(org_id, to)| letter_to(&st.settings, &st.keys, &saved, org_id, to, None))
+            .collect();
         db::notifications::enqueue_many(conn, mails, &outbox::mail_domain(&st.settings))?;
         let details = serde_json::json!({"title": a.title, "criteria": a.criteria, "campaign_id": a.campaign_id,
             "recipients": recipients.len()});
         super::audit_by(conn, &user, "advisory.create", ("advisory", &a.id), None, details)?;
-        db::advisories::get(conn, &a.id, None)?.ok_or(ApiError::NotFound)
+        Ok(saved)
     })
     .await?;
     state.outbox_wake.notify_one();
@@ -350,17 +326,6 @@ pub async fn remind(
         let a = db::advisories::get(conn, &id, None)?.ok_or(ApiError::NotFound)?;
         let now = db::now();
         let due = db::advisories::unacknowledged(conn, &id, now - Duration::hours(hours))?;
-        let written = NewAdvisory {
-            id: a.id.clone(),
-            title: a.title,
-            body: a.body,
-            title_en: a.title_en,
-            body_en: a.body_en,
-            criteria: a.criteria,
-            campaign_id: a.campaign_id,
-            created_by: String::new(),
-            created_at: a.created_at,
-        };
         let addresses = reporters_by_hospital(conn)?;
         let mut mails = Vec::new();
         let mut told = Vec::new();
@@ -369,7 +334,7 @@ pub async fn remind(
             // A hospital that had nobody to write to when the advisory went out gets it now, as
             // itself (not as a reminder of something it never received).
             let reminder = notified.then_some(now);
-            mails.push(letter_to(&st.settings, &st.keys, &written, &org_id, to.clone(), reminder));
+            mails.push(letter_to(&st.settings, &st.keys, &a, &org_id, to.clone(), reminder));
             told.push((org_id, notified));
         }
         db::advisories::reminded(conn, &id, &told, now)?;

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::incidents::load;
-use super::{in_tx, page_limit, with_conn};
+use super::{checked, in_tx, page_limit, with_conn};
 use crate::auth::policy::{require, Action, Scope};
 use crate::auth::AuthUser;
 use crate::db::messages::Message;
@@ -75,21 +75,6 @@ pub struct InboxQuery {
     /// Only messages older than this one (the last id of the previous page).
     #[param(max_length = 64)]
     pub before: Option<String>,
-}
-
-fn checked(field: &str, value: &str, min: usize, max: usize, errors: &mut Vec<FieldError>, line: bool) -> String {
-    let check = if line {
-        crate::domain::parse::check_name(value, min, max)
-    } else {
-        crate::domain::parse::check_text(value, min, max)
-    };
-    match check {
-        Ok(v) => v,
-        Err(m) => {
-            errors.push(FieldError::new(field, m));
-            String::new()
-        }
-    }
 }
 
 /// The correspondence of an incident, oldest first: e-mail read from the inbox, e-mail written

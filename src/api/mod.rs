@@ -104,6 +104,30 @@ pub fn audit_by(
     Ok(())
 }
 
+/// A text field of a body read by hand: `line` for one line (`check_name`), otherwise free text
+/// (`check_text`); trimmed, or empty with its error added to `errors` (so every field is reported).
+pub fn checked(
+    field: &str,
+    value: &str,
+    min: usize,
+    max: usize,
+    errors: &mut Vec<crate::domain::FieldError>,
+    line: bool,
+) -> String {
+    let check = if line {
+        crate::domain::parse::check_name(value, min, max)
+    } else {
+        crate::domain::parse::check_text(value, min, max)
+    };
+    match check {
+        Ok(v) => v,
+        Err(m) => {
+            errors.push(crate::domain::FieldError::new(field, m));
+            String::new()
+        }
+    }
+}
+
 /// A JSON body that may be left out: an empty body means the defaults; anything else must be a
 /// body of `T`, or the request is refused (422 naming the field, 400 for what is not JSON) and
 /// nothing happens. (actix's `Option<Json<T>>` would take a body it cannot read for no body.)

@@ -118,12 +118,30 @@ pub fn list(
     before: Option<(DateTime<Utc>, String)>,
     limit: i64,
 ) -> DbResult<Vec<Advisory>> {
+    load(conn, org, None, before, limit)
+}
+
+/// One advisory (`org`: as that hospital sees it; `None` if it was not sent to it).
+pub fn get(conn: &mut AnyConnection, id: &str, org: Option<&str>) -> DbResult<Option<Advisory>> {
+    Ok(load(conn, org, Some(id), None, 1)?.pop())
+}
+
+fn load(
+    conn: &mut AnyConnection,
+    org: Option<&str>,
+    only: Option<&str>,
+    before: Option<(DateTime<Utc>, String)>,
+    limit: i64,
+) -> DbResult<Vec<Advisory>> {
     let mut q = advisories::table.left_join(users::table.on(users::id.eq(advisories::created_by))).into_boxed();
     if let Some(o) = org {
         let sent_to = advisory_recipients::table
             .filter(advisory_recipients::org_id.eq(o.to_owned()))
             .select(advisory_recipients::advisory_id);
         q = q.filter(advisories::id.eq_any(sent_to));
+    }
+    if let Some(id) = only {
+        q = q.filter(advisories::id.eq(id.to_owned()));
     }
     if let Some((at, id)) = before {
         q = q
@@ -145,27 +163,6 @@ pub fn list(
         ))
         .load(conn)?;
     complete(conn, heads, org)
-}
-
-/// One advisory (`org`: as that hospital sees it; `None` if it was not sent to it).
-pub fn get(conn: &mut AnyConnection, id: &str, org: Option<&str>) -> DbResult<Option<Advisory>> {
-    let heads: Vec<HeadRow> = advisories::table
-        .left_join(users::table.on(users::id.eq(advisories::created_by)))
-        .filter(advisories::id.eq(id))
-        .select((
-            advisories::id,
-            advisories::title,
-            advisories::body,
-            advisories::title_en,
-            advisories::body_en,
-            advisories::criteria,
-            advisories::campaign_id,
-            advisories::created_at,
-            users::name.nullable(),
-        ))
-        .load(conn)?;
-    let found = complete(conn, heads, org)?.pop();
-    Ok(found.filter(|a| org.is_none() || !a.recipients.is_empty()))
 }
 
 fn complete(conn: &mut AnyConnection, heads: Vec<HeadRow>, org: Option<&str>) -> DbResult<Vec<Advisory>> {

@@ -281,11 +281,33 @@ pub fn list(
     before: Option<(DateTime<Utc>, String)>,
     limit: i64,
 ) -> DbResult<Vec<Campaign>> {
+    load(conn, Which::Listed(status), before, limit)
+}
+
+/// One campaign.
+pub fn get(conn: &mut AnyConnection, id: &str) -> DbResult<Option<Campaign>> {
+    Ok(load(conn, Which::One(id), None, 1)?.pop())
+}
+
+/// Which campaigns [`load`] reads.
+enum Which<'a> {
+    /// Of one status, or every open one.
+    Listed(Option<CampaignStatus>),
+    One(&'a str),
+}
+
+fn load(
+    conn: &mut AnyConnection,
+    which: Which<'_>,
+    before: Option<(DateTime<Utc>, String)>,
+    limit: i64,
+) -> DbResult<Vec<Campaign>> {
     let mut q =
         campaigns::table.left_join(users::table.on(users::id.nullable().eq(campaigns::decided_by))).into_boxed();
-    q = match status {
-        Some(s) => q.filter(campaigns::status.eq(s.as_str())),
-        None => q.filter(campaigns::status.ne(CampaignStatus::Dismissed.as_str())),
+    q = match which {
+        Which::One(id) => q.filter(campaigns::id.eq(id.to_owned())),
+        Which::Listed(Some(s)) => q.filter(campaigns::status.eq(s.as_str())),
+        Which::Listed(None) => q.filter(campaigns::status.ne(CampaignStatus::Dismissed.as_str())),
     };
     if let Some((at, id)) = before {
         q = q.filter(campaigns::created_at.lt(ts(at)).or(campaigns::created_at.eq(ts(at)).and(campaigns::id.lt(id))));
@@ -306,26 +328,6 @@ pub fn list(
         ))
         .load(conn)?;
     complete(conn, heads)
-}
-
-/// One campaign.
-pub fn get(conn: &mut AnyConnection, id: &str) -> DbResult<Option<Campaign>> {
-    let heads: Vec<HeadRow> = campaigns::table
-        .left_join(users::table.on(users::id.nullable().eq(campaigns::decided_by)))
-        .filter(campaigns::id.eq(id))
-        .select((
-            campaigns::id,
-            campaigns::status,
-            campaigns::drill,
-            campaigns::created_at,
-            campaigns::updated_at,
-            campaigns::decided_at,
-            users::name.nullable(),
-            campaigns::note,
-            campaigns::version,
-        ))
-        .load(conn)?;
-    Ok(complete(conn, heads)?.pop())
 }
 
 /// The incidents sharing one key, and their hospitals.

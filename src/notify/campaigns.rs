@@ -179,36 +179,17 @@ fn alert(
             &domain,
         )?;
     }
-    // Subscriptions of officers and administrators only: the event names every hospital.
-    let subs = state.webhooks.current(conn)?;
-    let event = WebhookEvent::CampaignDetected;
-    // The incidents that came in with this change, not the whole campaign again (a campaign of
-    // hundreds of hospitals would send its whole list with every join).
-    let payload = json!({"type": event, "timestamp": db::now(), "data": {
+    // Subscriptions of officers and administrators only: the event names every hospital. It
+    // carries the incidents that came in with this change, not the whole campaign again (a
+    // campaign of hundreds of hospitals would send its whole list with every join).
+    let data = json!({
         "change": change,
         "campaign": {"id": c.id, "status": c.status, "drill": c.drill, "version": c.version,
             "prefectures": c.prefectures, "incident_count": c.incidents.len(), "links": c.links},
         "added_incidents": c.incidents.iter().filter(|i| added.contains(&i.id)).map(|i| json!({"id": i.id,
             "reference": i.reference, "hospital": {"id": i.hospital_id, "name": i.hospital_name,
-            "prefecture": i.prefecture}})).collect::<Vec<_>>()}});
-    let deliveries: Vec<NewNotification> = subs
-        .iter()
-        .filter(|s| s.webhook.events.contains(&event) && s.scope == Scope::All)
-        .map(|s| NewNotification {
-            incident_id: None,
-            kind: "webhook".into(),
-            authority: None,
-            contact_id: None,
-            dedup_key: webhooks::delivery_key(&s.webhook.id, event, &format!("{}:{}", c.id, c.version)),
-            recipients: vec![s.webhook.url.clone()],
-            locale: Locale::Ja,
-            subject: event.as_str().into(),
-            body_text: payload.to_string(),
-            body_html: String::new(),
-            thread: Default::default(),
-        })
-        .collect();
-    db::notifications::enqueue_many(conn, deliveries, &domain)?;
+            "prefecture": i.prefecture}})).collect::<Vec<_>>()});
+    webhooks::emit_national(conn, state, WebhookEvent::CampaignDetected, data, &format!("{}:{}", c.id, c.version))?;
     db::audit::append(
         conn,
         &db::audit::AuditEvent {

@@ -151,32 +151,59 @@ fn enqueue(
     extra: Value,
     key: &str,
 ) -> DbResult<usize> {
-    let now = db::now();
+    let mut data = json!({"incident": incident_data(incident, hospital)});
+    if let (Some(d), Value::Object(extra)) = (data.as_object_mut(), extra) {
+        d.extend(extra);
+    }
+    let payload = json!({"type": event, "timestamp": db::now(), "data": data});
     let messages: Vec<NewNotification> = subs
         .iter()
         .filter(|s| s.webhook.events.contains(&event) && sees(&s.scope, incident))
-        .map(|s| {
-            let mut data = json!({"incident": incident_data(incident, hospital)});
-            if let (Some(d), Value::Object(extra)) = (data.as_object_mut(), extra.clone()) {
-                d.extend(extra);
-            }
-            let payload = json!({"type": event, "timestamp": now, "data": data});
-            NewNotification {
-                thread: Default::default(),
-                incident_id: Some(incident.id.clone()),
-                kind: KIND.into(),
-                authority: None,
-                contact_id: None,
-                dedup_key: delivery_key(&s.webhook.id, event, key),
-                recipients: vec![s.webhook.url.clone()],
-                locale: Locale::Ja,
-                subject: event.as_str().into(),
-                body_text: payload.to_string(),
-                body_html: String::new(),
-            }
-        })
+        .map(|s| delivery(s, event, key, &payload, Some(&incident.id)))
         .collect();
     db::notifications::enqueue_many(conn, messages, &crate::notify::outbox::mail_domain(settings))
+}
+
+/// One subscription's delivery of `payload`, an outbox row.
+fn delivery(
+    s: &Subscriber,
+    event: WebhookEvent,
+    key: &str,
+    payload: &Value,
+    incident_id: Option<&str>,
+) -> NewNotification {
+    NewNotification {
+        thread: Default::default(),
+        incident_id: incident_id.map(str::to_owned),
+        kind: KIND.into(),
+        authority: None,
+        contact_id: None,
+        dedup_key: delivery_key(&s.webhook.id, event, key),
+        recipients: vec![s.webhook.url.clone()],
+        locale: Locale::Ja,
+        subject: event.as_str().into(),
+        body_text: payload.to_string(),
+        body_html: String::new(),
+    }
+}
+
+/// Writes `event` about no single incident (`data` names hospitals: a campaign) to the
+/// subscriptions whose owners see every hospital, in the caller's transaction.
+pub fn emit_national(
+    conn: &mut AnyConnection,
+    state: &crate::state::AppState,
+    event: WebhookEvent,
+    data: Value,
+    key: &str,
+) -> DbResult<usize> {
+    let subs = state.webhooks.current(conn)?;
+    let payload = json!({"type": event, "timestamp": db::now(), "data": data});
+    let messages: Vec<NewNotification> = subs
+        .iter()
+        .filter(|s| s.webhook.events.contains(&event) && s.scope == Scope::All)
+        .map(|s| delivery(s, event, key, &payload, None))
+        .collect();
+    db::notifications::enqueue_many(conn, messages, &crate::notify::outbox::mail_domain(&state.settings))
 }
 
 /// The `webhook-signature` header: `v1,<signature>` with the current secret, and with the previous
@@ -201,7 +228,7 @@ pub fn signature(hook: &Webhook, id: &str, at: DateTime<Utc>, body: &str) -> Res
 
 /// The outbox key of a delivery: it names the subscription (the outbox's `contact_id` refers to
 /// authority contacts only), the event, and this occurrence of it.
-pub fn delivery_key(webhook_id: &str, event: WebhookEvent, key: &str) -> String {
+fn delivery_key(webhook_id: &str, event: WebhookEvent, key: &str) -> String {
     format!("{KEY_PREFIX}{webhook_id}:{event}:{key}")
 }
 
